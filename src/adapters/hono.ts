@@ -1,0 +1,120 @@
+import type { Context, Env, Input, MiddlewareHandler } from 'hono'
+import { SessionEngine } from '../core/engine.ts'
+import { SessionError } from '../core/errors.ts'
+import type { SessionState } from '../core/session.ts'
+import type { DefaultSessionData, Session, SessionOptions } from '../core/types.ts'
+
+/**
+ * Hono `Env` fragment that `session()` adds: `c.var.session` / `c.get('session')` and `c.session`.
+ *
+ * @example
+ * const app = new Hono<SessionEnv<{ userId?: string }>>()
+ */
+export type SessionEnv<Data extends object = DefaultSessionData> = {
+  Variables: { session: Session<Data> }
+}
+
+/** The session type a context's `Env` carries, or the global one. */
+export type SessionOf<E> = E extends { Variables: { session: infer S } }
+  ? S extends object
+    ? S
+    : Session
+  : Session
+
+declare module 'hono' {
+  interface Context<E extends Env = any, P extends string = any, I extends Input = {}> {
+    /**
+     * This request's session (from `session()` middleware). Assign `null` to end it, or an
+     * object to replace its data.
+     */
+    get session(): SessionOf<E>
+    set session(value: SessionOf<E> | Record<string, unknown> | null)
+  }
+  interface ContextVariableMap {
+    /** `c.set('session', null)` ends the session. */
+    session: Session | null
+  }
+}
+
+const STATE = Symbol.for('sealed-session.state')
+const patched = new WeakSet<object>()
+
+type WithState = Context & { [STATE]?: SessionState }
+
+/** Applies `c.set('session', …)` done by the app: null ends the session, an object replaces it. */
+function sync(c: WithState, state: SessionState): void {
+  const value = c.get('session') as unknown
+  if (value === state.session) return
+  if (value === null || value === undefined) state.destroy()
+  else if (typeof value === 'object') state.replace(value)
+  c.set('session', state.session)
+}
+
+// `c.session` is an accessor on Hono's Context prototype, installed once. It costs nothing per
+// request, and works for any Hono copy the app uses.
+function install(c: Context): void {
+  const proto = Object.getPrototypeOf(c) as object
+  if (patched.has(proto)) return
+  patched.add(proto)
+  if (Object.hasOwn(proto, 'session')) return
+  Object.defineProperty(proto, 'session', {
+    configurable: true,
+    get(this: WithState) {
+      const state = this[STATE]
+      if (!state) {
+        throw new SessionError(
+          'ERR_SESSION_MISSING',
+          'c.session was read on a route that session() middleware does not cover; add app.use(session(…)) before it',
+        )
+      }
+      sync(this, state)
+      return state.session
+    },
+    set(this: WithState, value: unknown) {
+      const state = this[STATE]
+      if (!state) {
+        throw new SessionError(
+          'ERR_SESSION_MISSING',
+          'c.session was set on a route that session() middleware does not cover',
+        )
+      }
+      this.set('session', value as never)
+      sync(this, state)
+    },
+  })
+}
+
+/**
+ * Session middleware for Hono: `c.session` (also `c.get('session')`) holds the request's
+ * session, sealed into the cookie by default or kept in `store`.
+ *
+ * @example
+ * const app = new Hono()
+ *   .use(session<{ userId?: string }>({ secret: process.env.SESSION_SECRET }))
+ *   .get('/', (c) => c.text(c.session.userId ?? 'anon'))
+ */
+export function session<Data extends object = DefaultSessionData>(
+  options?: SessionOptions<Context>,
+): MiddlewareHandler<SessionEnv<Data>> {
+  const engine = new SessionEngine(options)
+  return async function sessionMiddleware(c, next) {
+    install(c)
+    const state = await engine.load(c.req.header('cookie'), c, c.req.url)
+    ;(c as WithState)[STATE] = state
+    c.set('session', state.session as Session<Data>)
+    await next()
+    // A handler that threw must not leave a half-written session behind.
+    if (c.error) return
+    sync(c as WithState, state)
+    const cookies = await engine.commit(state, c)
+    if (cookies.length === 0) return
+    try {
+      for (const cookie of cookies) c.res.headers.append('set-cookie', cookie)
+    } catch {
+      // Immutable headers (Response.redirect(), a fetched response): Hono copies the response.
+      for (const cookie of cookies) c.header('set-cookie', cookie, { append: true })
+    }
+  }
+}
+
+export type { Session, SessionData, SessionOptions } from '../core/types.ts'

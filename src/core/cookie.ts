@@ -1,0 +1,92 @@
+import type { ResolvedCookie } from './options.ts'
+
+/** Browsers keep at most 4096 bytes of a cookie's name plus value (RFC 6265 §6.1). */
+export const MAX_COOKIE_BYTES = 4096
+
+/** How many same-named cookies are tried before giving up (a duplicate may come from another path). */
+const MAX_CANDIDATES = 3
+
+/**
+ * Every value of cookie `name` in a Cookie header, in order, percent-decoded where needed.
+ * Never throws: a value that does not decode is returned as it came.
+ */
+export function readCookie(header: string | null | undefined, name: string): string[] {
+  if (!header) return []
+  const found: string[] = []
+  let from = 0
+  while (from < header.length && found.length < MAX_CANDIDATES) {
+    const at = header.indexOf(name, from)
+    if (at === -1) break
+    from = at + name.length
+    // The match must be a whole name: at the start or after ';' plus optional spaces, then '='.
+    let before = at - 1
+    while (before >= 0 && (header.charCodeAt(before) === 32 || header.charCodeAt(before) === 9))
+      before--
+    if (before >= 0 && header.charCodeAt(before) !== 59) continue
+    let eq = from
+    while (eq < header.length && header.charCodeAt(eq) === 32) eq++
+    if (header.charCodeAt(eq) !== 61) continue
+    let end = header.indexOf(';', eq + 1)
+    if (end === -1) end = header.length
+    let value = header.slice(eq + 1, end).trim()
+    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"'))
+      value = value.slice(1, -1)
+    if (value.includes('%')) {
+      try {
+        value = decodeURIComponent(value)
+      } catch {
+        // Left as it is: it will fail verification and count as malformed.
+      }
+    }
+    found.push(value)
+    from = end
+  }
+  return found
+}
+
+const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
+
+/** True for plain-HTTP requests to this machine, where browsers may refuse `Secure` cookies. */
+export function isLocalHttp(url: string | undefined): boolean {
+  if (!url || !url.startsWith('http://')) return false
+  const rest = url.slice(7)
+  let end = rest.length
+  for (const stop of ['/', '?', '#']) {
+    const i = rest.indexOf(stop)
+    if (i !== -1 && i < end) end = i
+  }
+  let host = rest.slice(0, end).toLowerCase()
+  if (!host.startsWith('[')) host = host.replace(/:\d*$/, '')
+  else host = host.replace(/\]:\d*$/, ']')
+  return LOCAL_HOSTS.has(host) || host.endsWith('.localhost')
+}
+
+/** The attribute part of Set-Cookie (everything after name=value) for one request. */
+export function cookieAttributes(cookie: ResolvedCookie, name: string, secure: boolean): string {
+  let attrs = `; Path=${cookie.path}`
+  if (cookie.domain) attrs += `; Domain=${cookie.domain}`
+  if (cookie.httpOnly) attrs += '; HttpOnly'
+  // __Host- and __Secure- cookies are ignored by browsers without Secure, even on localhost.
+  if (secure || name.startsWith('__Host-') || name.startsWith('__Secure-')) attrs += '; Secure'
+  attrs += `; SameSite=${cookie.sameSite}`
+  if (cookie.partitioned) attrs += '; Partitioned'
+  return attrs
+}
+
+/** `name=value` living `maxAge` seconds from `now` (epoch ms), with attributes. */
+export function serializeCookie(
+  name: string,
+  value: string,
+  maxAge: number,
+  attrs: string,
+  now: number,
+): string {
+  // Expires too, for the few clients that ignore Max-Age.
+  const expires = new Date(now + maxAge * 1000).toUTCString()
+  return `${name}=${value}; Max-Age=${maxAge}; Expires=${expires}${attrs}`
+}
+
+/** A Set-Cookie value that deletes cookie `name` (same Path and Domain, already expired). */
+export function clearCookie(name: string, attrs: string): string {
+  return `${name}=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT${attrs}`
+}

@@ -1,0 +1,134 @@
+import type { RingKey } from './options.ts'
+import type { MaybePromise } from './types.ts'
+
+type NodeCrypto = typeof import('node:crypto')
+
+/**
+ * `node:crypto` where the runtime has it (Node, Bun, Deno), read without a static import so
+ * the package still loads on runtimes that only have WebCrypto (Workers, browsers).
+ */
+export const nodeCrypto: NodeCrypto | undefined = (() => {
+  try {
+    return (globalThis as any).process?.getBuiltinModule?.('node:crypto') as NodeCrypto | undefined
+  } catch {
+    return undefined
+  }
+})()
+
+const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+const B64URL_CHARS = /^[A-Za-z0-9_-]*$/
+
+/** Unpadded base64url of `bytes`. */
+export function toBase64Url(bytes: Uint8Array): string {
+  let out = ''
+  let i = 0
+  for (; i + 2 < bytes.length; i += 3) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!
+    out += B64URL[n >> 18]! + B64URL[(n >> 12) & 63]! + B64URL[(n >> 6) & 63]! + B64URL[n & 63]!
+  }
+  if (i < bytes.length) {
+    const n = (bytes[i]! << 16) | ((bytes[i + 1] ?? 0) << 8)
+    out += B64URL[n >> 18]! + B64URL[(n >> 12) & 63]!
+    if (i + 1 < bytes.length) out += B64URL[(n >> 6) & 63]!
+  }
+  return out
+}
+
+/** Bytes of an unpadded base64url string, or undefined when it is not one. */
+export function fromBase64Url(text: string): Uint8Array | undefined {
+  if (!B64URL_CHARS.test(text) || text.length % 4 === 1) return undefined
+  const out = new Uint8Array((text.length * 3) >> 2)
+  let bits = 0
+  let value = 0
+  let o = 0
+  for (let i = 0; i < text.length; i++) {
+    value = (value << 6) | B64URL.indexOf(text[i]!)
+    bits += 6
+    if (bits >= 8) {
+      bits -= 8
+      out[o++] = (value >> bits) & 255
+    }
+  }
+  // Leftover bits must be zero, so each byte string has exactly one encoding.
+  if ((value & ((1 << bits) - 1)) !== 0) return undefined
+  return out
+}
+
+/** `n` cryptographically random bytes. */
+export function randomBytes(n: number): Uint8Array {
+  const bytes = new Uint8Array(n)
+  crypto.getRandomValues(bytes)
+  return bytes
+}
+
+/** A new session id: 192 random bits, base64url (32 characters). */
+export function randomId(): string {
+  return toBase64Url(randomBytes(24))
+}
+
+/** Compares two strings in time that depends only on their lengths. */
+export function timingSafeEqual(a: string, b: string): boolean {
+  if (a.length !== b.length) return false
+  let diff = 0
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i)
+  return diff === 0
+}
+
+const encoder = new TextEncoder()
+
+/**
+ * Signs store-mode session ids with the key ring, so a forged id is refused before any store
+ * round trip. The cookie value is `<id>.<base64url HMAC-SHA256>`.
+ */
+export class IdSigner {
+  readonly #keys: RingKey[]
+  readonly #webKeys = new Map<string, Promise<CryptoKey>>()
+
+  constructor(keys: RingKey[]) {
+    this.#keys = keys
+  }
+
+  // The prefix keeps these MACs apart from any other use of the same secret.
+  #mac(secret: string, id: string): MaybePromise<string> {
+    const message = `sealed-session/id/${id}`
+    if (nodeCrypto)
+      return nodeCrypto.createHmac('sha256', secret).update(message).digest('base64url')
+    let key = this.#webKeys.get(secret)
+    if (!key) {
+      key = crypto.subtle.importKey(
+        'raw',
+        encoder.encode(secret),
+        { name: 'HMAC', hash: 'SHA-256' },
+        false,
+        ['sign'],
+      )
+      this.#webKeys.set(secret, key)
+    }
+    return key
+      .then((k) => crypto.subtle.sign('HMAC', k, encoder.encode(message)))
+      .then((sig) => toBase64Url(new Uint8Array(sig)))
+  }
+
+  /** `<id>.<signature>` with the newest key. */
+  async sign(id: string): Promise<string> {
+    return `${id}.${await this.#mac(this.#keys[0]!.secret, id)}`
+  }
+
+  /**
+   * The id inside a signed value, and whether it was signed with an older key; undefined when
+   * the value is not an id this ring signed.
+   */
+  async verify(value: string): Promise<{ id: string; stale: boolean } | undefined> {
+    const dot = value.indexOf('.')
+    if (dot !== 32 || value.length !== 76) return undefined
+    const id = value.slice(0, dot)
+    const signature = value.slice(dot + 1)
+    if (!B64URL_CHARS.test(value.slice(0, dot)) || !B64URL_CHARS.test(signature)) return undefined
+    for (let i = 0; i < this.#keys.length; i++) {
+      if (timingSafeEqual(await this.#mac(this.#keys[i]!.secret, id), signature)) {
+        return { id, stale: i > 0 }
+      }
+    }
+    return undefined
+  }
+}

@@ -1,0 +1,222 @@
+import { z } from 'zod'
+import { SessionConfigError } from './errors.ts'
+import type { InvalidReason, SessionEncoder, SessionOptions, SessionStore } from './types.ts'
+
+/** Shortest secret accepted, in characters (iron's own minimum). */
+export const MIN_SECRET_LENGTH = 32
+
+/** Defaults of every option that has one. Units are seconds. */
+export const defaults = Object.freeze({
+  cookieName: 'sid',
+  maxAge: 86_400,
+  path: '/',
+  sameSite: 'Lax',
+  secure: 'auto',
+  httpOnly: true,
+  partitioned: false,
+} as const)
+
+/** One key of the ring. `ids` are every password id a cookie sealed with it may carry. */
+export interface RingKey {
+  /** Password id written into new seals ('' for a plain string secret, as iron does). */
+  id: string
+  secret: string
+}
+
+export interface ResolvedCookie {
+  domain: string | undefined
+  path: string
+  sameSite: 'Strict' | 'Lax' | 'None'
+  secure: boolean | 'auto'
+  httpOnly: boolean
+  partitioned: boolean
+}
+
+export interface ResolvedOptions {
+  /** Newest first. */
+  keys: RingKey[]
+  cookieName: string
+  cookie: ResolvedCookie
+  /** Milliseconds. */
+  maxAge: number
+  /** Milliseconds, or undefined. */
+  idleTimeout: number | undefined
+  rolling: boolean
+  store: SessionStore | undefined
+  encoder: SessionEncoder | undefined
+  onInvalid: ((reason: InvalidReason, ctx: any) => void) | undefined
+  now: () => number
+}
+
+// RFC 6265 §4.1.1: a cookie name is an RFC 7230 token.
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+// Attribute values may not hold ';' or controls (RFC 6265 §4.1.1 av-octet); spaces are refused too.
+const PATH = /^\/[\x21-\x3A\x3C-\x7E]*$/
+const DOMAIN =
+  /^\.?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/
+// iron only accepts word characters in a password id.
+const PASSWORD_ID = /^\w+$/
+
+const secretString = z
+  .string({ error: 'must be a string' })
+  .min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters`)
+
+const isFunction = (v: unknown) => typeof v === 'function'
+const hasMethods =
+  (...names: string[]) =>
+  (v: unknown) =>
+    typeof v === 'object' && v !== null && names.every((n) => isFunction((v as any)[n]))
+
+const seconds = z
+  .number({ error: 'must be a number of seconds' })
+  .positive('must be greater than 0')
+  .refine(Number.isFinite, 'must be finite')
+
+const schema = z
+  .strictObject({
+    secret: z
+      .union([
+        secretString,
+        z.array(secretString).min(1, 'must hold at least one secret'),
+        z
+          .record(z.string().regex(PASSWORD_ID, 'ids must be letters, digits or _'), secretString)
+          .refine((r) => Object.keys(r).length > 0, 'must hold at least one secret'),
+      ])
+      .optional(),
+    cookieName: z
+      .string()
+      .regex(TOKEN, 'must be a cookie token: no spaces, ";", ",", "=", quotes or controls')
+      .optional(),
+    cookie: z
+      .strictObject({
+        domain: z.string().regex(DOMAIN, 'must be a host name such as example.com').optional(),
+        path: z
+          .string()
+          .regex(PATH, 'must start with "/" and hold no ";", spaces or controls')
+          .optional(),
+        sameSite: z.enum(['Strict', 'Lax', 'None', 'strict', 'lax', 'none']).optional(),
+        secure: z.union([z.boolean(), z.literal('auto')]).optional(),
+        httpOnly: z.boolean().optional(),
+        partitioned: z.boolean().optional(),
+      })
+      .optional(),
+    maxAge: seconds.optional(),
+    idleTimeout: seconds.optional(),
+    rolling: z.boolean().optional(),
+    store: z
+      .custom<SessionStore>(hasMethods('get', 'set', 'delete'), {
+        error: 'must be a Map or an object with get, set and delete methods',
+      })
+      .optional(),
+    encoder: z
+      .custom<SessionEncoder>(hasMethods('encode', 'decode'), {
+        error: 'must be an object with encode and decode methods',
+      })
+      .optional(),
+    onInvalid: z
+      .custom<(...a: any[]) => void>(isFunction, { error: 'must be a function' })
+      .optional(),
+    now: z.custom<() => number>(isFunction, { error: 'must be a function' }).optional(),
+  })
+  .superRefine((o, ctx) => {
+    const name = o.cookieName ?? defaults.cookieName
+    const secure = o.cookie?.secure ?? defaults.secure
+    const issue = (path: (string | number)[], message: string) =>
+      ctx.addIssue({ code: 'custom', path, message })
+    // Prefix rules: https://datatracker.ietf.org/doc/html/draft-ietf-httpbis-rfc6265bis#section-4.1.3
+    if (name.startsWith('__Host-')) {
+      if (o.cookie?.domain !== undefined)
+        issue(['cookie', 'domain'], 'not allowed with a __Host- cookie')
+      if ((o.cookie?.path ?? '/') !== '/')
+        issue(['cookie', 'path'], 'must be "/" with a __Host- cookie')
+      if (secure === false) issue(['cookie', 'secure'], 'must not be false with a __Host- cookie')
+    } else if (name.startsWith('__Secure-') && secure === false) {
+      issue(['cookie', 'secure'], 'must not be false with a __Secure- cookie')
+    }
+    if (o.cookie?.sameSite?.toLowerCase() === 'none' && secure === false) {
+      issue(['cookie', 'secure'], 'must not be false when sameSite is "None"')
+    }
+    if (o.cookie?.partitioned && secure === false) {
+      issue(['cookie', 'secure'], 'must not be false when partitioned is set')
+    }
+    if (o.encoder && o.store) {
+      issue(['encoder'], 'only applies in sealed mode; remove it or the store')
+    }
+  })
+
+let warnedRandomSecret = false
+
+function keyRing(secret: NonNullable<SessionOptions['secret']>): RingKey[] {
+  if (typeof secret === 'string') return [{ id: '', secret }]
+  if (Array.isArray(secret)) {
+    // Ids derived from position would shift on every rotation; iron's '' plus trying each key
+    // keeps old cookies readable whatever the order, and the ring is small.
+    return secret.map((s) => ({ id: '', secret: s }))
+  }
+  const entries = Object.entries(secret as Record<string, string>)
+  const numeric = entries.every(([id]) => /^\d+$/.test(id))
+  // iron-session's convention: with numeric ids the largest is the newest.
+  if (numeric) entries.sort(([a], [b]) => Number(b) - Number(a))
+  return entries.map(([id, s]) => ({ id, secret: s }))
+}
+
+function randomSecret(): string {
+  const bytes = new Uint8Array(32)
+  crypto.getRandomValues(bytes)
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')
+}
+
+function isProduction(): boolean {
+  return (globalThis as any).process?.env?.NODE_ENV === 'production'
+}
+
+/**
+ * Validates options and fills in defaults; throws one `SessionConfigError` naming every bad field.
+ */
+export function resolveOptions(options: SessionOptions = {}): ResolvedOptions {
+  const parsed = schema.safeParse(options)
+  const issues = parsed.success
+    ? []
+    : parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }))
+  if (options.secret === undefined && isProduction()) {
+    issues.unshift({
+      path: 'secret',
+      message: `is required in production: pass at least ${MIN_SECRET_LENGTH} random characters, e.g. from process.env.SESSION_SECRET`,
+    })
+  }
+  if (issues.length > 0) throw new SessionConfigError(issues)
+
+  let secret = options.secret
+  if (secret === undefined) {
+    secret = randomSecret()
+    if (!warnedRandomSecret) {
+      warnedRandomSecret = true
+      console.warn(
+        '[sealed-session] No `secret` given: using a random one, so every session ends when this process restarts. Set `secret` (e.g. process.env.SESSION_SECRET); it is required when NODE_ENV=production.',
+      )
+    }
+  }
+
+  const c = options.cookie ?? {}
+  const sameSite = (c.sameSite ?? defaults.sameSite).toLowerCase()
+  const store = options.store
+  return {
+    keys: keyRing(secret),
+    cookieName: options.cookieName ?? defaults.cookieName,
+    cookie: {
+      domain: c.domain,
+      path: c.path ?? defaults.path,
+      sameSite: sameSite === 'strict' ? 'Strict' : sameSite === 'none' ? 'None' : 'Lax',
+      secure: c.secure ?? defaults.secure,
+      httpOnly: c.httpOnly ?? defaults.httpOnly,
+      partitioned: c.partitioned ?? defaults.partitioned,
+    },
+    maxAge: (options.maxAge ?? defaults.maxAge) * 1000,
+    idleTimeout: options.idleTimeout === undefined ? undefined : options.idleTimeout * 1000,
+    rolling: options.rolling ?? options.idleTimeout !== undefined,
+    store: store as SessionStore | undefined,
+    encoder: options.encoder,
+    onInvalid: options.onInvalid,
+    now: options.now ?? Date.now,
+  }
+}

@@ -1,0 +1,300 @@
+import { randomId } from './crypto.ts'
+import { SessionError } from './errors.ts'
+import { isPlainContainer, safeStringify } from './json.ts'
+import type { Session, SessionMethods, SessionRecord } from './types.ts'
+
+type Data = Record<string, unknown>
+
+/** Names a session object answers itself; data may not use them. */
+export const RESERVED_KEYS: ReadonlySet<string> = new Set<keyof SessionMethods<any>>([
+  'id',
+  'isNew',
+  'hasChanged',
+  'expiresAt',
+  'createdAt',
+  'flash',
+  'reflash',
+  'regenerate',
+  'renew',
+  'destroy',
+  'toJSON',
+])
+
+// Proxies hand out wrapped nested objects; assigning one back must store the plain object.
+const rawOf = new WeakMap<object, object>()
+const unwrap = (value: unknown): unknown =>
+  typeof value === 'object' && value !== null ? (rawOf.get(value) ?? value) : value
+
+function reservedKeyError(key: string): SessionError {
+  return new SessionError(
+    'ERR_SESSION_RESERVED_KEY',
+    `"${key}" is part of the session API and cannot be used as a session data key`,
+  )
+}
+
+/** What commit must write, derived from the state without changing it. */
+export interface PendingChanges {
+  /** True when the data (including flash bookkeeping) differs from what was loaded. */
+  changed: boolean
+  /** Loaded flash keys to remove now. */
+  consumed: string[]
+  /** Flash keys to carry to the next request. */
+  flash: string[]
+}
+
+/**
+ * One request's session: the data, its timestamps and what happened to it. The engine creates
+ * it on load and reads it on commit; the app sees it only through `session`, a proxy that
+ * records which top-level keys changed, including nested mutation.
+ */
+export class SessionState {
+  readonly data: Data
+  createdAt: number
+  /** Absolute deadline, epoch ms. */
+  expiresAt: number
+  /** Idle deadline, epoch ms. */
+  idleExpiresAt: number | undefined
+  /** Session id now (store key, or the sealed session's internal id); made on demand. */
+  id: string | undefined
+  /** Store id the request arrived with, to delete on regenerate/destroy. */
+  loadedId: string | undefined
+  isNew = true
+  /** A session cookie of ours arrived with the request (valid or not). */
+  hadCookie = false
+  renewed = false
+  regenerated = false
+  destroyed = false
+  /** Opened with an older key: re-seal or re-sign with the newest. */
+  stale = false
+  /** Rolling refresh is due on this response. */
+  touchDue = false
+  /** Whether to set the Secure attribute on this response. */
+  secure: boolean
+
+  /** JSON of each top-level key as loaded, taken the first time the key is touched. */
+  #baseline = new Map<string, string | undefined>()
+  #loadedFlash: readonly string[] = []
+  /** Keys passed to flash() (or kept by reflash()) on this request. */
+  #flashed = new Set<string>()
+  /** Loaded flash keys the app assigned plainly, which makes them ordinary keys. */
+  #plain = new Set<string>()
+  readonly #nested = new WeakMap<object, object>()
+  readonly #now: () => number
+  readonly #maxAge: number
+  readonly session: Session<any>
+
+  constructor(now: () => number, maxAge: number, secure: boolean) {
+    this.#now = now
+    this.#maxAge = maxAge
+    this.secure = secure
+    const at = now()
+    this.createdAt = at
+    this.expiresAt = at + maxAge
+    this.idleExpiresAt = undefined
+    this.id = undefined
+    this.loadedId = undefined
+    this.data = Object.create(null)
+    this.session = this.#createProxy()
+  }
+
+  /**
+   * Takes over a loaded record; its data object must be this request's own copy.
+   * `storeId` is the store key in store mode; sealed sessions keep their id in `record.sid`.
+   */
+  adopt(record: SessionRecord<Data>, storeId: string | undefined): void {
+    Object.assign(this.data, record.data)
+    this.createdAt = record.createdAt
+    this.expiresAt = record.expiresAt
+    this.idleExpiresAt = record.idleExpiresAt
+    this.#loadedFlash = record.flash ?? []
+    this.id = storeId ?? record.sid
+    this.loadedId = storeId
+    this.isNew = false
+  }
+
+  /** Earlier of the absolute and idle deadlines, epoch ms. */
+  deadline(): number {
+    return this.idleExpiresAt === undefined
+      ? this.expiresAt
+      : Math.min(this.expiresAt, this.idleExpiresAt)
+  }
+
+  /** Records the loaded JSON of `key` before its first change. */
+  #touch(key: string): void {
+    if (this.#baseline.has(key)) return
+    this.#baseline.set(key, key in this.data ? safeStringify(this.data[key]) : undefined)
+  }
+
+  #set(key: string, value: unknown): void {
+    if (RESERVED_KEYS.has(key)) throw reservedKeyError(key)
+    this.#plain.add(key)
+    this.#flashed.delete(key)
+    const raw = unwrap(value)
+    if (key in this.data && Object.is(this.data[key], raw)) return
+    this.#touch(key)
+    this.data[key] = raw
+  }
+
+  #delete(key: string): void {
+    if (RESERVED_KEYS.has(key)) throw reservedKeyError(key)
+    this.#flashed.delete(key)
+    if (!(key in this.data)) return
+    this.#touch(key)
+    delete this.data[key]
+  }
+
+  /** Replaces all data with the keys of `values` (used for `c.session = { … }`). */
+  replace(values: object): void {
+    if (values === this.session) return
+    const source = unwrap(values) as Data
+    for (const key of Object.keys(this.data)) if (!(key in source)) this.#delete(key)
+    for (const key of Object.keys(source)) this.#set(key, source[key])
+  }
+
+  /** Computes what commit must write; changes nothing. */
+  pending(): PendingChanges {
+    let changed = false
+    for (const [key, before] of this.#baseline) {
+      const now = key in this.data ? safeStringify(this.data[key]) : undefined
+      if (now !== before) {
+        changed = true
+        break
+      }
+    }
+    const consumed: string[] = []
+    for (const key of this.#loadedFlash) {
+      if (!this.#flashed.has(key) && !this.#plain.has(key) && key in this.data) consumed.push(key)
+    }
+    const flash: string[] = []
+    for (const key of this.#flashed) if (key in this.data) flash.push(key)
+    if (consumed.length > 0 || flash.length !== this.#loadedFlash.length) changed = true
+    else if (!changed) changed = flash.some((k) => !this.#loadedFlash.includes(k))
+    return { changed, consumed, flash }
+  }
+
+  destroy(): void {
+    for (const key of Object.keys(this.data)) delete this.data[key]
+    this.destroyed = true
+    this.#baseline = new Map()
+    this.#loadedFlash = []
+    this.#flashed = new Set()
+    this.#plain = new Set()
+    this.renewed = false
+    this.regenerated = false
+    this.touchDue = false
+    this.stale = false
+    this.id = undefined
+    const at = this.#now()
+    this.createdAt = at
+    this.expiresAt = at + this.#maxAge
+    this.idleExpiresAt = undefined
+  }
+
+  #wrap(value: object, topKey: string): object {
+    let proxy = this.#nested.get(value)
+    if (proxy) return proxy
+    const state = this
+    proxy = new Proxy(value, {
+      get(target, key, receiver) {
+        const v = Reflect.get(target, key, receiver)
+        return isPlainContainer(v) ? state.#wrap(v, topKey) : v
+      },
+      set(target, key, v) {
+        const raw = unwrap(v)
+        if (Object.hasOwn(target, key) && Object.is((target as any)[key], raw)) return true
+        state.#touch(topKey)
+        return Reflect.set(target, key, raw)
+      },
+      deleteProperty(target, key) {
+        if (!Object.hasOwn(target, key)) return true
+        state.#touch(topKey)
+        return Reflect.deleteProperty(target, key)
+      },
+      defineProperty(target, key, descriptor) {
+        state.#touch(topKey)
+        return Reflect.defineProperty(target, key, descriptor)
+      },
+    })
+    this.#nested.set(value, proxy)
+    rawOf.set(proxy, value)
+    return proxy
+  }
+
+  #createProxy(): Session<any> {
+    const state = this
+    const methods: SessionMethods<any> = {
+      get id() {
+        state.id ??= randomId()
+        return state.id
+      },
+      get isNew() {
+        return state.isNew
+      },
+      get hasChanged() {
+        return state.pending().changed
+      },
+      get expiresAt() {
+        return new Date(state.deadline())
+      },
+      get createdAt() {
+        return new Date(state.createdAt)
+      },
+      flash(key, value) {
+        state.#set(key, value)
+        state.#plain.delete(key)
+        state.#flashed.add(key)
+      },
+      reflash() {
+        for (const key of state.#loadedFlash) {
+          state.#flashed.add(key)
+          state.#plain.delete(key)
+        }
+      },
+      regenerate() {
+        state.regenerated = true
+        state.id = randomId()
+        return Promise.resolve()
+      },
+      renew(maxAge) {
+        if (maxAge !== undefined && !(Number.isFinite(maxAge) && maxAge > 0)) {
+          throw new RangeError(`renew(maxAge) takes a positive number of seconds, got ${maxAge}`)
+        }
+        const at = state.#now()
+        state.expiresAt = at + (maxAge === undefined ? state.#maxAge : maxAge * 1000)
+        state.renewed = true
+      },
+      destroy() {
+        state.destroy()
+      },
+      toJSON() {
+        return JSON.parse(JSON.stringify(state.data))
+      },
+    }
+    return new Proxy(this.data, {
+      get(target, key) {
+        if (typeof key === 'symbol') return Reflect.get(target, key)
+        if (RESERVED_KEYS.has(key)) return (methods as any)[key]
+        const v = target[key]
+        return isPlainContainer(v) ? state.#wrap(v, key) : v
+      },
+      set(_target, key, value) {
+        if (typeof key === 'symbol') return false
+        state.#set(key, value)
+        return true
+      },
+      deleteProperty(_target, key) {
+        if (typeof key === 'symbol') return false
+        state.#delete(key)
+        return true
+      },
+      defineProperty(_target, key, descriptor) {
+        if (typeof key === 'symbol' || !('value' in descriptor)) return false
+        state.#set(key, descriptor.value)
+        return true
+      },
+      has(target, key) {
+        return (typeof key === 'string' && RESERVED_KEYS.has(key)) || key in target
+      },
+    }) as Session<any>
+  }
+}

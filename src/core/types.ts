@@ -1,0 +1,255 @@
+/** A value, or a promise of it: stores and encoders may be sync or async. */
+export type MaybePromise<T> = T | Promise<T>
+
+/**
+ * The global shape of session data. Augment it once to type every session in the app.
+ *
+ * @example
+ * declare module 'sealed-session' {
+ *   interface SessionData { userId?: string; notice?: string }
+ * }
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: empty on purpose, so apps can augment it
+export interface SessionData {}
+
+/** `SessionData` when an app has augmented it; otherwise any string-keyed data. */
+export type DefaultSessionData = keyof SessionData extends never ? Record<string, any> : SessionData
+
+/** Names on a session object that belong to the API and cannot be data keys. */
+export type ReservedSessionKey = keyof SessionMethods<any>
+
+/** Methods and state of a session, beside its data. */
+export interface SessionMethods<Data> {
+  /**
+   * The session id: in store mode the store key; in sealed mode an internal random id
+   * carried inside the cookie. Created on first read for a new session.
+   */
+  readonly id: string
+  /** True when this request arrived without a valid session. */
+  readonly isNew: boolean
+  /**
+   * True when this response will rewrite the session data: a key set, deleted or mutated
+   * (setting a key to its current value does not count), or a flash value consumed.
+   */
+  readonly hasChanged: boolean
+  /** When the session ends if nothing renews it: the earlier of its absolute and idle deadlines. */
+  readonly expiresAt: Date
+  /** When the session was first created. */
+  readonly createdAt: Date
+  /**
+   * Sets `key` for this request and the next one only; it is removed after the next
+   * request reads the session, unless `reflash()` keeps it.
+   */
+  flash<K extends keyof Data & string>(key: K, value: Data[K]): void
+  /** Keeps every flash value that arrived with this request for one more request. */
+  reflash(): void
+  /**
+   * Gives the session a new id and keeps its data; in store mode the old entry is deleted
+   * when the response is sent. Call it on login to prevent session fixation.
+   */
+  regenerate(): Promise<void>
+  /**
+   * Restarts the absolute lifetime: the session now ends `maxAge` seconds from now, and so
+   * does the cookie.
+   *
+   * @param maxAge lifetime in seconds; defaults to the `maxAge` option
+   */
+  renew(maxAge?: number): void
+  /** Ends the session: clears its data, deletes its store entry and clears the cookie. */
+  destroy(): void
+  /** A plain copy of the session data. */
+  toJSON(): Data
+}
+
+/**
+ * A session: its data as properties (`session.userId`) plus the methods of `SessionMethods`.
+ *
+ * @example
+ * function greet(session: Session<{ name?: string }>) { return session.name ?? 'guest' }
+ */
+export type Session<Data extends object = DefaultSessionData> = string extends keyof Data
+  ? OpenSession<Data>
+  : Data & SessionMethods<Data>
+
+/**
+ * A session whose data has no declared shape: any key reads as `any`, while the methods keep
+ * their types (an intersection with an index signature of `any` would erase them).
+ */
+export interface OpenSession<Data> extends SessionMethods<Data> {
+  [key: string]: any
+}
+
+/**
+ * What the server keeps for one session: the data plus its timestamps (epoch milliseconds).
+ * In sealed mode this travels inside the cookie; in store mode it is the store's value.
+ */
+export interface SessionRecord<Data = Record<string, unknown>> {
+  /** The session data. */
+  data: Data
+  /** When the session was created, epoch milliseconds. */
+  createdAt: number
+  /** Absolute deadline, epoch milliseconds. */
+  expiresAt: number
+  /** Idle deadline, epoch milliseconds; present when `idleTimeout` is set. */
+  idleExpiresAt?: number
+  /** Keys of `data` that are flash values, removed after the next request. */
+  flash?: string[]
+  /** Internal session id (sealed mode only; in store mode the id is the store key). */
+  sid?: string
+}
+
+/**
+ * Any Map-shaped session store: a `Map`, or an object whose `get`, `set` and `delete` may be
+ * sync or async. The framework context (for Hono, `c`) is passed last so a store can record
+ * the user agent or IP.
+ *
+ * @example
+ * const store: SessionStore = {
+ *   get: (id) => db.sessions.find(id),
+ *   set: (id, record, c) => db.sessions.upsert(id, record, c.req.header('user-agent')),
+ *   delete: (id) => db.sessions.remove(id),
+ * }
+ */
+export interface SessionStore<Ctx = any> {
+  /** Returns the record stored under `id`, or `undefined`/`null` when there is none. */
+  get(id: string, ctx: Ctx): MaybePromise<SessionRecord<any> | null | undefined>
+  /** Stores `record` under `id`; `sessionDeadline(record)` tells when it may be dropped. */
+  set(id: string, record: SessionRecord<any>, ctx: Ctx): unknown
+  /** Removes the record stored under `id`; removing a missing id is not an error. */
+  delete(id: string, ctx: Ctx): unknown
+}
+
+/**
+ * Replaces the built-in iron sealing. `encode` gets the whole session record (data plus
+ * expiry and flash metadata, plain JSON) and the newest secret, and returns a cookie value;
+ * `decode` turns that value back into the record, or returns `null`/throws when it is not valid.
+ *
+ * @example
+ * const encoder: SessionEncoder = {
+ *   encode: (record, secret) => myJwt.sign(record, secret),
+ *   decode: (token, secret) => myJwt.verify(token, secret),
+ * }
+ */
+export interface SessionEncoder {
+  encode(record: SessionRecord<any>, secret: string): MaybePromise<string>
+  decode(value: string, secret: string): MaybePromise<SessionRecord<any> | null | undefined>
+}
+
+/**
+ * Why a session cookie was not accepted; passed to `onInvalid`.
+ * - `malformed`: not a value this library writes (wrong shape, bad encoding, other iron version)
+ * - `tampered`: the signature does not verify (changed, or sealed with a key not in the ring)
+ * - `unknown-key`: sealed with a password id the key ring does not hold
+ * - `expired`: past its absolute or idle deadline
+ * - `not-found`: store mode, the id is signed correctly but the store has no entry
+ * - `too-large`: the cookie is longer than any cookie this library writes
+ * - `invalid-data`: it opened, but what was inside is not a session record
+ */
+export type InvalidReason =
+  | 'malformed'
+  | 'tampered'
+  | 'unknown-key'
+  | 'expired'
+  | 'not-found'
+  | 'too-large'
+  | 'invalid-data'
+
+/** Cookie attributes. */
+export interface SessionCookieOptions {
+  /**
+   * `Domain` attribute. Not allowed with a `__Host-` cookie name.
+   * @default undefined (host-only cookie)
+   */
+  domain?: string
+  /**
+   * `Path` attribute. Must be `/` with a `__Host-` cookie name.
+   * @default '/'
+   */
+  path?: string
+  /**
+   * `SameSite` attribute. `'None'` requires `secure`.
+   * @default 'Lax'
+   */
+  sameSite?: 'Strict' | 'Lax' | 'None' | 'strict' | 'lax' | 'none'
+  /**
+   * `Secure` attribute. `'auto'` sets it everywhere except plain-HTTP `localhost`, so local
+   * development works in every browser.
+   * @default 'auto'
+   */
+  secure?: boolean | 'auto'
+  /**
+   * `HttpOnly` attribute; leave it on unless client script must read the cookie.
+   * @default true
+   */
+  httpOnly?: boolean
+  /**
+   * `Partitioned` attribute (CHIPS), for sessions inside third-party iframes. Requires `secure`.
+   * @default false
+   */
+  partitioned?: boolean
+}
+
+/**
+ * Options of `session()`.
+ *
+ * @example
+ * session<{ userId?: string }>({ secret: process.env.SESSION_SECRET, maxAge: 7 * 86400 })
+ */
+export interface SessionOptions<Ctx = any> {
+  /**
+   * Key ring used to seal cookies (sealed mode) or sign ids (store mode), each at least 32
+   * characters. A string; an array, newest first; or `{ [id]: secret }`, where the largest
+   * numeric id (or, for other ids, the first one) is the newest. The newest seals, every
+   * key opens, and a session opened with an older key is re-sealed with the newest.
+   * When missing: an error in production (`NODE_ENV=production`), a random secret with one
+   * warning otherwise (sessions then end when the process restarts).
+   */
+  secret?: string | readonly string[] | Readonly<Record<string, string>>
+  /**
+   * Cookie name. Prefix it with `__Host-` to bind the cookie to this host (requires
+   * `secure`, `path: '/'` and no `domain`).
+   * @default 'sid'
+   */
+  cookieName?: string
+  /** Cookie attributes. */
+  cookie?: SessionCookieOptions
+  /**
+   * Absolute lifetime in seconds, enforced on the server on every request.
+   * @default 86400 (one day)
+   */
+  maxAge?: number
+  /**
+   * Idle timeout in seconds: the session ends after this long without a request that
+   * refreshes it.
+   * @default undefined (no idle timeout)
+   */
+  idleTimeout?: number
+  /**
+   * Refresh the session's deadline on requests that do not change it, at most once per half
+   * window. With `idleTimeout` it refreshes the idle deadline and keeps `maxAge` absolute;
+   * without it, `maxAge` becomes a sliding lifetime.
+   * @default true when `idleTimeout` is set, otherwise false
+   */
+  rolling?: boolean
+  /**
+   * Keep sessions in this store and put only a signed random id in the cookie: a `Map`, or any
+   * object with `get`, `set` and `delete`.
+   * @default undefined (sealed mode: the whole session lives in the cookie)
+   */
+  store?: SessionStore<Ctx> | Map<string, any>
+  /**
+   * Replace iron sealing with your own cookie codec (sealed mode only).
+   * @default the built-in iron `Fe26.2` encoder
+   */
+  encoder?: SessionEncoder
+  /**
+   * Told why a request's session cookie was refused; that request gets a fresh session.
+   * Keep it cheap: attackers choose how often it runs.
+   */
+  onInvalid?: (reason: InvalidReason, ctx: Ctx) => void
+  /**
+   * Clock in epoch milliseconds; tests inject one to move time.
+   * @default Date.now
+   */
+  now?: () => number
+}

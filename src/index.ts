@@ -1,0 +1,26 @@
+export { SessionEngine } from './core/engine.ts'
+export {
+  SessionConfigError,
+  type SessionConfigIssue,
+  SessionDataError,
+  SessionError,
+  type SessionErrorCode,
+  SessionStoreError,
+  SessionTooLargeError,
+} from './core/errors.ts'
+export { defaults, MIN_SECRET_LENGTH } from './core/options.ts'
+export type { SessionState } from './core/session.ts'
+export type {
+  DefaultSessionData,
+  InvalidReason,
+  MaybePromise,
+  ReservedSessionKey,
+  Session,
+  SessionCookieOptions,
+  SessionData,
+  SessionEncoder,
+  SessionMethods,
+  SessionOptions,
+  SessionRecord,
+  SessionStore,
+} from './core/types.ts'
