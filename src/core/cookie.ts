@@ -48,7 +48,7 @@ const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
 
 /** True for plain-HTTP requests to this machine, where browsers may refuse `Secure` cookies. */
 export function isLocalHttp(url: string | undefined): boolean {
-  if (!url || !url.startsWith('http://')) return false
+  if (!url?.startsWith('http://')) return false
   const rest = url.slice(7)
   let end = rest.length
   for (const stop of ['/', '?', '#']) {

@@ -233,9 +233,10 @@ export class SessionEngine {
     if (pending.flash.length > 0) record.flash = pending.flash
     const maxAge = Math.max(1, Math.ceil((state.deadline() - now) / 1000))
 
+    state.id ??= randomId()
+    const id = state.id
     let value: string
     if (o.store) {
-      const id = (state.id ??= randomId())
       if (rewrite) {
         // New entry first, old one after: a failure in between leaves the user logged in.
         await this.#storeCall('set', id, ctx, record)
@@ -245,7 +246,7 @@ export class SessionEngine {
       }
       value = await this.#signer!.sign(id)
     } else {
-      record.sid = state.id ??= randomId()
+      record.sid = id
       value = o.encoder
         ? encodeURIComponent(await o.encoder.encode(record, o.keys[0]!.secret))
         : await this.codec!.seal(toCompact(record))
