@@ -1,0 +1,76 @@
+// Shared test helpers: a cookie jar that replays Set-Cookie like a browser, a clock, secrets.
+
+/** A secret long enough for every option check. */
+export const SECRET = 'test-secret-0123456789-abcdefghijklmnopqrstuvwxyz'
+export const OLD_SECRET = 'old-secret-0123456789-abcdefghijklmnopqrstuvwxyz'
+
+/** Anything with Hono's `request(path, init)`. */
+export interface Requestable {
+  request(input: string, init?: RequestInit): Response | Promise<Response>
+}
+
+/** One parsed Set-Cookie header. */
+export interface ParsedCookie {
+  name: string
+  value: string
+  /** Attribute names lower-cased; valueless attributes map to ''. */
+  attributes: Record<string, string>
+  raw: string
+}
+
+export function parseSetCookie(raw: string): ParsedCookie {
+  const [pair = '', ...attrs] = raw.split(';')
+  const eq = pair.indexOf('=')
+  const attributes: Record<string, string> = {}
+  for (const a of attrs) {
+    const i = a.indexOf('=')
+    const key = (i === -1 ? a : a.slice(0, i)).trim().toLowerCase()
+    attributes[key] = i === -1 ? '' : a.slice(i + 1).trim()
+  }
+  return { name: pair.slice(0, eq).trim(), value: pair.slice(eq + 1).trim(), attributes, raw }
+}
+
+/** Every Set-Cookie of a response, parsed. */
+export function setCookies(res: Response): ParsedCookie[] {
+  return res.headers.getSetCookie().map(parseSetCookie)
+}
+
+/** A browser-like cookie jar for one client: sends what it holds, keeps what it is sent. */
+export class Jar {
+  readonly cookies = new Map<string, string>()
+
+  header(): string {
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ')
+  }
+
+  /** Stores the response's cookies; Max-Age=0 deletes. */
+  take(res: Response): ParsedCookie[] {
+    const parsed = setCookies(res)
+    for (const c of parsed) {
+      if (c.attributes['max-age'] === '0' || c.value === '') this.cookies.delete(c.name)
+      else this.cookies.set(c.name, c.value)
+    }
+    return parsed
+  }
+
+  async request(app: Requestable, path: string, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers)
+    if (this.cookies.size > 0 && !headers.has('cookie')) headers.set('cookie', this.header())
+    const url = path.startsWith('http') ? path : `http://localhost${path}`
+    const res = await app.request(url, { ...init, headers })
+    this.take(res)
+    return res
+  }
+}
+
+/** A clock tests move by hand (epoch milliseconds). */
+export function testClock(start = Date.UTC(2026, 0, 1)) {
+  let t = start
+  return {
+    now: () => t,
+    /** Moves the clock forward by `seconds`. */
+    advance(seconds: number) {
+      t += seconds * 1000
+    },
+  }
+}
