@@ -1,0 +1,146 @@
+/**
+ * Type tests for the Hono adapter: `c.session` / `c.get('session')` typed by `session<Data>()`,
+ * the untyped default, and narrowing by a `createMiddleware` guard. Compiled, never run.
+ */
+import { Hono } from 'hono'
+import { createMiddleware } from 'hono/factory'
+import type { Session, SessionOptions } from 'sealed-session'
+import { type SessionEnv, session } from 'sealed-session/hono'
+import { type Equal, expect, type IsAny } from './helpers.ts'
+
+// --- session<{ userId?: string }>(): a closed data type ----------------------------------------
+
+new Hono()
+  .use(session<{ userId?: string }>({ secret: 'x'.repeat(32) }))
+  .get('/', (c) => {
+    // Data keys carry their declared type.
+    expect<Equal<typeof c.session.userId, string | undefined>>()
+    c.session.userId = '1'
+    c.session.userId = undefined
+    // @ts-expect-error a data key keeps its type on write
+    c.session.userId = 1
+    // @ts-expect-error unknown key on a closed data type
+    c.session.nope
+    // @ts-expect-error unknown key on a closed data type, on write too
+    c.session.nope = 1
+
+    // flash() takes only declared keys, with their value type.
+    c.session.flash('userId', '1')
+    // @ts-expect-error unknown key
+    c.session.flash('nope', 1)
+    // @ts-expect-error wrong value type for a declared key
+    c.session.flash('userId', 5)
+
+    // Methods and state keep their types.
+    expect<Equal<ReturnType<typeof c.session.regenerate>, Promise<void>>>()
+    expect<Equal<typeof c.session.hasChanged, boolean>>()
+    expect<Equal<typeof c.session.isNew, boolean>>()
+    expect<Equal<typeof c.session.expiresAt, Date>>()
+    expect<Equal<typeof c.session.createdAt, Date>>()
+    expect<Equal<typeof c.session.id, string>>()
+    expect<Equal<Parameters<typeof c.session.renew>, [maxAge?: number]>>()
+    expect<Equal<ReturnType<typeof c.session.reflash>, void>>()
+    expect<Equal<ReturnType<typeof c.session.destroy>, void>>()
+    expect<Equal<ReturnType<typeof c.session.toJSON>, { userId?: string }>>()
+    // @ts-expect-error state is read-only
+    c.session.hasChanged = false
+    // @ts-expect-error state is read-only
+    c.session.id = 'x'
+
+    // The whole session is the typed Session.
+    expect<Equal<typeof c.session, Session<{ userId?: string }>>>()
+
+    // Ending the session, or replacing its data.
+    c.session = null
+    c.session = { userId: '2' }
+
+    // c.get / c.var / c.set see the same type.
+    const got = c.get('session')
+    expect<Equal<typeof got.userId, string | undefined>>()
+    expect<Equal<typeof c.var.session.userId, string | undefined>>()
+    // @ts-expect-error unknown key through c.get too
+    c.get('session').nope
+    c.set('session', null)
+    return c.text(c.session.userId ?? 'anon')
+  })
+
+// A Hono app typed with SessionEnv up front gets the same types in every handler.
+new Hono<SessionEnv<{ cart: { items: string[] } }>>().get('/', (c) => {
+  expect<Equal<typeof c.session.cart, { items: string[] }>>()
+  c.session.cart.items.push('x')
+  // @ts-expect-error items are strings
+  c.session.cart.items.push(1)
+  return c.text('ok')
+})
+
+// --- No generic, no augmentation: open data, typed methods --------------------------------------
+
+new Hono().use(session()).get('/', (c) => {
+  expect<IsAny<typeof c.session.anything>>()
+  c.session.anything = { deep: [1, 2] }
+  // Methods are not swallowed by the open index signature.
+  expect<Equal<IsAny<typeof c.session.flash>, false>>()
+  expect<Equal<IsAny<typeof c.session.regenerate>, false>>()
+  expect<Equal<ReturnType<typeof c.session.regenerate>, Promise<void>>>()
+  expect<Equal<typeof c.session.hasChanged, boolean>>()
+  expect<Equal<typeof c.session.expiresAt, Date>>()
+  expect<Equal<typeof c.session.id, string>>()
+  c.session.flash('notice', 'hello')
+  c.session.flash('count', 1)
+  // @ts-expect-error flash still needs a key and a value
+  c.session.flash('notice')
+  // @ts-expect-error regenerate takes no argument
+  c.session.regenerate(1)
+  c.session = null
+  c.set('session', null)
+  const got = c.get('session')
+  expect<IsAny<typeof got.anything>>()
+  return c.text('ok')
+})
+
+// Default Session type (no generic) outside Hono: same rules.
+declare const open: Session
+expect<IsAny<typeof open.whatever>>()
+expect<Equal<ReturnType<typeof open.regenerate>, Promise<void>>>()
+expect<Equal<typeof open.hasChanged, boolean>>()
+
+// --- A createMiddleware guard narrows the routes behind it --------------------------------------
+
+const requireUser = createMiddleware<{ Variables: { session: Session<{ userId: string }> } }>(
+  async (c, next) => {
+    // Inside the guard the refined type already applies; the runtime check is the guard's job.
+    expect<Equal<typeof c.session.userId, string>>()
+    if (!c.get('session').userId) return c.text('unauthorized', 401)
+    await next()
+  },
+)
+
+const app = new Hono()
+  .use(session<{ userId?: string }>({ secret: 'x'.repeat(32) }))
+  .get('/public', (c) => {
+    expect<Equal<typeof c.session.userId, string | undefined>>()
+    return c.text('ok')
+  })
+
+app.use(requireUser).get('/me', (c) => {
+  expect<Equal<typeof c.session.userId, string>>()
+  const got = c.get('session')
+  expect<Equal<typeof got.userId, string>>()
+  expect<Equal<typeof c.var.session.userId, string>>()
+  c.session.flash('userId', '1')
+  // @ts-expect-error still a closed type behind the guard
+  c.session.nope
+  return c.text(c.session.userId)
+})
+
+// The same guard as a per-route handler.
+app.get('/admin', requireUser, (c) => {
+  expect<Equal<typeof c.session.userId, string>>()
+  return c.text(c.session.userId)
+})
+
+// --- The middleware's options are SessionOptions -------------------------------------------------
+
+expect<Equal<Parameters<typeof session>[0], SessionOptions<import('hono').Context> | undefined>>()
+// @ts-expect-error options are checked at the call site
+session({ maxAge: '1' })
