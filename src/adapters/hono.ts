@@ -1,4 +1,5 @@
 import type { Context, Env, Input, MiddlewareHandler } from 'hono'
+import * as hono from 'hono'
 import { SessionEngine } from '../core/engine.ts'
 import { SessionError } from '../core/errors.ts'
 import type { SessionState } from '../core/session.ts'
@@ -21,6 +22,9 @@ export type SessionOf<E> = E extends { Variables: { session: infer S } }
     : Session
   : Session
 
+/** The data type of a session (what `toJSON()` returns), so a replacement object is checked. */
+export type SessionDataOf<S> = S extends { toJSON(): infer D } ? D : Record<string, unknown>
+
 declare module 'hono' {
   interface Context<E extends Env = any, P extends string = any, I extends Input = {}> {
     /**
@@ -28,7 +32,7 @@ declare module 'hono' {
      * object to replace its data.
      */
     get session(): SessionOf<E>
-    set session(value: SessionOf<E> | Record<string, unknown> | null)
+    set session(value: SessionOf<E> | SessionDataOf<SessionOf<E>> | null)
   }
   interface ContextVariableMap {
     /** `c.set('session', null)` ends the session. */
@@ -53,7 +57,14 @@ function sync(c: WithState, state: SessionState): void {
 // `c.session` is an accessor on Hono's Context prototype, installed once. It costs nothing per
 // request, and works for any Hono copy the app uses.
 function install(c: Context): void {
-  const proto = Object.getPrototypeOf(c) as object
+  installOn(Object.getPrototypeOf(c) as object)
+}
+
+// Installed up front too, so a route that session() does not cover throws ERR_SESSION_MISSING
+// even before any request has passed the middleware. Older Hono exports Context as a type only.
+const honoContext = (hono as { Context?: { prototype: object } }).Context
+
+function installOn(proto: object): void {
   if (patched.has(proto)) return
   patched.add(proto)
   if (Object.hasOwn(proto, 'session')) return
@@ -97,6 +108,7 @@ export function session<Data extends object = DefaultSessionData>(
   options?: SessionOptions<Context>,
 ): MiddlewareHandler<SessionEnv<Data>> {
   const engine = new SessionEngine(options)
+  if (honoContext) installOn(honoContext.prototype)
   return async function sessionMiddleware(c, next) {
     install(c)
     const state = await engine.load(c.req.header('cookie'), c, c.req.url)

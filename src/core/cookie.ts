@@ -38,7 +38,8 @@ export function readCookie(header: string | null | undefined, name: string): str
         // Left as it is: it will fail verification and count as malformed.
       }
     }
-    found.push(value)
+    // An empty value is what a cleared cookie looks like: no session, not an attack.
+    if (value !== '') found.push(value)
     from = end
   }
   return found

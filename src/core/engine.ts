@@ -99,7 +99,7 @@ export class SessionEngine {
   ): Promise<SessionState> {
     const o = this.options
     const secure = o.cookie.secure === 'auto' ? !isLocalHttp(url) : o.cookie.secure
-    const state = new SessionState(o.now, o.maxAge, secure)
+    const state = new SessionState(o.now, o.maxAge, secure, o.idleTimeout)
     let reason: InvalidReason | undefined
     for (const value of readCookie(cookieHeader, o.cookieName)) {
       state.hadCookie = true
@@ -154,9 +154,16 @@ export class SessionEngine {
       }
       if (decoded === null || decoded === undefined) return 'tampered'
       const record = asRecord(decoded)
-      return record
-        ? { record: { ...record, data: { ...record.data } }, stale: false }
-        : 'invalid-data'
+      if (!record) return 'invalid-data'
+      // A decoder may hand back an object it keeps (a cache): the request works on a deep copy,
+      // so nested mutation never reaches it. Data JSON cannot copy is not session data.
+      let data: Data
+      try {
+        data = JSON.parse(JSON.stringify(record.data)) as Data
+      } catch {
+        return 'invalid-data'
+      }
+      return { record: { ...record, data }, stale: false }
     }
     const result = await this.codec!.unseal(value)
     if (!result.ok) return result.reason
@@ -209,6 +216,8 @@ export class SessionEngine {
   async commit(state: SessionState, ctx: unknown): Promise<string[]> {
     const o = this.options
     const pending = state.pending()
+    // A value JSON drops (a function, a Map) can serialise just like the old one; report it anyway.
+    if (!pending.changed) assertJson(state.touched())
     const attrs = cookieAttributes(o.cookie, o.cookieName, state.secure)
 
     if (state.destroyed && !pending.changed) {

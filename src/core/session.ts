@@ -81,16 +81,19 @@ export class SessionState {
   readonly #nested = new WeakMap<object, object>()
   readonly #now: () => number
   readonly #maxAge: number
+  readonly #idleTimeout: number | undefined
   readonly session: Session<any>
 
-  constructor(now: () => number, maxAge: number, secure: boolean) {
+  constructor(now: () => number, maxAge: number, secure: boolean, idleTimeout?: number) {
     this.#now = now
     this.#maxAge = maxAge
+    this.#idleTimeout = idleTimeout
     this.secure = secure
     const at = now()
     this.createdAt = at
     this.expiresAt = at + maxAge
-    this.idleExpiresAt = undefined
+    // A new session's idle deadline, so `expiresAt` is right before the first commit.
+    this.idleExpiresAt = idleTimeout === undefined ? undefined : at + idleTimeout
     this.id = undefined
     this.loadedId = undefined
     this.data = Object.create(null)
@@ -151,6 +154,13 @@ export class SessionState {
     for (const key of Object.keys(source)) this.#set(key, source[key])
   }
 
+  /** The current values of the keys this request set, deleted or mutated. */
+  touched(): Data {
+    const out: Data = {}
+    for (const key of this.#baseline.keys()) if (key in this.data) out[key] = this.data[key]
+    return out
+  }
+
   /** Computes what commit must write; changes nothing. */
   pending(): PendingChanges {
     let changed = false
@@ -187,7 +197,7 @@ export class SessionState {
     const at = this.#now()
     this.createdAt = at
     this.expiresAt = at + this.#maxAge
-    this.idleExpiresAt = undefined
+    this.idleExpiresAt = this.#idleTimeout === undefined ? undefined : at + this.#idleTimeout
   }
 
   #wrap(value: object, topKey: string): object {

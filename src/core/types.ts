@@ -111,8 +111,12 @@ export interface SessionRecord<Data = Record<string, unknown>> {
  * }
  */
 export interface SessionStore<Ctx = any> {
-  /** Returns the record stored under `id`, or `undefined`/`null` when there is none. */
-  get(id: string, ctx: Ctx): MaybePromise<SessionRecord<any> | null | undefined>
+  /**
+   * Returns the `SessionRecord` stored under `id` (or a promise of it), or `undefined`/`null`
+   * when there is none. Typed `unknown` so a `Map<string, unknown>` or a database row fits: the
+   * engine checks what comes back and treats anything that is not a record as invalid.
+   */
+  get(id: string, ctx: Ctx): unknown
   /** Stores `record` under `id`; `sessionDeadline(record)` tells when it may be dropped. */
   set(id: string, record: SessionRecord<any>, ctx: Ctx): unknown
   /** Removes the record stored under `id`; removing a missing id is not an error. */
@@ -236,7 +240,9 @@ export interface SessionOptions<Ctx = any> {
    * object with `get`, `set` and `delete`.
    * @default undefined (sealed mode: the whole session lives in the cookie)
    */
-  store?: SessionStore<Ctx> | Map<string, any>
+  // Any `Map<string, …>` already is a `SessionStore`; a `| Map` union here would leave inline
+  // `{ get: (id) => … }` stores without contextual types (implicit `any` parameters).
+  store?: SessionStore<Ctx>
   /**
    * Replace iron sealing with your own cookie codec (sealed mode only).
    * @default the built-in iron `Fe26.2` encoder
