@@ -10,59 +10,62 @@ import { type Equal, expect, type IsAny } from './helpers.ts'
 
 // --- session<{ userId?: string }>(): a closed data type ----------------------------------------
 
-new Hono()
-  .use(session<{ userId?: string }>({ secret: 'x'.repeat(32) }))
-  .get('/', (c) => {
-    // Data keys carry their declared type.
-    expect<Equal<typeof c.session.userId, string | undefined>>()
-    c.session.userId = '1'
-    c.session.userId = undefined
-    // @ts-expect-error a data key keeps its type on write
-    c.session.userId = 1
-    // @ts-expect-error unknown key on a closed data type
-    c.session.nope
-    // @ts-expect-error unknown key on a closed data type, on write too
-    c.session.nope = 1
+new Hono().use(session<{ userId?: string }>({ secret: 'x'.repeat(32) })).get('/', (c) => {
+  // Data keys carry their declared type.
+  expect<Equal<typeof c.session.userId, string | undefined>>()
+  c.session.userId = '1'
+  c.session.userId = undefined
+  // @ts-expect-error a data key keeps its type on write
+  c.session.userId = 1
+  // @ts-expect-error unknown key on a closed data type
+  c.session.nope
+  // @ts-expect-error unknown key on a closed data type, on write too
+  c.session.nope = 1
 
-    // flash() takes only declared keys, with their value type.
-    c.session.flash('userId', '1')
-    // @ts-expect-error unknown key
-    c.session.flash('nope', 1)
-    // @ts-expect-error wrong value type for a declared key
-    c.session.flash('userId', 5)
+  // flash() takes only declared keys, with their value type.
+  c.session.flash('userId', '1')
+  // @ts-expect-error unknown key
+  c.session.flash('nope', 1)
+  // @ts-expect-error wrong value type for a declared key
+  c.session.flash('userId', 5)
 
-    // Methods and state keep their types.
-    expect<Equal<ReturnType<typeof c.session.regenerate>, Promise<void>>>()
-    expect<Equal<typeof c.session.hasChanged, boolean>>()
-    expect<Equal<typeof c.session.isNew, boolean>>()
-    expect<Equal<typeof c.session.expiresAt, Date>>()
-    expect<Equal<typeof c.session.createdAt, Date>>()
-    expect<Equal<typeof c.session.id, string>>()
-    expect<Equal<Parameters<typeof c.session.renew>, [maxAge?: number]>>()
-    expect<Equal<ReturnType<typeof c.session.reflash>, void>>()
-    expect<Equal<ReturnType<typeof c.session.destroy>, void>>()
-    expect<Equal<ReturnType<typeof c.session.toJSON>, { userId?: string }>>()
-    // @ts-expect-error state is read-only
-    c.session.hasChanged = false
-    // @ts-expect-error state is read-only
-    c.session.id = 'x'
+  // Methods and state keep their types.
+  expect<Equal<ReturnType<typeof c.session.regenerate>, Promise<void>>>()
+  expect<Equal<typeof c.session.hasChanged, boolean>>()
+  expect<Equal<typeof c.session.isNew, boolean>>()
+  expect<Equal<typeof c.session.expiresAt, Date>>()
+  expect<Equal<typeof c.session.createdAt, Date>>()
+  expect<Equal<typeof c.session.id, string>>()
+  expect<Equal<Parameters<typeof c.session.renew>, [maxAge?: number]>>()
+  expect<Equal<ReturnType<typeof c.session.reflash>, void>>()
+  expect<Equal<ReturnType<typeof c.session.destroy>, void>>()
+  expect<Equal<ReturnType<typeof c.session.toJSON>, { userId?: string }>>()
+  // @ts-expect-error state is read-only
+  c.session.hasChanged = false
+  // @ts-expect-error state is read-only
+  c.session.id = 'x'
 
-    // The whole session is the typed Session.
-    expect<Equal<typeof c.session, Session<{ userId?: string }>>>()
+  // The whole session is the typed Session.
+  expect<Equal<typeof c.session, Session<{ userId?: string }>>>()
 
-    // Ending the session, or replacing its data.
-    c.session = null
-    c.session = { userId: '2' }
+  // Ending the session, or replacing its data.
+  c.session = null
+  c.session = { userId: '2' }
+  c.session = {}
+  // @ts-expect-error a replacement object must match the data type
+  c.session = { userId: 2 }
+  // @ts-expect-error a replacement object must not add unknown keys
+  c.session = { nope: 1 }
 
-    // c.get / c.var / c.set see the same type.
-    const got = c.get('session')
-    expect<Equal<typeof got.userId, string | undefined>>()
-    expect<Equal<typeof c.var.session.userId, string | undefined>>()
-    // @ts-expect-error unknown key through c.get too
-    c.get('session').nope
-    c.set('session', null)
-    return c.text(c.session.userId ?? 'anon')
-  })
+  // c.get / c.var / c.set see the same type.
+  const got = c.get('session')
+  expect<Equal<typeof got.userId, string | undefined>>()
+  expect<Equal<typeof c.var.session.userId, string | undefined>>()
+  // @ts-expect-error unknown key through c.get too
+  c.get('session').nope
+  c.set('session', null)
+  return c.text(c.session.userId ?? 'anon')
+})
 
 // A Hono app typed with SessionEnv up front gets the same types in every handler.
 new Hono<SessionEnv<{ cart: { items: string[] } }>>().get('/', (c) => {
@@ -92,6 +95,7 @@ new Hono().use(session()).get('/', (c) => {
   // @ts-expect-error regenerate takes no argument
   c.session.regenerate(1)
   c.session = null
+  c.session = { anything: 1, nested: { ok: true } }
   c.set('session', null)
   const got = c.get('session')
   expect<IsAny<typeof got.anything>>()
@@ -132,6 +136,17 @@ app.use(requireUser).get('/me', (c) => {
   c.session.nope
   return c.text(c.session.userId)
 })
+
+// Fully chained: session, then the guard, then the routes behind it.
+new Hono()
+  .use(session<{ userId?: string }>())
+  .use(requireUser)
+  .get('/chained', (c) => {
+    expect<Equal<typeof c.session.userId, string>>()
+    // @ts-expect-error narrowed: userId can no longer be cleared by assignment
+    c.session.userId = undefined
+    return c.text(c.session.userId)
+  })
 
 // The same guard as a per-route handler.
 app.get('/admin', requireUser, (c) => {
