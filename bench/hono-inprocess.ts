@@ -42,19 +42,23 @@ const scenarios: Scenario[] = [
   { name: 'no session', run: async () => void (await plain.request('http://localhost/')) },
   {
     name: 'sealed read',
-    run: async () => void (await sealed.request('http://localhost/read', { headers: { cookie: sealedCookie } })),
+    run: async () =>
+      void (await sealed.request('http://localhost/read', { headers: { cookie: sealedCookie } })),
   },
   {
     name: 'sealed write',
     run: async () => {
       // The client sends the cookie it was just given: no cache flattery.
-      const res = await sealed.request('http://localhost/write', { headers: { cookie: writeCookie } })
+      const res = await sealed.request('http://localhost/write', {
+        headers: { cookie: writeCookie },
+      })
       writeCookie = res.headers.getSetCookie()[0]!.split(';')[0]!
     },
   },
   {
     name: 'Map store read',
-    run: async () => void (await stored.request('http://localhost/read', { headers: { cookie: storeCookie } })),
+    run: async () =>
+      void (await stored.request('http://localhost/read', { headers: { cookie: storeCookie } })),
   },
 ]
 
@@ -70,12 +74,15 @@ async function measure(s: Scenario): Promise<number> {
 
 for (const s of scenarios) await measure(s) // warm-up
 const results = new Map<string, number[]>(scenarios.map((s) => [s.name, []]))
-for (let r = 0; r < ROUNDS; r++) for (const s of scenarios) results.get(s.name)!.push(await measure(s))
+for (let r = 0; r < ROUNDS; r++)
+  for (const s of scenarios) results.get(s.name)!.push(await measure(s))
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 const base = median(results.get('no session')!)
 console.log(`node ${process.version}, ${ROUNDS} rounds of ${ROUND_MS} ms, sequential`)
 for (const [name, xs] of results) {
   const m = median(xs)
-  console.log(`${name.padEnd(16)} ${m.toFixed(0).padStart(7)} req/s  ${((m / base) * 100).toFixed(1).padStart(5)}%`)
+  console.log(
+    `${name.padEnd(16)} ${m.toFixed(0).padStart(7)} req/s  ${((m / base) * 100).toFixed(1).padStart(5)}%`,
+  )
 }

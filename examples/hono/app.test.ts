@@ -10,7 +10,9 @@ let server: ReturnType<typeof serve>
 
 beforeAll(async () => {
   await new Promise<void>((resolve) => {
-    server = serve({ fetch: createApp(SECRET).fetch, port: 0, hostname: '127.0.0.1' }, () => resolve())
+    server = serve({ fetch: createApp(SECRET).fetch, port: 0, hostname: '127.0.0.1' }, () =>
+      resolve(),
+    )
   })
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 })

@@ -45,6 +45,8 @@ export function createApp(secret = process.env.SESSION_SECRET) {
       return c.redirect('/', 303)
     })
     .get('/me', (c) =>
-      c.session.userId ? c.json({ userId: c.session.userId, name: c.session.name }) : c.json(null, 401),
+      c.session.userId
+        ? c.json({ userId: c.session.userId, name: c.session.name })
+        : c.json(null, 401),
     )
 }
