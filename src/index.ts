@@ -24,3 +24,4 @@ export type {
   SessionRecord,
   SessionStore,
 } from './core/types.ts'
+export { sessionDeadline } from './core/types.ts'

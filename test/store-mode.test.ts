@@ -242,11 +242,16 @@ describe('store mode with a Map', () => {
     const { app, onInvalid } = createApp({ store: map as SessionStore })
     const jar = new Jar()
     const id = await (await jar.request(app, '/login')).text()
+    // The refused cookie is cleared on each response, so replay the same one every time.
+    const cookie = jar.header()
     for (const junk of ['a string', 42, { data: 'x', createdAt: 1, expiresAt: 2 }, { data: {} }]) {
       map.set(id, junk)
-      const res = await jar.request(app, '/peek')
+      const res = await app.request('http://localhost/peek', { headers: { cookie } })
       expect(res.status).toBe(200)
       expect(await res.text()).toBe('anon')
+      expect(res.headers.getSetCookie()).toEqual([
+        'sid=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=/; HttpOnly; SameSite=Lax',
+      ])
     }
     expect(onInvalid.mock.calls.map((c) => c[0])).toEqual(Array(4).fill('invalid-data'))
   })

@@ -36,6 +36,21 @@ function asRecord(value: unknown): SessionRecord<Data> | undefined {
   return r as unknown as SessionRecord<Data>
 }
 
+/**
+ * A record with a deep copy of its data, or undefined when it is not a record of JSON data.
+ * Stores and custom decoders may hand back an object they keep (a Map does): the request works
+ * on its own copy, so a handler that fails half way leaves the kept session as it was.
+ */
+function ownCopy(value: unknown): SessionRecord<Data> | undefined {
+  const record = asRecord(value)
+  if (!record) return undefined
+  try {
+    return { ...record, data: JSON.parse(JSON.stringify(record.data)) as Data }
+  } catch {
+    return undefined
+  }
+}
+
 // Sealed cookies carry the record with one-letter keys: fewer bytes in every request.
 interface Compact {
   d: Data
@@ -128,7 +143,10 @@ export class SessionEngine {
       if (o.rolling) state.touchDue = this.#rollingDue(state, now)
       return state
     }
-    if (reason !== undefined) o.onInvalid?.(reason, ctx)
+    if (reason !== undefined) {
+      state.refused = true
+      o.onInvalid?.(reason, ctx)
+    }
     return state
   }
 
@@ -153,17 +171,8 @@ export class SessionEngine {
         return 'tampered'
       }
       if (decoded === null || decoded === undefined) return 'tampered'
-      const record = asRecord(decoded)
-      if (!record) return 'invalid-data'
-      // A decoder may hand back an object it keeps (a cache): the request works on a deep copy,
-      // so nested mutation never reaches it. Data JSON cannot copy is not session data.
-      let data: Data
-      try {
-        data = JSON.parse(JSON.stringify(record.data)) as Data
-      } catch {
-        return 'invalid-data'
-      }
-      return { record: { ...record, data }, stale: false }
+      const record = ownCopy(decoded)
+      return record ? { record, stale: false } : 'invalid-data'
     }
     const result = await this.codec!.unseal(value)
     if (!result.ok) return result.reason
@@ -176,12 +185,8 @@ export class SessionEngine {
     if (!verified) return 'tampered'
     const stored = await this.#storeCall('get', verified.id, ctx)
     if (stored === null || stored === undefined) return 'not-found'
-    const record = asRecord(stored)
-    if (!record) return 'invalid-data'
-    // A store may hand back the object it keeps (a Map does): work on a copy, so a request
-    // that fails half way leaves the stored session as it was.
-    const copy = { ...record, data: JSON.parse(JSON.stringify(record.data)) as Data }
-    return { record: copy, id: verified.id, stale: verified.stale }
+    const record = ownCopy(stored)
+    return record ? { record, id: verified.id, stale: verified.stale } : 'invalid-data'
   }
 
   async #storeCall(op: 'get', id: string, ctx: unknown): Promise<unknown>
@@ -225,7 +230,8 @@ export class SessionEngine {
       return state.hadCookie ? [clearCookie(o.cookieName, attrs)] : []
     }
     const rewrite = pending.changed || state.renewed || state.regenerated || state.touchDue
-    if (!rewrite && !state.stale) return []
+    // A refused cookie is cleared once, so the browser stops sending it on every request.
+    if (!rewrite && !state.stale) return state.refused ? [clearCookie(o.cookieName, attrs)] : []
 
     const now = o.now()
     if (state.touchDue && o.idleTimeout === undefined) state.expiresAt = now + o.maxAge

@@ -1,7 +1,7 @@
 import { randomId } from './crypto.ts'
 import { SessionError } from './errors.ts'
 import { isPlainContainer, safeStringify } from './json.ts'
-import type { Session, SessionMethods, SessionRecord } from './types.ts'
+import { type Session, type SessionMethods, type SessionRecord, sessionDeadline } from './types.ts'
 
 type Data = Record<string, unknown>
 
@@ -61,6 +61,8 @@ export class SessionState {
   isNew = true
   /** A session cookie of ours arrived with the request (valid or not). */
   hadCookie = false
+  /** A session cookie arrived and was refused (bad, expired, unknown): clear it on the response. */
+  refused = false
   renewed = false
   regenerated = false
   destroyed = false
@@ -117,9 +119,7 @@ export class SessionState {
 
   /** Earlier of the absolute and idle deadlines, epoch ms. */
   deadline(): number {
-    return this.idleExpiresAt === undefined
-      ? this.expiresAt
-      : Math.min(this.expiresAt, this.idleExpiresAt)
+    return sessionDeadline(this)
   }
 
   /** Records the loaded JSON of `key` before its first change. */

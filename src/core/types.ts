@@ -25,11 +25,15 @@ export interface SessionMethods<Data> {
    * carried inside the cookie. Created on first read for a new session.
    */
   readonly id: string
-  /** True when this request arrived without a valid session. */
+  /**
+   * True when this request arrived without a valid session. It describes the request, so it
+   * stays as it was after `destroy()`.
+   */
   readonly isNew: boolean
   /**
    * True when this response will rewrite the session data: a key set, deleted or mutated
-   * (setting a key to its current value does not count), or a flash value consumed.
+   * (setting a key to a value with the same JSON does not count; key order does), or a flash
+   * value consumed.
    */
   readonly hasChanged: boolean
   /** When the session ends if nothing renews it: the earlier of its absolute and idle deadlines. */
@@ -117,7 +121,7 @@ export interface SessionStore<Ctx = any> {
    * engine checks what comes back and treats anything that is not a record as invalid.
    */
   get(id: string, ctx: Ctx): unknown
-  /** Stores `record` under `id`; `sessionDeadline(record)` tells when it may be dropped. */
+  /** Stores `record` under `id`; it may be dropped after `sessionDeadline(record)`. */
   set(id: string, record: SessionRecord<any>, ctx: Ctx): unknown
   /** Removes the record stored under `id`; removing a missing id is not an error. */
   delete(id: string, ctx: Ctx): unknown
@@ -258,4 +262,19 @@ export interface SessionOptions<Ctx = any> {
    * @default Date.now
    */
   now?: () => number
+}
+
+/**
+ * When a stored session may be dropped: the earlier of its absolute and idle deadlines, in
+ * epoch milliseconds. Stores use it to set a TTL.
+ *
+ * @example
+ * const ttlSeconds = Math.ceil((sessionDeadline(record) - Date.now()) / 1000)
+ */
+export function sessionDeadline(
+  record: Pick<SessionRecord<unknown>, 'expiresAt' | 'idleExpiresAt'>,
+): number {
+  return record.idleExpiresAt === undefined
+    ? record.expiresAt
+    : Math.min(record.expiresAt, record.idleExpiresAt)
 }
