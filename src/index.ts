@@ -21,7 +21,8 @@ export type {
   SessionEncoder,
   SessionMethods,
   SessionOptions,
+  SessionPatch,
   SessionRecord,
   SessionStore,
 } from './core/types.ts'
-export { sessionDeadline } from './core/types.ts'
+export { applySessionPatch, sessionDeadline } from './core/types.ts'

@@ -135,7 +135,10 @@ export class SessionEngine {
         (record.idleExpiresAt !== undefined && now >= record.idleExpiresAt)
       ) {
         reason = 'expired'
-        if (loaded.id !== undefined) await this.#storeCall('delete', loaded.id, ctx)
+        if (loaded.id !== undefined) {
+          const id = loaded.id
+          await this.#storeCall('delete', () => o.store!.delete(id, ctx))
+        }
         continue
       }
       state.adopt(record, loaded.id)
@@ -183,31 +186,16 @@ export class SessionEngine {
   async #loadFromStore(value: string, ctx: unknown): Promise<Loaded> {
     const verified = await this.#signer!.verify(value)
     if (!verified) return 'tampered'
-    const stored = await this.#storeCall('get', verified.id, ctx)
+    const stored = await this.#storeCall('get', () => this.options.store!.get(verified.id, ctx))
     if (stored === null || stored === undefined) return 'not-found'
     const record = ownCopy(stored)
     return record ? { record, id: verified.id, stale: verified.stale } : 'invalid-data'
   }
 
-  async #storeCall(op: 'get', id: string, ctx: unknown): Promise<unknown>
-  async #storeCall(
-    op: 'set',
-    id: string,
-    ctx: unknown,
-    record: SessionRecord<Data>,
-  ): Promise<unknown>
-  async #storeCall(op: 'delete', id: string, ctx: unknown): Promise<unknown>
-  async #storeCall(
-    op: 'get' | 'set' | 'delete',
-    id: string,
-    ctx: unknown,
-    record?: SessionRecord<Data>,
-  ): Promise<unknown> {
-    const store = this.options.store!
+  /** Runs one store call; any failure, sync or async, becomes a `SessionStoreError`. */
+  async #storeCall(op: SessionStoreError['operation'], call: () => unknown): Promise<unknown> {
     try {
-      if (op === 'get') return await store.get(id, ctx)
-      if (op === 'set') return await store.set(id, record!, ctx)
-      return await store.delete(id, ctx)
+      return await call()
     } catch (err) {
       throw new SessionStoreError(op, err)
     }
@@ -226,7 +214,8 @@ export class SessionEngine {
     const attrs = cookieAttributes(o.cookie, o.cookieName, state.secure)
 
     if (state.destroyed && !pending.changed) {
-      if (state.loadedId !== undefined) await this.#storeCall('delete', state.loadedId, ctx)
+      const old = state.loadedId
+      if (old !== undefined) await this.#storeCall('delete', () => o.store!.delete(old, ctx))
       return state.hadCookie ? [clearCookie(o.cookieName, attrs)] : []
     }
     const rewrite = pending.changed || state.renewed || state.regenerated || state.touchDue
@@ -254,9 +243,18 @@ export class SessionEngine {
     if (o.store) {
       if (rewrite) {
         // New entry first, old one after: a failure in between leaves the user logged in.
-        await this.#storeCall('set', id, ctx, record)
-        if (state.loadedId !== undefined && state.loadedId !== id) {
-          await this.#storeCall('delete', state.loadedId, ctx)
+        const store = o.store
+        const old = state.loadedId
+        if (old === id && store.patch) {
+          // Same entry as loaded: merge this request's keys, so concurrent requests that change
+          // different keys both survive.
+          const patch = { set: pending.set, deleted: pending.deleted }
+          await this.#storeCall('patch', () => store.patch!(id, record, patch, ctx))
+        } else {
+          await this.#storeCall('set', () => store.set(id, record, ctx))
+          if (old !== undefined && old !== id) {
+            await this.#storeCall('delete', () => store.delete(old, ctx))
+          }
         }
       }
       value = await this.#signer!.sign(id)

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { SessionConfigError } from './errors.ts'
+import { mapStore } from './map-store.ts'
 import type { InvalidReason, SessionEncoder, SessionOptions, SessionStore } from './types.ts'
 
 /** Shortest secret accepted, in characters (iron's own minimum). */
@@ -214,7 +215,7 @@ export function resolveOptions(options: SessionOptions = {}): ResolvedOptions {
     maxAge: (options.maxAge ?? defaults.maxAge) * 1000,
     idleTimeout: options.idleTimeout === undefined ? undefined : options.idleTimeout * 1000,
     rolling: options.rolling ?? options.idleTimeout !== undefined,
-    store: store as SessionStore | undefined,
+    store: store instanceof Map ? mapStore(store) : store,
     encoder: options.encoder,
     onInvalid: options.onInvalid,
     now: options.now ?? Date.now,

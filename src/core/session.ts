@@ -40,6 +40,10 @@ export interface PendingChanges {
   consumed: string[]
   /** Flash keys to carry to the next request. */
   flash: string[]
+  /** Top-level keys whose value differs from the loaded one (set or mutated). */
+  set: string[]
+  /** Top-level keys removed, consumed flash keys included. */
+  deleted: string[]
 }
 
 /**
@@ -163,12 +167,12 @@ export class SessionState {
 
   /** Computes what commit must write; changes nothing. */
   pending(): PendingChanges {
-    let changed = false
+    const set: string[] = []
+    const deleted: string[] = []
     for (const [key, before] of this.#baseline) {
-      const now = key in this.data ? safeStringify(this.data[key]) : undefined
-      if (now !== before) {
-        changed = true
-        break
+      const present = key in this.data
+      if ((present ? safeStringify(this.data[key]) : undefined) !== before) {
+        ;(present ? set : deleted).push(key)
       }
     }
     const consumed: string[] = []
@@ -177,9 +181,13 @@ export class SessionState {
     }
     const flash: string[] = []
     for (const key of this.#flashed) if (key in this.data) flash.push(key)
-    if (consumed.length > 0 || flash.length !== this.#loadedFlash.length) changed = true
-    else if (!changed) changed = flash.some((k) => !this.#loadedFlash.includes(k))
-    return { changed, consumed, flash }
+    const changed =
+      set.length > 0 ||
+      deleted.length > 0 ||
+      consumed.length > 0 ||
+      flash.length !== this.#loadedFlash.length ||
+      flash.some((k) => !this.#loadedFlash.includes(k))
+    return { changed, consumed, flash, set, deleted: deleted.concat(consumed) }
   }
 
   destroy(): void {

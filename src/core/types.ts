@@ -125,6 +125,24 @@ export interface SessionStore<Ctx = any> {
   set(id: string, record: SessionRecord<any>, ctx: Ctx): unknown
   /** Removes the record stored under `id`; removing a missing id is not an error. */
   delete(id: string, ctx: Ctx): unknown
+  /**
+   * Optional: applies one request's changes to the record stored under `id` atomically, so two
+   * concurrent requests that change different keys both survive. Copy the keys in
+   * `patch.set` from `record.data`, remove `patch.deleted`, and take the timestamps and `flash`
+   * from `record`. When nothing is stored under `id` (another request ended the session), do
+   * nothing: a session logged out elsewhere is never brought back. Without `patch`, the engine
+   * calls `set` with the whole record and the last write wins. `applySessionPatch()` does the
+   * merge for stores that can read and write in one step.
+   */
+  patch?(id: string, record: SessionRecord<any>, patch: SessionPatch, ctx: Ctx): unknown
+}
+
+/** What one request changed in a stored session, by top-level key. */
+export interface SessionPatch {
+  /** Keys whose value changed: copy them from the new record. */
+  set: readonly string[]
+  /** Keys removed (consumed flash values included). */
+  deleted: readonly string[]
 }
 
 /**
@@ -277,4 +295,28 @@ export function sessionDeadline(
   return record.idleExpiresAt === undefined
     ? record.expiresAt
     : Math.min(record.expiresAt, record.idleExpiresAt)
+}
+
+/**
+ * The record a store should keep after `patch`: `stored` with this request's changed keys
+ * applied and the timestamps and flash list of `record`. Returns undefined when nothing is
+ * stored (the session ended elsewhere: do not write).
+ *
+ * @example
+ * patch(id, record, changes) {
+ *   const next = applySessionPatch(this.rows.get(id), record, changes)
+ *   if (next) this.rows.set(id, next)
+ * }
+ */
+export function applySessionPatch(
+  stored: unknown,
+  record: SessionRecord<any>,
+  patch: SessionPatch,
+): SessionRecord<any> | undefined {
+  if (typeof stored !== 'object' || stored === null) return undefined
+  const old = (stored as SessionRecord<Record<string, unknown>>).data
+  const data: Record<string, unknown> = typeof old === 'object' && old !== null ? { ...old } : {}
+  for (const key of patch.set) data[key] = record.data[key]
+  for (const key of patch.deleted) delete data[key]
+  return { ...record, data }
 }
