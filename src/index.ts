@@ -22,7 +22,9 @@ export type {
   SessionMethods,
   SessionOptions,
   SessionPatch,
+  SessionInfo,
   SessionRecord,
   SessionStore,
+  UserSessionIndex,
 } from './core/types.ts'
 export { applySessionPatch, sessionDeadline } from './core/types.ts'

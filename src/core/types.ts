@@ -320,3 +320,31 @@ export function applySessionPatch(
   for (const key of patch.deleted) delete data[key]
   return { ...record, data }
 }
+
+/** One live session of a user, as `listSessions()` reports it. Times in epoch milliseconds. */
+export interface SessionInfo {
+  /** The session id (store key). */
+  id: string
+  createdAt: number
+  /** When the session was last written (a change, renew or rolling refresh). */
+  lastSeenAt: number
+  /** The earlier of the absolute and idle deadlines. */
+  expiresAt: number
+  /** The request's User-Agent when the session was last written, where the store records it. */
+  userAgent?: string
+}
+
+/**
+ * Optional per-user index that some stores keep (memory, Redis, SQLite, Postgres): which
+ * sessions belong to a user, so an app can show "your devices" and log out the others.
+ * A session belongs to the user in `record.data[userKey]` (default `userId`).
+ *
+ * @example
+ * await store.destroyUserSessions(userId, { except: c.session.id }) // log out other devices
+ */
+export interface UserSessionIndex {
+  /** The user's live sessions, newest first. */
+  listSessions(userId: string): Promise<SessionInfo[]>
+  /** Deletes every session of the user, but `except`; resolves to how many were deleted. */
+  destroyUserSessions(userId: string, options?: { except?: string }): Promise<number>
+}
