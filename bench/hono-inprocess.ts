@@ -39,7 +39,12 @@ const storeCookie = await loginCookie(stored)
 let writeCookie = sealedCookie
 
 const scenarios: Scenario[] = [
-  { name: 'no session', run: async () => void (await plain.request('http://localhost/')) },
+  {
+    // Same request as the others, cookie included: only the middleware differs.
+    name: 'no session',
+    run: async () =>
+      void (await plain.request('http://localhost/', { headers: { cookie: sealedCookie } })),
+  },
   {
     name: 'sealed read',
     run: async () =>

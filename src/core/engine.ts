@@ -91,12 +91,18 @@ export class SessionEngine {
   readonly options: ResolvedOptions
   readonly codec: IronCodec | undefined
   readonly #signer: IdSigner | undefined
+  // Set-Cookie attributes are fixed per engine but for Secure, which depends on the request.
+  readonly #attrs: { secure: string; plain: string }
 
   constructor(options?: SessionOptions) {
     this.options = resolveOptions(options)
     const o = this.options
     this.codec = o.store || o.encoder ? undefined : new IronCodec(o.keys, { now: o.now })
     this.#signer = o.store ? new IdSigner(o.keys) : undefined
+    this.#attrs = {
+      secure: cookieAttributes(o.cookie, o.cookieName, true),
+      plain: cookieAttributes(o.cookie, o.cookieName, false),
+    }
   }
 
   /**
@@ -210,8 +216,8 @@ export class SessionEngine {
     const o = this.options
     const pending = state.pending()
     // A value JSON drops (a function, a Map) can serialise just like the old one; report it anyway.
-    if (!pending.changed) assertJson(state.touched())
-    const attrs = cookieAttributes(o.cookie, o.cookieName, state.secure)
+    if (!pending.changed && state.wasTouched()) assertJson(state.touched())
+    const attrs = state.secure ? this.#attrs.secure : this.#attrs.plain
 
     if (state.destroyed && !pending.changed) {
       const old = state.loadedId
@@ -227,9 +233,9 @@ export class SessionEngine {
     if (o.idleTimeout !== undefined) state.idleExpiresAt = now + o.idleTimeout
     for (const key of pending.consumed) delete state.data[key]
     assertJson(state.data)
-    const json = JSON.stringify(state.data)
     const record: SessionRecord<Data> = {
-      data: JSON.parse(json),
+      // A store may keep the object it is given: hand it a copy. A seal only serialises it.
+      data: o.store ? JSON.parse(JSON.stringify(state.data)) : state.data,
       createdAt: state.createdAt,
       expiresAt: state.expiresAt,
     }

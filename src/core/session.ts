@@ -77,14 +77,15 @@ export class SessionState {
   /** Whether to set the Secure attribute on this response. */
   secure: boolean
 
+  // Created on first use: most requests only read, and these cost an allocation each.
   /** JSON of each top-level key as loaded, taken the first time the key is touched. */
-  #baseline = new Map<string, string | undefined>()
+  #baseline: Map<string, string | undefined> | undefined
   #loadedFlash: readonly string[] = []
   /** Keys passed to flash() (or kept by reflash()) on this request. */
-  #flashed = new Set<string>()
+  #flashed: Set<string> | undefined
   /** Loaded flash keys the app assigned plainly, which makes them ordinary keys. */
-  #plain = new Set<string>()
-  readonly #nested = new WeakMap<object, object>()
+  #plain: Set<string> | undefined
+  #nested: WeakMap<object, object> | undefined
   readonly #now: () => number
   readonly #maxAge: number
   readonly #idleTimeout: number | undefined
@@ -128,14 +129,16 @@ export class SessionState {
 
   /** Records the loaded JSON of `key` before its first change. */
   #touch(key: string): void {
+    this.#baseline ??= new Map()
     if (this.#baseline.has(key)) return
     this.#baseline.set(key, key in this.data ? safeStringify(this.data[key]) : undefined)
   }
 
   #set(key: string, value: unknown): void {
     if (RESERVED_KEYS.has(key)) throw reservedKeyError(key)
+    this.#plain ??= new Set()
     this.#plain.add(key)
-    this.#flashed.delete(key)
+    this.#flashed?.delete(key)
     const raw = unwrap(value)
     if (key in this.data && Object.is(this.data[key], raw)) return
     this.#touch(key)
@@ -144,7 +147,7 @@ export class SessionState {
 
   #delete(key: string): void {
     if (RESERVED_KEYS.has(key)) throw reservedKeyError(key)
-    this.#flashed.delete(key)
+    this.#flashed?.delete(key)
     if (!(key in this.data)) return
     this.#touch(key)
     delete this.data[key]
@@ -158,9 +161,15 @@ export class SessionState {
     for (const key of Object.keys(source)) this.#set(key, source[key])
   }
 
+  /** True when this request set, deleted or mutated any key. */
+  wasTouched(): boolean {
+    return this.#baseline !== undefined && this.#baseline.size > 0
+  }
+
   /** The current values of the keys this request set, deleted or mutated. */
   touched(): Data {
     const out: Data = {}
+    if (!this.#baseline) return out
     for (const key of this.#baseline.keys()) if (key in this.data) out[key] = this.data[key]
     return out
   }
@@ -169,7 +178,7 @@ export class SessionState {
   pending(): PendingChanges {
     const set: string[] = []
     const deleted: string[] = []
-    for (const [key, before] of this.#baseline) {
+    for (const [key, before] of this.#baseline ?? []) {
       const present = key in this.data
       if ((present ? safeStringify(this.data[key]) : undefined) !== before) {
         ;(present ? set : deleted).push(key)
@@ -177,10 +186,10 @@ export class SessionState {
     }
     const consumed: string[] = []
     for (const key of this.#loadedFlash) {
-      if (!this.#flashed.has(key) && !this.#plain.has(key) && key in this.data) consumed.push(key)
+      if (!this.#flashed?.has(key) && !this.#plain?.has(key) && key in this.data) consumed.push(key)
     }
     const flash: string[] = []
-    for (const key of this.#flashed) if (key in this.data) flash.push(key)
+    for (const key of this.#flashed ?? []) if (key in this.data) flash.push(key)
     const changed =
       set.length > 0 ||
       deleted.length > 0 ||
@@ -193,10 +202,10 @@ export class SessionState {
   destroy(): void {
     for (const key of Object.keys(this.data)) delete this.data[key]
     this.destroyed = true
-    this.#baseline = new Map()
+    this.#baseline = undefined
     this.#loadedFlash = []
-    this.#flashed = new Set()
-    this.#plain = new Set()
+    this.#flashed = undefined
+    this.#plain = undefined
     this.renewed = false
     this.regenerated = false
     this.touchDue = false
@@ -209,6 +218,7 @@ export class SessionState {
   }
 
   #wrap(value: object, topKey: string): object {
+    this.#nested ??= new WeakMap()
     let proxy = this.#nested.get(value)
     if (proxy) return proxy
     const state = this
@@ -233,7 +243,7 @@ export class SessionState {
         return Reflect.defineProperty(target, key, descriptor)
       },
     })
-    this.#nested.set(value, proxy)
+    this.#nested!.set(value, proxy)
     rawOf.set(proxy, value)
     return proxy
   }
@@ -259,13 +269,15 @@ export class SessionState {
       },
       flash(key, value) {
         state.#set(key, value)
-        state.#plain.delete(key)
+        state.#plain?.delete(key)
+        state.#flashed ??= new Set()
         state.#flashed.add(key)
       },
       reflash() {
         for (const key of state.#loadedFlash) {
+          state.#flashed ??= new Set()
           state.#flashed.add(key)
-          state.#plain.delete(key)
+          state.#plain?.delete(key)
         }
       },
       regenerate() {

@@ -1,5 +1,6 @@
 import * as Iron from 'iron-webcrypto'
-import { fromBase64Url, nodeCrypto, randomBytes, timingSafeEqual } from '../core/crypto.ts'
+import { BoundedCache } from '../core/cache.ts'
+import { fromBase64Url, nodeCrypto, timingSafeEqual } from '../core/crypto.ts'
 import type { RingKey } from '../core/options.ts'
 import type { InvalidReason, MaybePromise } from '../core/types.ts'
 
@@ -15,8 +16,22 @@ const SKEW_MS = 60_000
 // so forged cookies never grow the cache.
 const KEY_CACHE_SIZE = 1024
 
+// Unseal results kept, keyed by the exact sealed string (added only after a full unseal).
+const RESULT_CACHE_SIZE = 10_000
+// Our own seals reuse one pair of salts (so one pair of derived keys) for a bounded time and
+// count; every seal still gets a fresh random IV, and the encryption and MAC salts differ.
+const SALT_REUSE_MS = 60_000
+const SALT_REUSE_SEALS = 100_000
+
 const HEX_SALT = /^[0-9a-f]+$/
 const PASSWORD_ID = /^\w*$/
+// A 32-byte MAC in unpadded base64url is 43 characters; the last one carries 2 spare bits that
+// must be zero. Anything else is not a MAC iron writes, and a lenient decoder would accept up to
+// four spellings of one MAC: requiring the canonical one keeps one valid string per seal.
+const CANONICAL_MAC = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/
+// A 16-byte IV is 22 characters; the ciphertext is whole 16-byte blocks.
+const IV_CHARS = /^[A-Za-z0-9_-]{22}$/
+const B64URL = /^[A-Za-z0-9_-]+$/
 
 /** What `unseal` found: the value with whether an older key sealed it, or why it failed. */
 export type UnsealResult =
@@ -25,38 +40,25 @@ export type UnsealResult =
 
 const fail = (reason: InvalidReason): UnsealResult => ({ ok: false, reason })
 
-class KeyCache {
-  readonly #map = new Map<string, Uint8Array>()
-
-  get(salt: string): Uint8Array | undefined {
-    const key = this.#map.get(salt)
-    if (key) {
-      // Refresh recency so a busy session's keys stay cached.
-      this.#map.delete(salt)
-      this.#map.set(salt, key)
-    }
-    return key
-  }
-
-  set(salt: string, key: Uint8Array): void {
-    if (this.#map.size >= KEY_CACHE_SIZE) this.#map.delete(this.#map.keys().next().value!)
-    this.#map.set(salt, key)
-  }
-
-  get size(): number {
-    return this.#map.size
-  }
-}
-
 interface CodecKey extends RingKey {
-  encKeys: KeyCache
-  macKeys: KeyCache
+  encKeys: BoundedCache<string, Uint8Array>
+  macKeys: BoundedCache<string, Uint8Array>
 }
 
-function hex(bytes: Uint8Array): string {
-  let out = ''
-  for (const b of bytes) out += b.toString(16).padStart(2, '0')
-  return out
+interface CachedResult {
+  json: string
+  stale: boolean
+  /** iron's own expiration field, epoch ms, or 0 when the seal has none. */
+  expiration: number
+}
+
+interface SealKeys {
+  encSalt: string
+  encKey: Uint8Array
+  macSalt: string
+  macKey: Uint8Array
+  until: number
+  left: number
 }
 
 /**
@@ -66,14 +68,23 @@ function hex(bytes: Uint8Array): string {
  * elsewhere; both produce and accept the same strings, which iron-webcrypto also opens.
  * Expiry is not put in the seal (its `ttl` field is left empty): the session record inside
  * carries its own deadlines, checked against the injectable clock.
+ *
+ * Three bounded caches keep repeated work away: derived keys by salt (filled only after a MAC
+ * verified, or by our own seals), and whole unseal results by the exact sealed string.
  */
 export class IronCodec {
   readonly #keys: CodecKey[]
   readonly #node: boolean
   readonly #now: () => number
+  readonly #results = new BoundedCache<string, CachedResult>(RESULT_CACHE_SIZE)
+  #sealKeys: SealKeys | undefined
 
   constructor(keys: RingKey[], options: { now?: () => number; webCrypto?: boolean } = {}) {
-    this.#keys = keys.map((k) => ({ ...k, encKeys: new KeyCache(), macKeys: new KeyCache() }))
+    this.#keys = keys.map((k) => ({
+      ...k,
+      encKeys: new BoundedCache(KEY_CACHE_SIZE),
+      macKeys: new BoundedCache(KEY_CACHE_SIZE),
+    }))
     this.#node = nodeCrypto !== undefined && !options.webCrypto
     this.#now = options.now ?? Date.now
   }
@@ -89,16 +100,37 @@ export class IronCodec {
       } as Iron.SealOptions)
     }
     const c = nodeCrypto!
-    const encSalt = hex(randomBytes(SALT_BYTES))
-    const iv = randomBytes(IV_BYTES)
-    const encKey = c.pbkdf2Sync(key.secret, encSalt, 1, KEY_BYTES, 'sha1')
-    const cipher = c.createCipheriv('aes-256-cbc', encKey, iv)
+    const k = this.#currentSealKeys(key)
+    const iv = c.randomBytes(IV_BYTES)
+    const cipher = c.createCipheriv('aes-256-cbc', k.encKey, iv)
     const encrypted = Buffer.concat([cipher.update(json, 'utf8'), cipher.final()])
-    const base = `${IRON_PREFIX}*${key.id}*${encSalt}*${Buffer.from(iv).toString('base64url')}*${encrypted.toString('base64url')}*`
-    const macSalt = hex(randomBytes(SALT_BYTES))
-    const macKey = c.pbkdf2Sync(key.secret, macSalt, 1, KEY_BYTES, 'sha1')
-    const mac = c.createHmac('sha256', macKey).update(base).digest('base64url')
-    return `${base}*${macSalt}*${mac}`
+    const base = `${IRON_PREFIX}*${key.id}*${k.encSalt}*${iv.toString('base64url')}*${encrypted.toString('base64url')}*`
+    const mac = c.createHmac('sha256', k.macKey).update(base).digest('base64url')
+    return `${base}*${k.macSalt}*${mac}`
+  }
+
+  #currentSealKeys(key: CodecKey): SealKeys {
+    const now = Date.now()
+    let k = this.#sealKeys
+    if (!k || k.left <= 0 || now >= k.until) {
+      const c = nodeCrypto!
+      const encSalt = c.randomBytes(SALT_BYTES).toString('hex')
+      const macSalt = c.randomBytes(SALT_BYTES).toString('hex')
+      k = {
+        encSalt,
+        encKey: c.pbkdf2Sync(key.secret, encSalt, 1, KEY_BYTES, 'sha1'),
+        macSalt,
+        macKey: c.pbkdf2Sync(key.secret, macSalt, 1, KEY_BYTES, 'sha1'),
+        until: now + SALT_REUSE_MS,
+        left: SALT_REUSE_SEALS,
+      }
+      // Cookies we seal come straight back: let their unseal find the keys.
+      key.encKeys.set(encSalt, k.encKey)
+      key.macKeys.set(macSalt, k.macKey)
+      this.#sealKeys = k
+    }
+    k.left--
+    return k
   }
 
   /**
@@ -106,6 +138,11 @@ export class IronCodec {
    * The work spent on a forged string is bounded by one key derivation per ring key tried.
    */
   unseal(sealed: string): MaybePromise<UnsealResult> {
+    const hit = this.#results.get(sealed)
+    if (hit) {
+      if (hit.expiration !== 0 && hit.expiration <= this.#now() - SKEW_MS) return fail('expired')
+      return parse(hit.json, hit.stale)
+    }
     const parts = sealed.split('*')
     if (parts.length !== 8) return fail('malformed')
     const [prefix, id, encSalt, ivB64, encB64, expiration, macSalt, mac] = parts as [
@@ -120,34 +157,29 @@ export class IronCodec {
     ]
     if (prefix !== IRON_PREFIX || !PASSWORD_ID.test(id)) return fail('malformed')
     if (!HEX_SALT.test(encSalt) || !HEX_SALT.test(macSalt)) return fail('malformed')
-    const iv = fromBase64Url(ivB64)
-    const encrypted = fromBase64Url(encB64)
-    // Decoding the MAC strictly keeps one valid string per seal: base64url has spare bits in
-    // its last character, which a lenient decoder would let an attacker flip.
-    if (!iv || iv.length !== IV_BYTES || !encrypted || encrypted.length === 0)
+    if (!CANONICAL_MAC.test(mac) || !IV_CHARS.test(ivB64) || !B64URL.test(encB64)) {
       return fail('malformed')
-    if (encrypted.length % 16 !== 0 || !fromBase64Url(mac)) return fail('malformed')
+    }
+    // Whole AES blocks only: a length check costs nothing and spares the MAC work.
+    if (encB64.length % 4 === 1 || ((encB64.length * 3) >> 2) % 16 !== 0) return fail('malformed')
+    let exp = 0
     if (expiration !== '') {
       if (!/^[1-9]\d*$/.test(expiration)) return fail('malformed')
-      if (Number(expiration) <= this.#now() - SKEW_MS) return fail('expired')
+      exp = Number(expiration)
+      if (exp <= this.#now() - SKEW_MS) return fail('expired')
     }
     // A plain-string secret seals with id ''; such cookies are tried against every key.
     const candidates = id === '' ? this.#keys : this.#keys.filter((k) => k.id === id)
     if (candidates.length === 0) return fail('unknown-key')
     const base = sealed.slice(0, sealed.length - macSalt.length - mac.length - 2)
-    if (this.#node) return this.#unsealNode(candidates, base, encSalt, iv, encrypted, macSalt, mac)
-    return this.#unsealWeb(candidates, sealed, id)
-  }
-
-  #unsealNode(
-    candidates: CodecKey[],
-    base: string,
-    encSalt: string,
-    iv: Uint8Array,
-    encrypted: Uint8Array,
-    macSalt: string,
-    mac: string,
-  ): UnsealResult {
+    const done = (json: string | UnsealResult, key: CodecKey): UnsealResult => {
+      if (typeof json !== 'string') return json
+      const stale = key !== this.#keys[0]
+      const result = parse(json, stale)
+      if (result.ok) this.#results.set(sealed, { json, stale, expiration: exp })
+      return result
+    }
+    if (!this.#node) return this.#unsealWeb(candidates, sealed, id, ivB64, encB64, done)
     const c = nodeCrypto!
     for (const key of candidates) {
       const cached = key.macKeys.get(macSalt)
@@ -155,25 +187,52 @@ export class IronCodec {
       const digest = c.createHmac('sha256', macKey).update(base).digest('base64url')
       if (!timingSafeEqual(digest, mac)) continue
       if (!cached) key.macKeys.set(macSalt, macKey)
-      let encKey = key.encKeys.get(encSalt)
-      if (!encKey) {
-        encKey = c.pbkdf2Sync(key.secret, encSalt, 1, KEY_BYTES, 'sha1')
-        key.encKeys.set(encSalt, encKey)
-      }
-      let json: string
-      try {
-        const decipher = c.createDecipheriv('aes-256-cbc', encKey, iv)
-        json = decipher.update(encrypted, undefined, 'utf8') + decipher.final('utf8')
-      } catch {
-        // Authentic but undecryptable: sealed by a holder of the key with other parameters.
-        return fail('invalid-data')
-      }
-      return parse(json, key !== this.#keys[0])
+      return done(this.#decryptNode(key, encSalt, ivB64, encB64), key)
     }
     return fail('tampered')
   }
 
-  async #unsealWeb(candidates: CodecKey[], sealed: string, id: string): Promise<UnsealResult> {
+  // Runs only on strings whose MAC verified, so decoding leniently here is safe: the MAC covers
+  // the exact characters.
+  #decryptNode(
+    key: CodecKey,
+    encSalt: string,
+    ivB64: string,
+    encB64: string,
+  ): string | UnsealResult {
+    const c = nodeCrypto!
+    const iv = Buffer.from(ivB64, 'base64url')
+    const encrypted = Buffer.from(encB64, 'base64url')
+    if (iv.length !== IV_BYTES || encrypted.length === 0 || encrypted.length % 16 !== 0) {
+      return fail('invalid-data')
+    }
+    let encKey = key.encKeys.get(encSalt)
+    if (!encKey) {
+      encKey = c.pbkdf2Sync(key.secret, encSalt, 1, KEY_BYTES, 'sha1')
+      key.encKeys.set(encSalt, encKey)
+    }
+    try {
+      const decipher = c.createDecipheriv('aes-256-cbc', encKey, iv)
+      return decipher.update(encrypted, undefined, 'utf8') + decipher.final('utf8')
+    } catch {
+      // Authentic but undecryptable: sealed by a holder of the key with other parameters.
+      return fail('invalid-data')
+    }
+  }
+
+  async #unsealWeb(
+    candidates: CodecKey[],
+    sealed: string,
+    id: string,
+    ivB64: string,
+    encB64: string,
+    done: (json: string | UnsealResult, key: CodecKey) => UnsealResult,
+  ): Promise<UnsealResult> {
+    const iv = fromBase64Url(ivB64)
+    const encrypted = fromBase64Url(encB64)
+    if (!iv || iv.length !== IV_BYTES || !encrypted || encrypted.length === 0)
+      return fail('malformed')
+    if (encrypted.length % 16 !== 0) return fail('malformed')
     for (const key of candidates) {
       let json: string
       try {
@@ -187,7 +246,7 @@ export class IronCodec {
         if (err instanceof Error && err.message === 'Bad hmac value') continue
         return fail('invalid-data')
       }
-      return parse(json, key !== this.#keys[0])
+      return done(json, key)
     }
     return fail('tampered')
   }
@@ -201,6 +260,11 @@ export class IronCodec {
       mac += k.macKeys.size
     }
     return { enc, mac }
+  }
+
+  /** Entries in the unseal-result cache. */
+  resultCacheSize(): number {
+    return this.#results.size
   }
 }
 

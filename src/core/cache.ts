@@ -1,0 +1,57 @@
+/**
+ * A bounded cache with least-recently-used eviction done in generations: entries live in a
+ * young map; when it fills, it becomes the old map and the previous old map is dropped. A hit
+ * in the old map moves the entry to the young one. Hits cost one or two `Map.get`s with no
+ * reordering, and the cache never holds more than `2 * half` entries.
+ */
+export class BoundedCache<K, V> {
+  #young = new Map<K, V>()
+  #old = new Map<K, V>()
+  readonly #half: number
+
+  /** @param max the most entries kept (rounded up to an even number) */
+  constructor(max: number) {
+    this.#half = Math.max(1, Math.ceil(max / 2))
+  }
+
+  get(key: K): V | undefined {
+    const young = this.#young.get(key)
+    if (young !== undefined) return young
+    const old = this.#old.get(key)
+    if (old !== undefined) {
+      this.#old.delete(key)
+      this.#put(key, old)
+    }
+    return old
+  }
+
+  set(key: K, value: V): void {
+    if (this.#young.has(key)) this.#young.set(key, value)
+    else {
+      this.#old.delete(key)
+      this.#put(key, value)
+    }
+  }
+
+  #put(key: K, value: V): void {
+    if (this.#young.size >= this.#half) {
+      this.#old = this.#young
+      this.#young = new Map()
+    }
+    this.#young.set(key, value)
+  }
+
+  delete(key: K): void {
+    this.#young.delete(key)
+    this.#old.delete(key)
+  }
+
+  clear(): void {
+    this.#young.clear()
+    this.#old.clear()
+  }
+
+  get size(): number {
+    return this.#young.size + this.#old.size
+  }
+}
