@@ -1,0 +1,262 @@
+import { SessionConfigError, type SessionConfigIssue } from '../core/errors.ts'
+import {
+  applySessionPatch,
+  type SessionInfo,
+  type SessionPatch,
+  type SessionRecord,
+  type SessionStore,
+  sessionDeadline,
+  type UserSessionIndex,
+} from '../core/types.ts'
+
+/** Options of `memoryStore()`. */
+export interface MemoryStoreOptions {
+  /**
+   * Most sessions kept; beyond it the least recently used one is evicted.
+   * @default 10000
+   */
+  max?: number
+  /**
+   * Seconds between sweeps that drop expired sessions; `0` turns the sweep off (expired
+   * sessions are then dropped only when read or evicted).
+   * @default 60
+   */
+  sweepInterval?: number
+  /**
+   * Key of the session data that holds the user id, for `listSessions()` and
+   * `destroyUserSessions()`.
+   * @default 'userId'
+   */
+  userKey?: string
+  /**
+   * Clock in epoch milliseconds; tests inject one to move time.
+   * @default Date.now
+   */
+  now?: () => number
+}
+
+/** A session store kept in this process's memory, with its per-user index and sweep control. */
+export interface MemoryStore extends SessionStore, UserSessionIndex {
+  /** Merges one request's changed keys into the stored session; no-op when none is stored. */
+  patch(id: string, record: SessionRecord<any>, patch: SessionPatch, ctx?: unknown): void
+  /** Sessions held right now, expired ones not yet swept included. */
+  readonly size: number
+  /** Drops every expired session now; returns how many were dropped. */
+  prune(): number
+  /** Stops the sweep timer (a later write starts it again). */
+  close(): void
+}
+
+interface Entry {
+  record: SessionRecord<Record<string, unknown>>
+  deadline: number
+  userId: string | undefined
+  lastSeenAt: number
+  userAgent: string | undefined
+}
+
+/** The user agent from a Hono, Elysia or fetch-style context, when it carries one. */
+function userAgentOf(ctx: any): string | undefined {
+  try {
+    const ua =
+      ctx?.req?.header?.('user-agent') ??
+      ctx?.request?.headers?.get?.('user-agent') ??
+      ctx?.headers?.get?.('user-agent')
+    return typeof ua === 'string' ? ua : undefined
+  } catch {
+    // A context is whatever the adapter passes; reading it must never fail a write.
+    return undefined
+  }
+}
+
+/** The owner of a record: a string (or finite number) under `userKey`. */
+function userIdOf(data: unknown, userKey: string): string | undefined {
+  if (typeof data !== 'object' || data === null) return undefined
+  const value = (data as Record<string, unknown>)[userKey]
+  if (typeof value === 'string') return value
+  return typeof value === 'number' && Number.isFinite(value) ? String(value) : undefined
+}
+
+/**
+ * A bounded in-memory session store (least recently used evicted, expired sessions swept) with
+ * a per-user index; for development and single-process apps, since sessions end on restart.
+ *
+ * @example
+ * import { memoryStore } from 'sealed-session/stores/memory'
+ * const store = memoryStore({ max: 50_000 })
+ * app.use(session({ secret: process.env.SESSION_SECRET, store }))
+ * await store.destroyUserSessions(userId, { except: c.session.id })
+ */
+export function memoryStore({
+  max = 10_000,
+  sweepInterval = 60,
+  userKey = 'userId',
+  now = Date.now,
+}: MemoryStoreOptions = {}): MemoryStore {
+  const issues: SessionConfigIssue[] = []
+  if (!Number.isSafeInteger(max) || max < 1) {
+    issues.push({ path: 'max', message: 'must be a positive integer' })
+  }
+  if (typeof sweepInterval !== 'number' || !(sweepInterval >= 0) || sweepInterval === Infinity) {
+    issues.push({ path: 'sweepInterval', message: 'must be a number of seconds, 0 or more' })
+  }
+  if (typeof userKey !== 'string' || userKey === '') {
+    issues.push({ path: 'userKey', message: 'must be a non-empty string' })
+  }
+  if (typeof now !== 'function') issues.push({ path: 'now', message: 'must be a function' })
+  if (issues.length > 0) throw new SessionConfigError(issues)
+
+  // A Map iterates in insertion order; re-inserting on use keeps the least recent first.
+  const entries = new Map<string, Entry>()
+  const byUser = new Map<string, Set<string>>()
+  let timer: ReturnType<typeof setInterval> | undefined
+
+  function index(id: string, userId: string | undefined): void {
+    if (userId === undefined) return
+    const ids = byUser.get(userId)
+    if (ids) ids.add(id)
+    else byUser.set(userId, new Set([id]))
+  }
+
+  function unindex(id: string, userId: string | undefined): void {
+    if (userId === undefined) return
+    const ids = byUser.get(userId)
+    if (!ids) return
+    ids.delete(id)
+    if (ids.size === 0) byUser.delete(userId)
+  }
+
+  function remove(id: string): boolean {
+    const entry = entries.get(id)
+    if (!entry) return false
+    entries.delete(id)
+    unindex(id, entry.userId)
+    return true
+  }
+
+  /** The live entry under `id`; an expired one is dropped on the way. */
+  function live(id: string, at = now()): Entry | undefined {
+    const entry = entries.get(id)
+    if (!entry) return undefined
+    if (at >= entry.deadline) {
+      remove(id)
+      return undefined
+    }
+    return entry
+  }
+
+  function put(id: string, record: SessionRecord<any>, ctx: unknown, old?: Entry): void {
+    const userId = userIdOf(record.data, userKey)
+    const entry: Entry = {
+      record,
+      deadline: sessionDeadline(record),
+      userId,
+      lastSeenAt: now(),
+      // A write without a user agent (a direct call) keeps the one recorded before.
+      userAgent: userAgentOf(ctx) ?? old?.userAgent,
+    }
+    if (old) {
+      entries.delete(id)
+      if (old.userId !== userId) unindex(id, old.userId)
+    }
+    entries.set(id, entry)
+    index(id, userId)
+    // Evict from the least recently used end until the bound holds again.
+    while (entries.size > max) {
+      const oldest = entries.keys().next().value as string
+      remove(oldest)
+    }
+    startSweep()
+  }
+
+  function prune(): number {
+    const at = now()
+    let dropped = 0
+    for (const [id, entry] of entries) {
+      if (at >= entry.deadline && remove(id)) dropped++
+    }
+    if (entries.size === 0) stopSweep()
+    return dropped
+  }
+
+  // The timer exists only while there is something to sweep, and never keeps the process alive.
+  function startSweep(): void {
+    if (timer !== undefined || sweepInterval === 0) return
+    timer = setInterval(prune, sweepInterval * 1000)
+    const t = timer as { unref?: () => void }
+    if (typeof t.unref === 'function') t.unref()
+  }
+
+  function stopSweep(): void {
+    if (timer === undefined) return
+    clearInterval(timer)
+    timer = undefined
+  }
+
+  return {
+    get size() {
+      return entries.size
+    },
+
+    get(id) {
+      const entry = live(id)
+      if (!entry) return undefined
+      // Mark as most recently used.
+      entries.delete(id)
+      entries.set(id, entry)
+      return entry.record
+    },
+
+    set(id, record, ctx) {
+      put(id, record, ctx, entries.get(id))
+    },
+
+    // Read, merge and write happen in one synchronous step, so no other request interleaves.
+    patch(id, record, changes: SessionPatch, ctx) {
+      const old = live(id)
+      const next = applySessionPatch(old?.record, record, changes)
+      if (next) put(id, next, ctx, old)
+    },
+
+    delete(id) {
+      remove(id)
+    },
+
+    async listSessions(userId) {
+      const ids = byUser.get(String(userId))
+      if (!ids) return []
+      const at = now()
+      const list: SessionInfo[] = []
+      for (const id of [...ids]) {
+        const entry = live(id, at)
+        if (!entry) continue
+        const info: SessionInfo = {
+          id,
+          createdAt: entry.record.createdAt,
+          lastSeenAt: entry.lastSeenAt,
+          expiresAt: entry.deadline,
+        }
+        if (entry.userAgent !== undefined) info.userAgent = entry.userAgent
+        list.push(info)
+      }
+      return list.sort((a, b) => b.lastSeenAt - a.lastSeenAt || b.createdAt - a.createdAt)
+    },
+
+    async destroyUserSessions(userId, options = {}) {
+      const ids = byUser.get(String(userId))
+      if (!ids) return 0
+      const at = now()
+      let count = 0
+      for (const id of [...ids]) {
+        if (id === options.except) continue
+        // An expired session was already over: drop it, but do not count it.
+        if (live(id, at) && remove(id)) count++
+      }
+      return count
+    },
+
+    prune,
+
+    close: stopSweep,
+  }
+}
