@@ -111,20 +111,25 @@ export function session<Data extends object = DefaultSessionData>(
   if (honoContext) installOn(honoContext.prototype)
   return async function sessionMiddleware(c, next) {
     install(c)
-    const state = await engine.load(c.req.header('cookie'), c, c.req.url)
+    const state = await engine.load(
+      c.req.header('cookie'),
+      c,
+      c.req.url,
+      c.req.header('authorization'),
+    )
     ;(c as WithState)[STATE] = state
     c.set('session', state.session as Session<Data>)
     await next()
     // A handler that threw must not leave a half-written session behind.
     if (c.error) return
     sync(c as WithState, state)
-    const cookies = await engine.commit(state, c)
-    if (cookies.length === 0) return
+    const headers = await engine.commitHeaders(state, c)
+    if (headers.length === 0) return
     try {
-      for (const cookie of cookies) c.res.headers.append('set-cookie', cookie)
+      for (const [name, value] of headers) c.res.headers.append(name, value)
     } catch {
       // Immutable headers (Response.redirect(), a fetched response): Hono copies the response.
-      for (const cookie of cookies) c.header('set-cookie', cookie, { append: true })
+      for (const [name, value] of headers) c.header(name, value, { append: true })
     }
   }
 }

@@ -45,6 +45,16 @@ export function readCookie(header: string | null | undefined, name: string): str
   return found
 }
 
+/**
+ * The token of an `Authorization: Bearer <token>` header (RFC 6750 §2.1), as a one-element
+ * list like `readCookie`'s, or an empty list.
+ */
+export function readBearer(header: string | null | undefined): string[] {
+  if (!header || header.length < 8 || header.slice(0, 7).toLowerCase() !== 'bearer ') return []
+  const token = header.slice(7).trim()
+  return token === '' ? [] : [token]
+}
+
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
 
 /** True for plain-HTTP requests to this machine, where browsers may refuse `Secure` cookies. */

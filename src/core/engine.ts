@@ -4,6 +4,7 @@ import {
   cookieAttributes,
   isLocalHttp,
   MAX_COOKIE_BYTES,
+  readBearer,
   readCookie,
   serializeCookie,
 } from './cookie.ts'
@@ -117,12 +118,15 @@ export class SessionEngine {
     cookieHeader: string | null | undefined,
     ctx: unknown,
     url?: string,
+    authorization?: string | null,
   ): Promise<SessionState> {
     const o = this.options
     const secure = o.cookie.secure === 'auto' ? !isLocalHttp(url) : o.cookie.secure
     const state = new SessionState(o.now, o.maxAge, secure, o.idleTimeout)
     let reason: InvalidReason | undefined
-    for (const value of readCookie(cookieHeader, o.cookieName)) {
+    const values =
+      o.transport === 'header' ? readBearer(authorization) : readCookie(cookieHeader, o.cookieName)
+    for (const value of values) {
       state.hadCookie = true
       const loaded: Loaded =
         value.length > MAX_ACCEPTED_LENGTH
@@ -208,25 +212,51 @@ export class SessionEngine {
   }
 
   /**
-   * Writes what the request changed and returns the Set-Cookie values for the response
-   * (none when nothing changed). Throws `SessionDataError` for non-JSON data,
-   * `SessionTooLargeError` for an oversized cookie and `SessionStoreError` when the store fails.
+   * Writes what the request changed and returns the response headers that carry the session:
+   * Set-Cookie (cookie transport) or the token header (header transport); none when nothing
+   * changed. Throws `SessionDataError` for non-JSON data, `SessionTooLargeError` for an
+   * oversized session and `SessionStoreError` when the store fails.
    */
+  async commitHeaders(state: SessionState, ctx: unknown): Promise<Array<[string, string]>> {
+    const o = this.options
+    const outcome = await this.#write(state, ctx)
+    if (outcome === undefined) return []
+    if (o.transport === 'header') return [[o.tokenHeader, outcome === 'clear' ? '' : outcome.value]]
+    const attrs = state.secure ? this.#attrs.secure : this.#attrs.plain
+    return [
+      [
+        'set-cookie',
+        outcome === 'clear'
+          ? clearCookie(o.cookieName, attrs)
+          : serializeCookie(o.cookieName, outcome.value, outcome.maxAge, attrs, outcome.now),
+      ],
+    ]
+  }
+
+  /** Like `commitHeaders`, but only the Set-Cookie values (cookie transport). */
   async commit(state: SessionState, ctx: unknown): Promise<string[]> {
+    const headers = await this.commitHeaders(state, ctx)
+    return headers.filter(([name]) => name === 'set-cookie').map(([, value]) => value)
+  }
+
+  /** Does the store writes; says what the client must be sent: nothing, a clear, or a value. */
+  async #write(
+    state: SessionState,
+    ctx: unknown,
+  ): Promise<undefined | 'clear' | { value: string; maxAge: number; now: number }> {
     const o = this.options
     const pending = state.pending()
     // A value JSON drops (a function, a Map) can serialise just like the old one; report it anyway.
     if (!pending.changed && state.wasTouched()) assertJson(state.touched())
-    const attrs = state.secure ? this.#attrs.secure : this.#attrs.plain
 
     if (state.destroyed && !pending.changed) {
       const old = state.loadedId
       if (old !== undefined) await this.#storeCall('delete', () => o.store!.delete(old, ctx))
-      return state.hadCookie ? [clearCookie(o.cookieName, attrs)] : []
+      return state.hadCookie ? 'clear' : undefined
     }
     const rewrite = pending.changed || state.renewed || state.regenerated || state.touchDue
     // A refused cookie is cleared once, so the browser stops sending it on every request.
-    if (!rewrite && !state.stale) return state.refused ? [clearCookie(o.cookieName, attrs)] : []
+    if (!rewrite && !state.stale) return state.refused ? 'clear' : undefined
 
     const now = o.now()
     if (state.touchDue && o.idleTimeout === undefined) state.expiresAt = now + o.maxAge
@@ -272,6 +302,6 @@ export class SessionEngine {
     }
     const size = o.cookieName.length + 1 + value.length
     if (size > MAX_COOKIE_BYTES) throw new SessionTooLargeError(size, MAX_COOKIE_BYTES)
-    return [serializeCookie(o.cookieName, value, maxAge, attrs, now)]
+    return { value, maxAge, now }
   }
 }

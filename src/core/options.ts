@@ -9,6 +9,7 @@ export const MIN_SECRET_LENGTH = 32
 /** Defaults of every option that has one. Units are seconds. */
 export const defaults = Object.freeze({
   cookieName: 'sid',
+  tokenHeader: 'session-token',
   maxAge: 86_400,
   path: '/',
   sameSite: 'Lax',
@@ -38,6 +39,9 @@ export interface ResolvedOptions {
   keys: RingKey[]
   cookieName: string
   cookie: ResolvedCookie
+  transport: 'cookie' | 'header'
+  /** Lower-cased response header name for header transport. */
+  tokenHeader: string
   /** Milliseconds. */
   maxAge: number
   /** Milliseconds, or undefined. */
@@ -101,6 +105,8 @@ const schema = z
         partitioned: z.boolean().optional(),
       })
       .optional(),
+    transport: z.enum(['cookie', 'header']).optional(),
+    tokenHeader: z.string().regex(TOKEN, 'must be a header name token').optional(),
     maxAge: seconds.optional(),
     idleTimeout: seconds.optional(),
     rolling: z.boolean().optional(),
@@ -204,6 +210,8 @@ export function resolveOptions(options: SessionOptions = {}): ResolvedOptions {
   return {
     keys: keyRing(secret),
     cookieName: options.cookieName ?? defaults.cookieName,
+    transport: options.transport ?? 'cookie',
+    tokenHeader: (options.tokenHeader ?? defaults.tokenHeader).toLowerCase(),
     cookie: {
       domain: c.domain,
       path: c.path ?? defaults.path,

@@ -258,6 +258,19 @@ export interface SessionOptions<Ctx = any> {
    */
   rolling?: boolean
   /**
+   * Where the session travels. `'cookie'`: the session cookie. `'header'`: for API and mobile
+   * clients that keep no cookies, the session is read only from `Authorization: Bearer <token>`
+   * and a new token is sent in the `tokenHeader` response header (an empty value there means
+   * "drop your token"); cookies are then neither read nor written.
+   * @default 'cookie'
+   */
+  transport?: 'cookie' | 'header'
+  /**
+   * Response header that carries a new session token when `transport` is `'header'`.
+   * @default 'session-token'
+   */
+  tokenHeader?: string
+  /**
    * Keep sessions in this store and put only a signed random id in the cookie: a `Map`, or any
    * object with `get`, `set` and `delete`.
    * @default undefined (sealed mode: the whole session lives in the cookie)
