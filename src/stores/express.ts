@@ -1,0 +1,136 @@
+import {
+  applySessionPatch,
+  type SessionRecord,
+  type SessionStore,
+  sessionDeadline,
+} from '../core/types.ts'
+
+type Callback = (err?: unknown, value?: any) => void
+
+/**
+ * An express-session store, recognised by shape: the callback API of `express-session`'s `Store`
+ * (connect-redis, connect-pg-simple, connect-mongo, …).
+ */
+export interface ExpressSessionStoreLike {
+  get(sid: string, callback: Callback): unknown
+  set(sid: string, session: any, callback?: Callback): unknown
+  destroy(sid: string, callback?: Callback): unknown
+}
+
+/** Options of `expressStore()`. */
+export interface ExpressStoreOptions {
+  /**
+   * Merge each request's changed keys into the stored session (read, merge, write, one request
+   * per session id at a time in this process), so overlapping requests that change different
+   * keys both survive. It costs one extra `get` per changed request. Express-session stores
+   * have no atomic update, so across processes the last write still wins. `false` writes the
+   * whole session with `set`: last write wins everywhere, one store call less.
+   * @default true
+   */
+  merge?: boolean
+}
+
+/** The session object handed to the wrapped store: our record plus the cookie it reads a TTL from. */
+interface ExpressShaped extends SessionRecord<Record<string, unknown>> {
+  cookie: {
+    /** Lifetime in milliseconds when the session was written. */
+    originalMaxAge: number
+    /** Milliseconds left, for stores that read `maxAge` (express-session's Cookie has a getter). */
+    maxAge: number
+    /** The record's deadline; connect-redis, connect-pg-simple and others derive their TTL from it. */
+    expires: Date
+    httpOnly: boolean
+    path: string
+  }
+}
+
+/** Calls a callback-style method, settling on whichever comes first: callback or rejected promise. */
+function callback<T>(invoke: (cb: Callback) => unknown): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const cb: Callback = (err, value) => (err ? reject(err) : resolve(value))
+    try {
+      const returned = invoke(cb)
+      // Some stores also return a promise; a rejection there must not go unhandled.
+      if (returned && typeof (returned as Promise<unknown>).then === 'function') {
+        ;(returned as Promise<unknown>).then(undefined, reject)
+      }
+    } catch (err) {
+      reject(err)
+    }
+  })
+}
+
+function toExpress(record: SessionRecord<any>): ExpressShaped {
+  const deadline = sessionDeadline(record)
+  const left = Math.max(0, deadline - Date.now())
+  return {
+    ...record,
+    cookie: {
+      originalMaxAge: left,
+      maxAge: left,
+      expires: new Date(deadline),
+      httpOnly: true,
+      path: '/',
+    },
+  }
+}
+
+/**
+ * Wraps any express-session store (connect-redis, connect-pg-simple, …) as a session store.
+ * Changed keys are merged per session id within this process; across processes the last write
+ * wins, since express-session stores have no atomic update.
+ *
+ * @example
+ * import { RedisStore } from 'connect-redis'
+ * import { expressStore } from 'sealed-session/stores/express'
+ *
+ * const store = expressStore(new RedisStore({ client: redisClient, prefix: 'myapp:' }))
+ * app.use(session({ secret: process.env.SESSION_SECRET, store }))
+ */
+export function expressStore(
+  store: ExpressSessionStoreLike,
+  { merge = true }: ExpressStoreOptions = {},
+): SessionStore {
+  // Per-id queue: a merge's read and write, and any set or delete of the same id from this
+  // process, run one after another, so no request in this process overwrites another's keys
+  // or brings back a session another request just ended.
+  const queues = new Map<string, Promise<void>>()
+  function exclusive<T>(id: string, task: () => Promise<T>): Promise<T> {
+    const run = (queues.get(id) ?? Promise.resolve()).then(task)
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    )
+    queues.set(id, tail)
+    void tail.then(() => {
+      if (queues.get(id) === tail) queues.delete(id)
+    })
+    return run
+  }
+
+  const read = async (id: string): Promise<unknown> => {
+    const value = await callback<unknown>((cb) => store.get(id, cb))
+    if (value === null || value === undefined) return undefined
+    if (typeof value !== 'object') return value
+    // The cookie object is the wrapped store's business; the engine checks the rest.
+    const { cookie: _cookie, ...record } = value as Record<string, unknown>
+    return record
+  }
+  const write = (id: string, record: SessionRecord<any>) =>
+    callback<void>((cb) => store.set(id, toExpress(record), cb))
+
+  const wrapped: SessionStore = {
+    get: (id) => read(id),
+    set: (id, record) => exclusive(id, () => write(id, record)),
+    delete: (id) => exclusive(id, () => callback<void>((cb) => store.destroy(id, cb))),
+  }
+  if (merge) {
+    wrapped.patch = (id, record, changes) =>
+      exclusive(id, async () => {
+        const next = applySessionPatch(await read(id), record, changes)
+        // Nothing stored: the session ended elsewhere and must not come back.
+        if (next) await write(id, next)
+      })
+  }
+  return wrapped
+}
