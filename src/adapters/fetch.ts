@@ -1,0 +1,129 @@
+import { SessionEngine } from '../core/engine.ts'
+import { SessionError } from '../core/errors.ts'
+import type { SessionState } from '../core/session.ts'
+import type { DefaultSessionData, Session, SessionOptions } from '../core/types.ts'
+
+/**
+ * What the fetch adapter passes to the store and `onInvalid` as their context: the request and
+ * the arguments the server passed after it (Workers' `env` and `ctx`, Bun's `server`, Deno's
+ * `info`, a Next.js route's `{ params }`).
+ *
+ * @example
+ * const store: SessionStore<FetchContext<[Env]>> = {
+ *   get: (id, { args: [env] }) => env.SESSIONS.get(id, 'json'),
+ *   set: (id, record, { args: [env] }) => env.SESSIONS.put(id, JSON.stringify(record)),
+ *   delete: (id, { args: [env] }) => env.SESSIONS.delete(id),
+ * }
+ */
+export interface FetchContext<Args extends readonly unknown[] = any[]> {
+  request: Request
+  args: Args
+}
+
+/**
+ * The lower-level pair behind `withSession`, for servers and frameworks it does not wrap.
+ *
+ * @example
+ * const { getSession, commitSession } = createSessionHandler({ secret })
+ */
+export interface SessionHandler<Data extends object = DefaultSessionData> {
+  /**
+   * Opens the session the request carries (a new one when it carries none or a bad one).
+   * Arguments after the request reach the store and `onInvalid` as `FetchContext.args`.
+   */
+  getSession(request: Request, ...args: any[]): Promise<Session<Data>>
+  /**
+   * Writes what the request changed and answers `response` with the session's Set-Cookie (or
+   * token header) added; a copy when the response's headers are immutable. Throws a
+   * `SessionError` (`ERR_SESSION_MISSING`) for a session this handler did not open or has
+   * already committed.
+   */
+  commitSession(session: Session<Data>, response: Response): Promise<Response>
+}
+
+/** Adds `headers` to `response`, copying it when its headers are immutable. */
+function withHeaders(response: Response, headers: Array<[string, string]>): Response {
+  if (headers.length === 0) return response
+  try {
+    for (const [name, value] of headers) response.headers.append(name, value)
+    return response
+  } catch {
+    // Response.redirect() and fetched responses have immutable headers: answer a copy.
+    const copy = new Response(response.body, response)
+    for (const [name, value] of headers) copy.headers.append(name, value)
+    return copy
+  }
+}
+
+/**
+ * Opens and commits sessions for any Web-standard `Request`/`Response` server; call
+ * `getSession` before your handler and `commitSession` on its response.
+ *
+ * @example
+ * const sessions = createSessionHandler<{ userId?: string }>({ secret: process.env.SESSION_SECRET })
+ * async function handle(request: Request) {
+ *   const session = await sessions.getSession(request)
+ *   session.userId ??= 'guest'
+ *   return sessions.commitSession(session, new Response(`hi ${session.userId}`))
+ * }
+ */
+export function createSessionHandler<Data extends object = DefaultSessionData>(
+  options?: SessionOptions<FetchContext>,
+): SessionHandler<Data> {
+  const engine = new SessionEngine(options)
+  // The user holds only the session proxy; commit finds its state and context here.
+  const open = new WeakMap<object, { state: SessionState; ctx: FetchContext }>()
+  return {
+    async getSession(request, ...args) {
+      const ctx: FetchContext = { request, args }
+      const h = request.headers
+      const state = await engine.load(h.get('cookie'), ctx, request.url, h.get('authorization'))
+      open.set(state.session, { state, ctx })
+      return state.session as Session<Data>
+    },
+    async commitSession(session, response) {
+      const entry = open.get(session)
+      if (!entry) {
+        throw new SessionError(
+          'ERR_SESSION_MISSING',
+          'commitSession() was given a session that this handler did not open with getSession(), or one it already committed',
+        )
+      }
+      open.delete(session)
+      return withHeaders(response, await engine.commitHeaders(entry.state, entry.ctx))
+    },
+  }
+}
+
+/**
+ * Wraps a Web-standard fetch handler so it receives the request's session as its second
+ * argument; the server's other arguments follow it. Works with `Bun.serve`, `Deno.serve`,
+ * Cloudflare Workers, Next.js route handlers and any server that calls `fetch(request, …)`.
+ * A handler that throws commits nothing; the error reaches the server.
+ *
+ * @example
+ * Bun.serve({
+ *   fetch: withSession<{ userId?: string }>({ secret: process.env.SESSION_SECRET }, (request, session) =>
+ *     new Response(session.userId ?? 'anon'),
+ *   ),
+ * })
+ */
+export function withSession<Data extends object = DefaultSessionData, Args extends any[] = any[]>(
+  options: SessionOptions<FetchContext<Args>> | undefined,
+  handler: (
+    request: Request,
+    session: Session<Data>,
+    ...args: Args
+  ) => Response | Promise<Response>,
+): (request: Request, ...args: Args) => Promise<Response> {
+  const { getSession, commitSession } = createSessionHandler<Data>(
+    options as SessionOptions<FetchContext>,
+  )
+  return async function fetchWithSession(request, ...args) {
+    const session = await getSession(request, ...args)
+    const response = await handler(request, session, ...args)
+    return commitSession(session, response)
+  }
+}
+
+export type { Session, SessionData, SessionOptions } from '../core/types.ts'
