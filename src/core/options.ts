@@ -174,7 +174,12 @@ function randomSecret(): string {
 }
 
 function isProduction(): boolean {
-  return (globalThis as any).process?.env?.NODE_ENV === 'production'
+  try {
+    return (globalThis as any).process?.env?.NODE_ENV === 'production'
+  } catch {
+    // Deno without --allow-env throws here: an environment we cannot read might be production.
+    return true
+  }
 }
 
 /**

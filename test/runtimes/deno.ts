@@ -1,0 +1,97 @@
+// The adapter contract on Deno: the Hono and fetch-adapter fixtures, each in-process and through
+// a real Deno.serve on 127.0.0.1, sealed and with a Map store.
+//
+//   ./node_modules/.bin/deno run -A --no-lock test/runtimes/deno.ts
+//
+// TypeScript and the npm packages (hono, zod, iron-webcrypto) load from node_modules as they are;
+// no --unstable or node-modules flags are needed.
+import { nodeCrypto } from '../../src/core/crypto.ts'
+import {
+  type ContractClient,
+  type ContractOptions,
+  inProcess,
+  overHttp,
+  runContract,
+} from '../adapters/contract.ts'
+import { createFixture as fetchFixture } from '../adapters/fixtures/fetch.ts'
+import { createFixture as honoFixture } from '../adapters/fixtures/hono.ts'
+import {
+  check,
+  type FixtureApp,
+  type LabelledResults,
+  RUNTIME_SECRET,
+  report,
+  spyOnSubtle,
+} from './support.ts'
+
+// Typed here rather than through Deno's lib, so `tsc -p tsconfig.json` checks this file too.
+interface DenoServer {
+  readonly addr: { port: number }
+  shutdown(): Promise<void>
+}
+interface DenoGlobal {
+  version: { deno: string }
+  serve(
+    options: { port: number; hostname: string; onListen?: () => void },
+    handler: (request: Request) => Response | Promise<Response>,
+  ): DenoServer
+  exit(code: number): never
+}
+const Deno = (globalThis as unknown as { Deno: DenoGlobal }).Deno
+
+const fixtures = { hono: honoFixture, fetch: fetchFixture }
+
+const started = performance.now()
+const subtle = spyOnSubtle()
+const groups: LabelledResults[] = []
+
+for (const [name, createFixture] of Object.entries(fixtures)) {
+  for (const mode of ['sealed', 'store'] as const) {
+    for (const via of ['in-process', 'Deno.serve'] as const) {
+      const map = new Map<string, unknown>()
+      const app: FixtureApp = createFixture({
+        secret: RUNTIME_SECRET,
+        store: mode === 'store' ? map : undefined,
+      })
+      const options: ContractOptions =
+        mode === 'store' ? { store: true, storeSize: () => map.size } : {}
+      let client: ContractClient = inProcess(app)
+      let server: DenoServer | undefined
+      if (via === 'Deno.serve') {
+        server = Deno.serve({ port: 0, hostname: '127.0.0.1', onListen() {} }, (request) =>
+          app.fetch(request),
+        )
+        client = overHttp(`http://127.0.0.1:${server.addr.port}`)
+      }
+      try {
+        groups.push({
+          label: `${name} on Deno ${via} ${mode}`,
+          results: await runContract(client, options),
+        })
+      } finally {
+        await server?.shutdown()
+      }
+    }
+  }
+}
+
+// Deno has process.getBuiltinModule, so the engine must take the node:crypto path throughout:
+// not one crypto.subtle call in the whole run (the WebCrypto path makes several per seal).
+groups.push({
+  label: 'Deno',
+  results: [
+    check('node:crypto is available', nodeCrypto !== undefined, 'process.getBuiltinModule missing'),
+    check(
+      'no WebCrypto calls (node:crypto path ran)',
+      subtle.calls === 0,
+      `${subtle.calls} crypto.subtle calls`,
+    ),
+  ],
+})
+
+const failed = report(groups)
+const crypto = nodeCrypto ? 'node:crypto' : 'WebCrypto'
+console.log(
+  `deno ${Deno.version.deno}, crypto path ${crypto}, ${Math.round(performance.now() - started)} ms`,
+)
+Deno.exit(failed > 0 ? 1 : 0)

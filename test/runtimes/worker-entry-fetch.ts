@@ -1,0 +1,10 @@
+// A Cloudflare Worker serving the fetch adapter's contract fixture (routes on `withSession`);
+// bundled and run by test/runtimes/workerd.ts.
+import { nodeCrypto } from '../../src/core/crypto.ts'
+import { createFixture } from '../adapters/fixtures/fetch.ts'
+import { fixtureWorker } from './support.ts'
+
+export default fixtureWorker(
+  (secret, store) => createFixture({ secret, store }),
+  nodeCrypto !== undefined,
+)

@@ -1,0 +1,9 @@
+// A Cloudflare Worker serving the Hono contract fixture; bundled and run by test/runtimes/workerd.ts.
+import { nodeCrypto } from '../../src/core/crypto.ts'
+import { createFixture } from '../adapters/fixtures/hono.ts'
+import { fixtureWorker } from './support.ts'
+
+export default fixtureWorker(
+  (secret, store) => createFixture({ secret, store }),
+  nodeCrypto !== undefined,
+)
