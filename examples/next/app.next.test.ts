@@ -1,0 +1,178 @@
+// Builds examples/next with `next build`, serves it with `next start` on 127.0.0.1 and drives it
+// over HTTP: the adapter contract through Route Handlers (sealed and store mode), then the
+// sign-in form posted to its Server Action the way a browser without JavaScript posts it.
+// Slow (next build takes a minute or two), so `bun test` skips `*.next.test.ts`.
+import { type ChildProcess, spawn } from 'node:child_process'
+import { createServer } from 'node:net'
+import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type ContractClient, contractCases } from '../../test/adapters/contract.ts'
+import { Jar, SECRET, setCookies } from '../../test/support.ts'
+
+const dir = fileURLToPath(new URL('.', import.meta.url))
+const nextBin = fileURLToPath(new URL('../../node_modules/next/dist/bin/next', import.meta.url))
+const env = { ...process.env, SESSION_SECRET: SECRET, NEXT_TELEMETRY_DISABLED: '1' }
+
+let base = ''
+let server: ChildProcess | undefined
+let output = ''
+
+/** Runs `next <args>` with this Node; resolves with its exit code. */
+function next(args: string[], options: { detached?: boolean } = {}): ChildProcess {
+  const child = spawn(process.execPath, [nextBin, ...args], { cwd: dir, env, ...options })
+  child.stdout?.on('data', (d) => {
+    output += d
+  })
+  child.stderr?.on('data', (d) => {
+    output += d
+  })
+  return child
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer()
+    probe.once('error', reject)
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number }
+      probe.close(() => resolve(port))
+    })
+  })
+}
+
+beforeAll(async () => {
+  const started = Date.now()
+  // NEXT_EXAMPLE_SKIP_BUILD=1 reuses the last build while working on the test itself.
+  if (!process.env.NEXT_EXAMPLE_SKIP_BUILD) {
+    const code = await new Promise<number | null>((resolve) => {
+      next(['build']).on('exit', resolve)
+    })
+    if (code !== 0) throw new Error(`next build failed (${code}):\n${output}`)
+  }
+  const port = await freePort()
+  base = `http://127.0.0.1:${port}`
+  // Its own process group, so stopping it also stops anything it forked.
+  server = next(['start', '-p', String(port), '-H', '127.0.0.1'], { detached: true })
+  for (let i = 0; ; i++) {
+    try {
+      if ((await fetch(`${base}/api/me`)).status === 401) break
+    } catch {
+      // not listening yet
+    }
+    if (i > 300 || server.exitCode !== null) throw new Error(`next start failed:\n${output}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  console.log(`examples/next built and started in ${((Date.now() - started) / 1000).toFixed(1)}s`)
+}, 300_000)
+
+afterAll(async () => {
+  if (!server?.pid || server.exitCode !== null) return
+  const exited = new Promise((r) => server!.once('exit', r))
+  process.kill(-server.pid, 'SIGTERM')
+  await exited
+})
+
+// Jar.request takes anything with request(url, init); over HTTP that is fetch without redirects.
+const http = {
+  request: (url: string, init?: RequestInit) =>
+    fetch(url.replace('http://localhost', base), { ...init, redirect: 'manual' }),
+}
+
+for (const mode of ['sealed', 'store'] as const) {
+  describe(`next adapter contract (${mode}) over HTTP`, () => {
+    // The Map lives in the server process: after each request, ask it for its size, so the
+    // contract's synchronous storeSize() answers what the server holds now.
+    let size = -1
+    const client: ContractClient = {
+      async request(path, init) {
+        const res = await fetch(`${base}/contract/${mode}${path}`, { ...init, redirect: 'manual' })
+        if (mode === 'store') {
+          size = (await (await fetch(`${base}/contract/store/store-size`)).json()).size
+        }
+        return res
+      },
+    }
+    const options = mode === 'store' ? { store: true, storeSize: () => size } : {}
+    for (const c of contractCases) it(c.name, () => c.run(client, options))
+  })
+}
+
+/** The hidden `$ACTION_ID_…` field React renders into a Server Action form. */
+function actionField(html: string): string {
+  const match = /name="(\$ACTION_ID_[0-9a-f]+)"/.exec(html)
+  if (!match?.[1]) throw new Error(`no Server Action form in:\n${html.slice(0, 500)}`)
+  return match[1]
+}
+
+/** Submits the page's form like a browser without JavaScript: multipart POST to the page. */
+async function submit(jar: Jar, html: string, fields: Record<string, string> = {}) {
+  const form = new FormData()
+  form.set(actionField(html), '')
+  for (const [k, v] of Object.entries(fields)) form.set(k, v)
+  return jar.request(http, '/', { method: 'POST', body: form, headers: { origin: base } })
+}
+
+const page = async (jar: Jar) => {
+  const res = await jar.request(http, '/')
+  expect(res.status).toBe(200)
+  return res.text()
+}
+
+describe('examples/next over HTTP', () => {
+  it('signs in through the Server Action, shows the flash once, signs out', async () => {
+    const jar = new Jar()
+    const signedOut = await page(jar)
+    expect(signedOut).toContain('Signed out')
+    expect(jar.cookies.size).toBe(0)
+
+    const login = await submit(jar, signedOut, { name: 'Ada' })
+    expect(login.status).toBe(303)
+    expect(login.headers.get('location')).toBe('/')
+    const [cookie, ...more] = setCookies(login)
+    expect(more).toHaveLength(0)
+    expect(cookie?.name).toBe('sid')
+    expect(cookie?.value).toMatch(/^Fe26\.2\*/)
+    // cookies().set() got every attribute the engine chose; no Secure on plain-HTTP loopback.
+    expect(cookie?.attributes).toMatchObject({
+      path: '/',
+      'max-age': '86400',
+      httponly: '',
+      samesite: 'lax',
+    })
+    expect(cookie?.attributes).not.toHaveProperty('secure')
+
+    // The Server Component shows the flash; proxy.ts removes it from the cookie on that response.
+    const first = await jar.request(http, '/')
+    const firstHtml = await first.text()
+    expect(firstHtml).toContain('Welcome, Ada')
+    expect(firstHtml).toContain('Signed in as <b>Ada</b>')
+    expect(setCookies(first).map((c) => c.name)).toEqual(['sid'])
+
+    const second = await jar.request(http, '/')
+    const secondHtml = await second.text()
+    expect(secondHtml).not.toContain('Welcome, Ada')
+    expect(secondHtml).toContain('Signed in as <b>Ada</b>')
+    expect(second.headers.get('set-cookie')).toBeNull()
+
+    const me = await jar.request(http, '/api/me')
+    expect(me.status).toBe(200)
+    expect(await me.json()).toEqual({ user: 'Ada' })
+
+    const logout = await submit(jar, secondHtml)
+    expect(logout.status).toBe(303)
+    expect(setCookies(logout)[0]).toMatchObject({ name: 'sid', value: '' })
+    expect(jar.cookies.size).toBe(0)
+    expect(await page(jar)).toContain('Signed out')
+    expect((await jar.request(http, '/api/me')).status).toBe(401)
+  })
+
+  it('starts over when the session cookie is forged', async () => {
+    const jar = new Jar()
+    jar.cookies.set('sid', 'Fe26.2**forged')
+    const res = await jar.request(http, '/')
+    expect(await res.text()).toContain('Signed out')
+    // The proxy clears a refused cookie once, so the browser stops sending it.
+    expect(setCookies(res)[0]).toMatchObject({ name: 'sid', value: '' })
+    expect((await jar.request(http, '/api/me')).status).toBe(401)
+  })
+})

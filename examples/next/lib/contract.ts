@@ -1,0 +1,8 @@
+import { nextSession } from 'sealed-session/next'
+
+// The adapter contract's fixture sessions (test/adapters/contract.ts): one sealed, one kept in
+// a Map. Module state lives as long as the `next start` process.
+const secret = process.env.SESSION_SECRET
+export const store = new Map<string, unknown>()
+export const sealedSession = nextSession({ secret })
+export const storeSession = nextSession({ secret, store })
