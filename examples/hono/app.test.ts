@@ -1,23 +1,20 @@
-// Drives the example through a real HTTP server on 127.0.0.1, like a browser would.
-import type { AddressInfo } from 'node:net'
-import { serve } from '@hono/node-server'
+// Drives the example through a real HTTP server on 127.0.0.1, like a browser would: node:http
+// under Node, Bun.serve under Bun (loading @hono/node-server in Bun would replace the global
+// Response for every other test file in the process).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type Listening, listen } from '../../test/adapters/http.ts'
 import { Jar, SECRET } from '../../test/support.ts'
 import { createApp } from './app.ts'
 
 let base = ''
-let server: ReturnType<typeof serve>
+let server: Listening
 
 beforeAll(async () => {
-  await new Promise<void>((resolve) => {
-    server = serve({ fetch: createApp(SECRET).fetch, port: 0, hostname: '127.0.0.1' }, () =>
-      resolve(),
-    )
-  })
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  server = await listen(createApp(SECRET).fetch)
+  base = server.base
 })
 
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
+afterAll(() => server.close())
 
 // Jar.request takes anything with request(url, init); over HTTP that is fetch without redirects.
 const http = {
