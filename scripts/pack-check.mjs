@@ -133,6 +133,56 @@ if (bad) process.exit(1)
     )
   }
 
+  // workerd, without nodejs_compat: the installed package bundled the way a Worker is deployed.
+  writeFileSync(
+    join(app, 'worker.mjs'),
+    `import { Hono } from 'hono'
+import { session } from 'sealed-session/hono'
+import { withSession } from 'sealed-session/fetch'
+import { memoryStore } from 'sealed-session/stores/memory'
+const secret = 'pack-check-secret-0123456789-abcdefghijklmnop'
+const hono = new Hono().use(session({ secret }))
+  .post('/login', (c) => { c.session.userId = 'w1'; return c.text('ok') })
+  .get('/me', (c) => c.text(String(c.session.userId ?? 'anon')))
+const plain = withSession({ secret, store: memoryStore() }, async (req, s) => {
+  if (new URL(req.url).pathname === '/f/login') s.userId = 'w2'
+  return new Response(String(s.userId ?? 'anon'))
+})
+export default { fetch: (req) => (new URL(req.url).pathname.startsWith('/f/') ? plain(req) : hono.fetch(req)) }
+`,
+  )
+  const { build } = await import('esbuild')
+  await build({
+    entryPoints: [join(app, 'worker.mjs')],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    conditions: ['worker', 'browser'],
+    outfile: join(app, 'worker.bundle.mjs'),
+    logLevel: 'error',
+  })
+  writeFileSync(
+    join(app, 'workerd.mjs'),
+    `import { readFileSync } from 'node:fs'
+import { Miniflare } from ${JSON.stringify(join(root, 'node_modules/miniflare/dist/src/index.js'))}
+const mf = new Miniflare({ modules: true, script: readFileSync('worker.bundle.mjs', 'utf8'), compatibilityDate: '2025-01-01' })
+try {
+  const cookieOf = (res) => res.headers.getSetCookie()[0].split(';')[0]
+  let res = await mf.dispatchFetch('http://localhost/login', { method: 'POST' })
+  const a = await (await mf.dispatchFetch('http://localhost/me', { headers: { cookie: cookieOf(res) } })).text()
+  res = await mf.dispatchFetch('http://localhost/f/login')
+  const b = await (await mf.dispatchFetch('http://localhost/f/me', { headers: { cookie: cookieOf(res) } })).text()
+  if (a !== 'w1' || b !== 'w2') { console.log('FAIL workerd', a, b); process.exitCode = 1 } else console.log('ok   workerd: hono and fetch round trips')
+} finally { await mf.dispose() }
+`,
+  )
+  const wd = spawnSync(node24, ['workerd.mjs'], { cwd: app, encoding: 'utf8' })
+  check(
+    'installed package on workerd (no nodejs_compat)',
+    wd.status === 0,
+    `${wd.stdout}${wd.stderr}`.trim().slice(-1500),
+  )
+
   // A consumer's type check, as users compile: nodenext resolution against dist/*.d.ts.
   writeFileSync(
     join(app, 'consumer.ts'),
