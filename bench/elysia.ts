@@ -1,0 +1,66 @@
+// Elysia on Bun, in-process (`app.handle(new Request(…))`): no-session baseline vs
+// sealed-session read and write, interleaved rounds after warm-up. Prints one JSON line
+// (every round's requests/s per scenario) for run.ts; run alone it is readable too.
+//
+// Run: bun bench/elysia.ts   (env: BENCH_ROUND_MS, BENCH_ROUNDS, BENCH_WARMUP, BENCH_CONCURRENCY)
+import { Elysia } from 'elysia'
+import { session } from '../src/adapters/elysia.ts'
+import { envNumber, Jar, measure, SECRET, SMALL_DATA, type Step } from './lib.ts'
+
+const ROUND_MS = envNumber('BENCH_ROUND_MS', 1000)
+const ROUNDS = envNumber('BENCH_ROUNDS', 5)
+const WARMUP = envNumber('BENCH_WARMUP', 1)
+const URL_BASE = 'http://localhost'
+
+const plain = new Elysia().get('/read', () => 'ok')
+const sealed = new Elysia()
+  .use(session({ secret: SECRET }))
+  .get('/login', ({ session }) => {
+    Object.assign(session, SMALL_DATA)
+    return 'ok'
+  })
+  .get('/read', ({ session }) => String(session.userId))
+  .get('/write', ({ session }) => {
+    session.count = (Number(session.count) || 0) + 1
+    return 'ok'
+  })
+
+const request = (
+  app: { handle: (r: Request) => Promise<Response> },
+  path: string,
+  cookie: string,
+) => app.handle(new Request(`${URL_BASE}${path}`, { headers: { cookie } }))
+
+const loginJar = new Jar().update(await sealed.handle(new Request(`${URL_BASE}/login`)))
+const cookie = loginJar.header()
+const seen = await (await request(sealed, '/read', cookie)).text()
+if (seen !== SMALL_DATA.userId) throw new Error(`elysia read ${seen}, not the session`)
+
+const jars = new Map<number, Jar>()
+const scenarios: Record<string, Step> = {
+  'no session': async () => void (await (await request(plain, '/read', cookie)).text()),
+  'sealed read': async () => void (await (await request(sealed, '/read', cookie)).text()),
+  'sealed write': async (client) => {
+    let jar = jars.get(client)
+    if (!jar) {
+      jar = new Jar(cookie)
+      jars.set(client, jar)
+    }
+    const res = await request(sealed, '/write', jar.header())
+    jar.update(res)
+    await res.text()
+  },
+}
+
+const modes = [1, envNumber('BENCH_CONCURRENCY', 16)]
+const rounds: Record<string, number[]> = {}
+for (let r = 0; r < WARMUP + ROUNDS; r++) {
+  for (const concurrency of modes) {
+    for (const [name, step] of Object.entries(scenarios)) {
+      const rps = await measure(step, ROUND_MS, concurrency)
+      const key = `${name} c${concurrency}`
+      if (r >= WARMUP) rounds[key] = [...(rounds[key] ?? []), rps]
+    }
+  }
+}
+console.log(JSON.stringify({ bun: process.versions.bun, rounds }))

@@ -1,0 +1,224 @@
+// One library's Hono app, timed in-process (`app.fetch(new Request(…))`) on run.ts' request.
+// Each library runs in its own process: hono-session patches Hono's Context, and JIT state or
+// heap growth of one library must not tax another.
+//
+// Usage (normally by run.ts): node --import tsx bench/hono-child.ts <library>
+//   libraries: baseline | sealed | sealed-map | hono-session | hono-sessions | @hono/session |
+//              iron-session
+import { Hono } from 'hono'
+import { Jar, LARGE_DATA, SECRET, SMALL_DATA, type Step, serveChild } from './lib.ts'
+
+type Data = Record<string, unknown>
+type Fetch = (req: Request) => Response | Promise<Response>
+
+/** A library's app: /login stores `login` data, /read reads a key, /write changes one. */
+interface Lib {
+  fetch: Fetch
+  /** Cookie header the no-session baseline sends (it has no /login). */
+  cookie?: string
+  notes?: Record<string, string>
+}
+
+let login: Data = SMALL_DATA
+const URL_BASE = 'http://localhost'
+
+const routes = (
+  app: Hono<any>,
+  h: {
+    login: (c: any, data: Data) => unknown
+    read: (c: any) => unknown
+    write: (c: any) => unknown
+  },
+) =>
+  app
+    .get('/login', async (c) => {
+      await h.login(c, login)
+      return c.text('ok')
+    })
+    .get('/read', async (c) => c.text(String(await h.read(c))))
+    .get('/write', async (c) => {
+      await h.write(c)
+      return c.text('ok')
+    })
+
+async function build(name: string): Promise<Lib> {
+  switch (name) {
+    case 'baseline': {
+      // The Cookie header of a sealed-session login, made by the engine directly so this process
+      // never loads the Hono adapter (which installs `c.session` on Hono's Context).
+      const { SessionEngine } = await import('../src/core/engine.ts')
+      const engine = new SessionEngine({ secret: SECRET })
+      const state = await engine.load(undefined, undefined, URL_BASE)
+      Object.assign(state.session, SMALL_DATA)
+      const [setCookie] = await engine.commit(state, undefined)
+      const app = new Hono().get('/read', (c) => c.text('ok'))
+      return { fetch: app.fetch, cookie: setCookie!.split(';', 1)[0]! }
+    }
+    case 'sealed':
+    case 'sealed-map': {
+      const { session } = await import('../src/adapters/hono.ts')
+      const store = name === 'sealed-map' ? new Map() : undefined
+      const app = routes(new Hono().use(session({ secret: SECRET, store })), {
+        login: (c) => Object.assign(c.session, login),
+        read: (c) => c.session.userId,
+        write: (c) => {
+          c.session.count = (Number(c.session.count) || 0) + 1
+        },
+      })
+      return { fetch: app.fetch }
+    }
+    case 'hono-session': {
+      const { default: session } = await import('hono-session')
+      const app = routes(new Hono().use(session({ secret: SECRET }) as any), {
+        login: (c) => Object.assign(c.session, login),
+        read: (c) => c.session.userId,
+        write: (c) => {
+          c.session.count = (Number(c.session.count) || 0) + 1
+        },
+      })
+      return { fetch: app.fetch }
+    }
+    case 'hono-sessions': {
+      const { sessionMiddleware, CookieStore } = await import('hono-sessions')
+      const mw = sessionMiddleware({
+        store: new CookieStore(),
+        encryptionKey: SECRET,
+        expireAfterSeconds: 3600,
+        cookieOptions: { sameSite: 'Lax', path: '/', httpOnly: true },
+      })
+      const app = routes(new Hono().use(mw as any), {
+        login: (c) => {
+          const s = c.get('session')
+          for (const [k, v] of Object.entries(login)) s.set(k, v)
+        },
+        read: (c) => c.get('session').get('userId'),
+        write: (c) => {
+          const s = c.get('session')
+          s.set('count', (Number(s.get('count')) || 0) + 1)
+        },
+      })
+      return {
+        fetch: app.fetch,
+        notes: {
+          read: 'hono-sessions re-seals and sets its cookie on every request (expiry extension), reads included',
+        },
+      }
+    }
+    case '@hono/session': {
+      const honoSession = await import('@hono/session')
+      // Its README asks for a 32-byte hex string (it derives the JWE key with HKDF).
+      const secret = Buffer.from(SECRET).subarray(0, 32).toString('hex')
+      // (A plain call: the name `useSession` trips Biome's React-hooks rule.)
+      const middleware = honoSession.useSession.call(undefined, {
+        secret,
+        duration: { absolute: 3600 },
+      })
+      const app = routes(new Hono().use(middleware as any), {
+        login: (c) => c.var.session.update(login),
+        read: async (c) => ((await c.var.session.get()) as Data | null)?.userId,
+        write: (c) =>
+          c.var.session.update((d: Data | null) => ({
+            ...d,
+            count: (Number(d?.count) || 0) + 1,
+          })),
+      })
+      return { fetch: app.fetch }
+    }
+    case 'iron-session': {
+      // By hand in the handler, the way its README shows for Request/Response.
+      const { getIronSession } = await import('iron-session')
+      const options = {
+        password: SECRET,
+        cookieName: 'iron',
+        cookieOptions: { secure: false },
+      }
+      const handle = async (req: Request, fn: (s: any) => unknown): Promise<Response> => {
+        const res = new Response()
+        const s = await getIronSession<Data>(req, res, options)
+        const body = String(await fn(s))
+        return new Response(body, { headers: res.headers })
+      }
+      const app = new Hono()
+        .get('/login', (c) =>
+          handle(c.req.raw, async (s) => {
+            Object.assign(s, login)
+            await s.save()
+            return 'ok'
+          }),
+        )
+        .get('/read', (c) => handle(c.req.raw, (s) => s.userId))
+        .get('/write', (c) =>
+          handle(c.req.raw, async (s) => {
+            s.count = (Number(s.count) || 0) + 1
+            await s.save()
+            return 'ok'
+          }),
+        )
+      return { fetch: app.fetch }
+    }
+    default:
+      throw new Error(`unknown library ${name}`)
+  }
+}
+
+const name = process.argv[2] ?? 'sealed'
+const lib = await build(name)
+
+async function loginJar(data: Data): Promise<Jar> {
+  login = data
+  const res = await lib.fetch(new Request(`${URL_BASE}/login`))
+  if (res.status !== 200) throw new Error(`${name} /login answered ${res.status}`)
+  login = SMALL_DATA
+  return new Jar().update(res)
+}
+
+const request = (path: string, cookie: string) =>
+  lib.fetch(new Request(`${URL_BASE}${path}`, { headers: { cookie } }))
+
+const scenarios: Record<string, Step> = {}
+if (lib.cookie !== undefined) {
+  const cookie = lib.cookie
+  scenarios.read = async () => {
+    const res = await request('/read', cookie)
+    await res.text()
+  }
+} else {
+  const readCookie = (await loginJar(SMALL_DATA)).header()
+  // Sanity: the read must see the session, or the numbers measure an empty one.
+  const seen = await (await request('/read', readCookie)).text()
+  if (seen !== SMALL_DATA.userId) throw new Error(`${name} read ${seen}, not the session`)
+  scenarios.read = async () => {
+    const res = await request('/read', readCookie)
+    await res.text()
+  }
+  // One jar per concurrent client: each sends the cookie it was just given.
+  const jars = new Map<number, Jar>()
+  const base = await loginJar(SMALL_DATA)
+  scenarios.write = async (client) => {
+    let jar = jars.get(client)
+    if (!jar) {
+      jar = new Jar(base.header())
+      jars.set(client, jar)
+    }
+    const res = await request('/write', jar.header())
+    jar.update(res)
+    await res.text()
+  }
+  // Sanity: a write must change the cookie the client holds (store mode keeps its id cookie).
+  const before = base.header()
+  const check = new Jar(before)
+  check.update(await request('/write', check.header()))
+  if (name !== 'sealed-map' && check.header() === before)
+    throw new Error(`${name} write did not change the cookie`)
+}
+
+serveChild(
+  scenarios,
+  async () => {
+    if (lib.cookie !== undefined) return { op: 'bytes', small: null, large: null }
+    const small = (await loginJar(SMALL_DATA)).bytes()
+    const large = (await loginJar(LARGE_DATA)).bytes()
+    return { op: 'bytes', small, large }
+  },
+  lib.notes,
+)

@@ -1,0 +1,131 @@
+// Shared pieces of the benchmark programs: a cookie jar that replays Set-Cookie the way a
+// browser does, timed rounds (sequential or N concurrent clients), and the child-process
+// protocol that run.ts drives. Runs under Node (tsx) and Bun.
+
+/** 32+ characters for every library (iron needs >= 32; @hono/session derives a key from it). */
+export const SECRET = 'bench-secret-0123456789-abcdefghijklmnopqrstuvwxyz'
+
+/** ~80 bytes of JSON: a typical logged-in session. */
+export const SMALL_DATA = {
+  userId: 'u_8f14e45fceea167a',
+  name: 'Ada Lovelace',
+  role: 'admin',
+  theme: 'dark',
+}
+
+/** 2 KB of JSON (2048 bytes exactly). */
+export const LARGE_DATA = (() => {
+  const base = { ...SMALL_DATA, notes: '' }
+  const pad = 2048 - JSON.stringify(base).length
+  return { ...base, notes: 'x'.repeat(pad) }
+})()
+
+/** Cookies a client keeps: name → value, updated from each response's Set-Cookie. */
+export class Jar {
+  readonly values = new Map<string, string>()
+
+  constructor(header?: string) {
+    if (header) {
+      for (const pair of header.split('; ')) {
+        const eq = pair.indexOf('=')
+        this.values.set(pair.slice(0, eq), pair.slice(eq + 1))
+      }
+    }
+  }
+
+  update(res: Response): this {
+    for (const line of res.headers.getSetCookie()) {
+      const pair = line.split(';', 1)[0]!
+      const eq = pair.indexOf('=')
+      const name = pair.slice(0, eq)
+      const value = pair.slice(eq + 1)
+      // A clearing cookie (empty value or Max-Age=0) removes it, as a browser would.
+      if (value === '' || /max-age=0(;|$)/i.test(line)) this.values.delete(name)
+      else this.values.set(name, value)
+    }
+    return this
+  }
+
+  header(): string {
+    let out = ''
+    for (const [name, value] of this.values) out += `${out ? '; ' : ''}${name}=${value}`
+    return out
+  }
+
+  /** Bytes of the Cookie header the client sends. */
+  bytes(): number {
+    return Buffer.byteLength(this.header())
+  }
+}
+
+/** One request of a scenario; `client` tells concurrent clients apart (each keeps its cookies). */
+export type Step = (client: number) => Promise<void>
+
+/** Requests per second over `ms` milliseconds: one client in a loop, or `concurrency` at once. */
+export async function measure(step: Step, ms: number, concurrency = 1): Promise<number> {
+  let n = 0
+  const start = performance.now()
+  const end = start + ms
+  const client = async (id: number) => {
+    while (performance.now() < end) {
+      await step(id)
+      n++
+    }
+  }
+  const clients: Promise<void>[] = []
+  for (let i = 0; i < concurrency; i++) clients.push(client(i))
+  await Promise.all(clients)
+  return (n * 1000) / (performance.now() - start)
+}
+
+export const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  const mid = s.length >> 1
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
+}
+
+export const envNumber = (name: string, fallback: number): number => {
+  const v = process.env[name]
+  return v === undefined || v === '' ? fallback : Number(v)
+}
+
+/** What run.ts sends a scenario child, and what it answers. */
+export type ChildRequest =
+  | { op: 'round'; scenario: string; ms: number; concurrency: number }
+  | { op: 'bytes' }
+  | { op: 'exit' }
+export type ChildReply =
+  | { op: 'ready'; scenarios: string[]; notes: Record<string, string> }
+  /** `t0`/`t1`: the timed window, monotonic µs (the clock of `--cpu-prof` timestamps). */
+  | { op: 'round'; rps: number; t0: number; t1: number }
+  | { op: 'bytes'; small: number | null; large: number | null; note?: string }
+  | { op: 'error'; message: string }
+
+/**
+ * Serves run.ts over the IPC channel: `scenarios` are timed on request, `bytes` reports the
+ * Cookie header size for the small and 2 KB sessions.
+ */
+export function serveChild(
+  scenarios: Record<string, Step>,
+  bytes: () => Promise<Extract<ChildReply, { op: 'bytes' }>>,
+  notes: Record<string, string> = {},
+): void {
+  const send = (m: ChildReply) => process.send!(m)
+  process.on('message', async (m: ChildRequest) => {
+    try {
+      if (m.op === 'exit') process.exit(0)
+      if (m.op === 'bytes') return send(await bytes())
+      const step = scenarios[m.scenario]
+      if (!step) throw new Error(`unknown scenario ${m.scenario}`)
+      const t0 = Number(process.hrtime.bigint() / 1000n)
+      const rps = await measure(step, m.ms, m.concurrency)
+      send({ op: 'round', rps, t0, t1: Number(process.hrtime.bigint() / 1000n) })
+    } catch (err) {
+      send({
+        op: 'error',
+        message: err instanceof Error ? (err.stack ?? err.message) : String(err),
+      })
+    }
+  })
+  send({ op: 'ready', scenarios: Object.keys(scenarios), notes })
+}

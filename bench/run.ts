@@ -1,0 +1,640 @@
+// `npm run bench`: every scenario of issue 5 side by side, each library in its own process,
+// interleaved rounds after warm-up. Prints medians and ratios, writes bench/RESULTS.md,
+// bench/results.svg and bench/PROFILE.md.
+//
+// Env (defaults in brackets; BENCH_QUICK=1 picks the quick column):
+//   BENCH_ROUND_MS     length of one timed round in ms          [1000 | quick 250]
+//   BENCH_ROUNDS       timed rounds per scenario                [5    | quick 3]
+//   BENCH_WARMUP       warm-up rounds per scenario (untimed)    [1]
+//   BENCH_CONCURRENCY  concurrent clients of the parallel mode  [16]
+//   BENCH_MEMORY_N     distinct sessions / forged cookies       [100000 | quick 10000]
+//   BENCH_PROFILE_MS   CPU-profile length per scenario, 0 = off [4000 | quick 1000]
+//   BENCH_ONLY         comma list of parts: hono,elysia,redis,memory,profile  [all]
+import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { type ChildReply, type ChildRequest, envNumber, median } from './lib.ts'
+
+const HERE = dirname(fileURLToPath(import.meta.url))
+const ROOT = dirname(HERE)
+const QUICK = process.env.BENCH_QUICK === '1'
+const ROUND_MS = envNumber('BENCH_ROUND_MS', QUICK ? 250 : 1000)
+const ROUNDS = envNumber('BENCH_ROUNDS', QUICK ? 3 : 5)
+const WARMUP = envNumber('BENCH_WARMUP', 1)
+const CONCURRENCY = envNumber('BENCH_CONCURRENCY', 16)
+const MEMORY_N = envNumber('BENCH_MEMORY_N', QUICK ? 10_000 : 100_000)
+const PROFILE_MS = envNumber('BENCH_PROFILE_MS', QUICK ? 1000 : 4000)
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'hono,elysia,redis,memory,profile').split(','))
+const BUN = join(ROOT, 'node_modules/.bin/bun')
+const TSX = ['--import', 'tsx']
+const childEnv = {
+  ...process.env,
+  BENCH_ROUND_MS: String(ROUND_MS),
+  BENCH_ROUNDS: String(ROUNDS),
+  BENCH_WARMUP: String(WARMUP),
+  BENCH_CONCURRENCY: String(CONCURRENCY),
+  BENCH_MEMORY_N: String(MEMORY_N),
+}
+
+const LIBS = [
+  'baseline',
+  'sealed',
+  'sealed-map',
+  'hono-session',
+  'hono-sessions',
+  '@hono/session',
+  'iron-session',
+] as const
+type LibName = (typeof LIBS)[number]
+const PEERS: LibName[] = ['hono-session', 'hono-sessions', '@hono/session', 'iron-session']
+const LABEL: Record<LibName, string> = {
+  baseline: 'no session (baseline)',
+  sealed: 'sealed-session',
+  'sealed-map': 'sealed-session + Map store',
+  'hono-session': 'hono-session',
+  'hono-sessions': 'hono-sessions',
+  '@hono/session': '@hono/session',
+  'iron-session': 'iron-session (by hand)',
+}
+
+const log = (s: string) => process.stderr.write(`${s}\n`)
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
+const pct = (n: number) => `${(n * 100).toFixed(1)}%`
+
+// --- child plumbing -------------------------------------------------------------------------
+
+class Child {
+  readonly proc: ChildProcess
+  #waiting: ((m: ChildReply) => void) | undefined
+  #exitError: Error | undefined
+  readonly #queue: ChildReply[] = []
+
+  constructor(lib: string, execArgv: string[] = TSX) {
+    this.proc = fork(join(HERE, 'hono-child.ts'), [lib], { execArgv, env: childEnv })
+    this.proc.on('message', (m: ChildReply) => {
+      const w = this.#waiting
+      this.#waiting = undefined
+      // A message nobody waits for yet (the children start together) is kept for next().
+      if (w) w(m)
+      else this.#queue.push(m)
+    })
+    this.proc.on('exit', (code) => {
+      this.#exitError = new Error(`${lib} child exited with ${code}`)
+      const w = this.#waiting
+      this.#waiting = undefined
+      w?.({ op: 'error', message: this.#exitError.message })
+    })
+  }
+
+  next(): Promise<ChildReply> {
+    const queued = this.#queue.shift()
+    if (queued) return Promise.resolve(queued)
+    if (this.#exitError) return Promise.reject(this.#exitError)
+    return new Promise((resolve) => {
+      this.#waiting = resolve
+    })
+  }
+
+  async ask(m: ChildRequest): Promise<ChildReply> {
+    const reply = this.next()
+    this.proc.send(m)
+    const r = await reply
+    if (r.op === 'error') throw new Error(r.message)
+    return r
+  }
+
+  exit(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.proc.exitCode !== null) return resolve()
+      this.proc.once('exit', () => resolve())
+      this.proc.send({ op: 'exit' } satisfies ChildRequest)
+    })
+  }
+}
+
+function runJson(cmd: string, args: string[]): Promise<any> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, args, { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'inherit'] })
+    let out = ''
+    p.stdout.on('data', (d) => {
+      out += d
+    })
+    p.on('error', reject)
+    p.on('exit', (code) => {
+      const line = out.trim().split('\n').pop() ?? ''
+      if (code !== 0) return reject(new Error(`${cmd} ${args.join(' ')} exited with ${code}`))
+      try {
+        resolve(JSON.parse(line))
+      } catch {
+        reject(new Error(`${cmd} ${args.join(' ')} printed no JSON:\n${out}`))
+      }
+    })
+  })
+}
+
+// --- 1. Hono in-process ---------------------------------------------------------------------
+
+interface HonoResults {
+  /** lib → scenario (`read c1`, `write c16`, …) → median req/s */
+  medians: Map<LibName, Map<string, number>>
+  notes: Map<LibName, Record<string, string>>
+  bytes: Map<LibName, { small: number | null; large: number | null }>
+}
+
+async function hono(): Promise<HonoResults> {
+  const children = new Map<LibName, Child>()
+  const notes = new Map<LibName, Record<string, string>>()
+  const cells: Array<{ lib: LibName; scenario: string; concurrency: number }> = []
+  for (const lib of LIBS) children.set(lib, new Child(lib))
+  for (const lib of LIBS) {
+    const ready = await children.get(lib)!.next()
+    if (ready.op !== 'ready') throw new Error(`${lib}: ${JSON.stringify(ready)}`)
+    notes.set(lib, ready.notes)
+    for (const concurrency of [1, CONCURRENCY])
+      for (const scenario of ready.scenarios) cells.push({ lib, scenario, concurrency })
+  }
+  log(
+    `hono: ${cells.length} scenarios × (${WARMUP} warm-up + ${ROUNDS} rounds) × ${ROUND_MS} ms ≈ ${Math.round((cells.length * (WARMUP + ROUNDS) * ROUND_MS) / 1000)} s`,
+  )
+  const samples = new Map<string, number[]>()
+  for (let r = 0; r < WARMUP + ROUNDS; r++) {
+    // Interleaved, and each round starts at another cell, so no scenario always runs first.
+    for (let i = 0; i < cells.length; i++) {
+      const cell = cells[(i + r * 5) % cells.length]!
+      const reply = await children.get(cell.lib)!.ask({
+        op: 'round',
+        scenario: cell.scenario,
+        ms: ROUND_MS,
+        concurrency: cell.concurrency,
+      })
+      if (reply.op !== 'round') throw new Error(JSON.stringify(reply))
+      const key = `${cell.lib}|${cell.scenario} c${cell.concurrency}`
+      if (r >= WARMUP) samples.set(key, [...(samples.get(key) ?? []), reply.rps])
+    }
+    log(`  round ${r + 1}/${WARMUP + ROUNDS}${r < WARMUP ? ' (warm-up)' : ''}`)
+  }
+  const bytes = new Map<LibName, { small: number | null; large: number | null }>()
+  for (const lib of LIBS) {
+    const b = await children.get(lib)!.ask({ op: 'bytes' })
+    if (b.op === 'bytes') bytes.set(lib, { small: b.small, large: b.large })
+  }
+  await Promise.all([...children.values()].map((c) => c.exit()))
+  const medians = new Map<LibName, Map<string, number>>()
+  for (const [key, xs] of samples) {
+    const [lib, scenario] = key.split('|') as [LibName, string]
+    if (!medians.has(lib)) medians.set(lib, new Map())
+    medians.get(lib)!.set(scenario, median(xs))
+  }
+  return { medians, notes, bytes }
+}
+
+// --- 6. CPU profile -------------------------------------------------------------------------
+
+interface ProfileNode {
+  id: number
+  callFrame: { functionName: string; url: string; lineNumber: number }
+  hitCount?: number
+}
+
+function category(url: string, fn: string): string {
+  if (fn === '(garbage collector)') return 'GC'
+  if (fn === '(idle)') return 'idle'
+  if (fn === '(program)') return 'V8/native (program)'
+  if (url.includes('/sealed-session/') || url.includes(`${ROOT}/src/`)) return 'sealed-session'
+  if (url.includes('/node_modules/hono/')) return 'Hono'
+  if (url.includes('undici')) return 'undici (Request/Response/Headers)'
+  if (url.startsWith('node:')) return 'Node internals'
+  if (url.includes(`${ROOT}/bench/`)) return 'bench harness'
+  if (url === '') return 'native/builtin'
+  return 'other'
+}
+
+interface ProfileSummary {
+  scenario: string
+  requests: number
+  busyMs: number
+  categories: Array<[string, number]>
+  top: Array<{ fn: string; where: string; cat: string; ms: number }>
+}
+
+async function profileOne(scenario: 'read' | 'write'): Promise<ProfileSummary> {
+  const dir = mkdtempSync(join(os.tmpdir(), 'sealed-prof-'))
+  const child = new Child('sealed', [...TSX, '--cpu-prof', `--cpu-prof-dir=${dir}`])
+  const ready = await child.next()
+  if (ready.op !== 'ready') throw new Error(JSON.stringify(ready))
+  // A warm-up round first: only the samples inside the timed round's window are counted, so
+  // start-up (tsx compiling modules) and the JIT's first pass stay out of the numbers.
+  await child.ask({ op: 'round', scenario, ms: PROFILE_MS / 2, concurrency: 1 })
+  const reply = await child.ask({ op: 'round', scenario, ms: PROFILE_MS, concurrency: 1 })
+  if (reply.op !== 'round') throw new Error(JSON.stringify(reply))
+  const requests = Math.round((reply.rps * (reply.t1 - reply.t0)) / 1e6)
+  await child.exit()
+  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'))
+  if (!file) throw new Error('no .cpuprofile written')
+  const prof = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
+    nodes: ProfileNode[]
+    samples: number[]
+    timeDeltas: number[]
+    startTime: number
+  }
+  rmSync(dir, { recursive: true, force: true })
+  // Self time per node from the samples, in ms.
+  const self = new Map<number, number>()
+  let t = prof.startTime
+  prof.samples.forEach((id, i) => {
+    const delta = prof.timeDeltas[i] ?? 0
+    t += delta
+    if (t < reply.t0 || t > reply.t1) return
+    self.set(id, (self.get(id) ?? 0) + delta / 1000)
+  })
+  if (self.size === 0) throw new Error('no profile samples inside the timed window')
+  const byFn = new Map<string, { fn: string; where: string; cat: string; ms: number }>()
+  const cats = new Map<string, number>()
+  let busy = 0
+  for (const node of prof.nodes) {
+    const ms = self.get(node.id) ?? 0
+    if (ms === 0) continue
+    const { functionName, url, lineNumber } = node.callFrame
+    const cat = category(url, functionName)
+    if (cat === 'idle') continue
+    busy += ms
+    cats.set(cat, (cats.get(cat) ?? 0) + ms)
+    const where = url
+      ? `${url.replace(`file://${ROOT}/`, '').replace(/^.*node_modules\//, '')}:${lineNumber + 1}`
+      : ''
+    const key = `${functionName}@${where}`
+    const entry = byFn.get(key) ?? { fn: functionName || '(anonymous)', where, cat, ms: 0 }
+    entry.ms += ms
+    byFn.set(key, entry)
+  }
+  return {
+    scenario,
+    requests,
+    busyMs: busy,
+    categories: [...cats].sort((a, b) => b[1] - a[1]),
+    top: [...byFn.values()].sort((a, b) => b.ms - a.ms).slice(0, 20),
+  }
+}
+
+// --- output ---------------------------------------------------------------------------------
+
+function machine() {
+  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8')
+  const model = /model name\s*:\s*(.*)/.exec(cpuinfo)?.[1]?.trim() ?? os.cpus()[0]?.model
+  let bun = 'not found'
+  try {
+    bun = execFileSync(BUN, ['--version'], { encoding: 'utf8' }).trim()
+  } catch {}
+  let nproc = String(os.availableParallelism())
+  try {
+    nproc = execFileSync('nproc', { encoding: 'utf8' }).trim()
+  } catch {}
+  return {
+    nproc,
+    model: model ?? 'unknown',
+    memory: `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
+    node: process.version,
+    bun,
+    date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+  }
+}
+
+function svgChart(bars: Array<{ label: string; read: number | null; write: number | null }>) {
+  const W = 760
+  const rowH = 46
+  const left = 230
+  const top = 56
+  const width = W - left - 60
+  const H = top + bars.length * rowH + 46
+  const x = (p: number) => left + (Math.min(p, 110) / 110) * width
+  const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;')
+  const out: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="system-ui, -apple-system, Segoe UI, sans-serif" font-size="13">`,
+    '<title>sealed-session and peers: requests/s as % of the no-session baseline</title>',
+    `<rect width="${W}" height="${H}" fill="#fff"/>`,
+    `<text x="${W / 2}" y="22" text-anchor="middle" font-size="15" font-weight="600">Requests/s as % of the no-session baseline (Hono in-process, sequential)</text>`,
+    `<rect x="${left}" y="32" width="12" height="12" fill="#2f6fdb"/><text x="${left + 18}" y="43">read (nothing written)</text>`,
+    `<rect x="${left + 190}" y="32" width="12" height="12" fill="#f08c2e"/><text x="${left + 208}" y="43">write (new cookie every request)</text>`,
+  ]
+  for (const p of [0, 25, 50, 75, 100]) {
+    out.push(
+      `<line x1="${x(p)}" y1="${top - 4}" x2="${x(p)}" y2="${H - 40}" stroke="#ddd"/>`,
+      `<text x="${x(p)}" y="${H - 24}" text-anchor="middle" fill="#555">${p}%</text>`,
+    )
+  }
+  bars.forEach((b, i) => {
+    const y = top + i * rowH
+    out.push(`<text x="${left - 8}" y="${y + 24}" text-anchor="end">${esc(b.label)}</text>`)
+    const bar = (v: number | null, dy: number, color: string) => {
+      if (v === null) {
+        out.push(`<text x="${left + 4}" y="${y + dy + 13}" fill="#888">n/a</text>`)
+        return
+      }
+      const p = v * 100
+      out.push(
+        `<rect x="${left}" y="${y + dy}" width="${Math.max(1, x(p) - left).toFixed(1)}" height="17" fill="${color}"/>`,
+        `<text x="${(x(p) + 4).toFixed(1)}" y="${y + dy + 13}" fill="#333">${p.toFixed(1)}%</text>`,
+      )
+    }
+    bar(b.read, 2, '#2f6fdb')
+    bar(b.write, 21, '#f08c2e')
+  })
+  out.push('</svg>')
+  return `${out.join('\n')}\n`
+}
+
+// --- main -----------------------------------------------------------------------------------
+
+const started = performance.now()
+const m = machine()
+log(
+  `sealed-session bench${QUICK ? ' (quick)' : ''}: ${m.nproc} CPU ${m.model}, node ${m.node}, bun ${m.bun}`,
+)
+
+const honoResults = ONLY.has('hono') ? await hono() : undefined
+let elysia: { bun: string; rounds: Record<string, number[]> } | undefined
+if (ONLY.has('elysia')) {
+  log('elysia on bun …')
+  elysia = await runJson(BUN, [join(HERE, 'elysia.ts')])
+}
+let redis: any
+if (ONLY.has('redis')) {
+  log('redis …')
+  redis = await runJson(process.execPath, [...TSX, join(HERE, 'redis.ts')])
+}
+let memory: any
+if (ONLY.has('memory')) {
+  log(`memory (${MEMORY_N} sessions, ${MEMORY_N} forged) …`)
+  memory = await runJson(process.execPath, ['--expose-gc', ...TSX, join(HERE, 'memory.ts')])
+}
+const profiles: ProfileSummary[] = []
+if (ONLY.has('profile') && PROFILE_MS > 0) {
+  log('cpu profiles …')
+  profiles.push(await profileOne('read'), await profileOne('write'))
+}
+
+// --- report ---------------------------------------------------------------------------------
+
+const md: string[] = []
+const targets: Array<[string, string, boolean | null]> = []
+md.push(
+  '# sealed-session benchmark results',
+  '',
+  `Written by \`npm run bench\` (bench/run.ts)${QUICK ? ', **quick mode** (short rounds: indicative only)' : ''}. Medians of ${ROUNDS} interleaved rounds of ${ROUND_MS} ms after ${WARMUP} warm-up round(s); every library in its own process; all traffic in-process or on 127.0.0.1.`,
+  '',
+  '| machine | |',
+  '|---|---|',
+  `| CPUs (nproc) | ${m.nproc} |`,
+  `| CPU model | ${m.model} |`,
+  `| memory | ${m.memory} |`,
+  `| OS | ${m.os} |`,
+  `| Node | ${m.node} |`,
+  `| Bun | ${m.bun} |`,
+  `| date | ${m.date} |`,
+  '',
+)
+
+const fastestPeer = (scenario: string) => {
+  let best: { lib: LibName; rps: number } | undefined
+  for (const lib of PEERS) {
+    const v = honoResults?.medians.get(lib)?.get(scenario)
+    if (v !== undefined && (!best || v > best.rps)) best = { lib, rps: v }
+  }
+  return best
+}
+
+if (honoResults) {
+  const { medians, notes, bytes } = honoResults
+  const base = (c: number) => medians.get('baseline')?.get(`read c${c}`) ?? Number.NaN
+  md.push(
+    '## 1. Hono in-process (`app.fetch(new Request(…))`)',
+    '',
+    `Every request carries a Cookie header (the baseline sends sealed-session's cookie). Read: valid cookie, handler reads \`userId\`, nothing written. Write: handler changes a key every request and the client sends the new cookie next time. "c${CONCURRENCY}" = ${CONCURRENCY} concurrent clients.`,
+    '',
+    `| library | read req/s | read % of baseline | write req/s | write % of baseline | read c${CONCURRENCY} | % | write c${CONCURRENCY} | % |`,
+    '|---|--:|--:|--:|--:|--:|--:|--:|--:|',
+  )
+  for (const lib of LIBS) {
+    const row = medians.get(lib)
+    const cell = (s: string, c: number) => {
+      const v = row?.get(`${s} c${c}`)
+      return v === undefined ? ['n/a', 'n/a'] : [fmt(v), pct(v / base(c))]
+    }
+    md.push(
+      `| ${LABEL[lib]} | ${[...cell('read', 1), ...cell('write', 1), ...cell('read', CONCURRENCY), ...cell('write', CONCURRENCY)].join(' | ')} |`,
+    )
+  }
+  md.push('')
+  md.push(
+    'Baseline has no write: it has no session. The Map store row writes through `Map.set` (its cookie is the signed id, unchanged).',
+  )
+  for (const [lib, n] of notes)
+    for (const [k, v] of Object.entries(n)) md.push(`- ${lib} (${k}): ${v}`)
+  md.push('', '**sealed-session vs the fastest peer (same run)**', '')
+  md.push('| scenario | sealed-session | fastest peer | ratio |', '|---|--:|---|--:|')
+  for (const s of ['read', 'write'])
+    for (const c of [1, CONCURRENCY]) {
+      const ours = medians.get('sealed')?.get(`${s} c${c}`)
+      const peer = fastestPeer(`${s} c${c}`)
+      if (ours === undefined || !peer) continue
+      md.push(
+        `| ${s} c${c} | ${fmt(ours)} | ${peer.lib} ${fmt(peer.rps)} | ${(ours / peer.rps).toFixed(1)}× |`,
+      )
+    }
+  md.push('')
+  const r = (lib: LibName, s: string) => (medians.get(lib)?.get(`${s} c1`) ?? 0) / base(1)
+  const ratioPeer = (s: string) =>
+    (medians.get('sealed')?.get(`${s} c1`) ?? 0) / (fastestPeer(`${s} c1`)?.rps ?? Number.NaN)
+  targets.push(
+    ['sealed read >= 85% of baseline', pct(r('sealed', 'read')), r('sealed', 'read') >= 0.85],
+    ['sealed write >= 50% of baseline', pct(r('sealed', 'write')), r('sealed', 'write') >= 0.5],
+    [
+      'Map-store read >= 85% of baseline',
+      pct(r('sealed-map', 'read')),
+      r('sealed-map', 'read') >= 0.85,
+    ],
+    ['read >= 5x the fastest peer', `${ratioPeer('read').toFixed(1)}×`, ratioPeer('read') >= 5],
+    ['write >= 5x the fastest peer', `${ratioPeer('write').toFixed(1)}×`, ratioPeer('write') >= 5],
+  )
+
+  md.push(
+    '## 5. Cookie bytes',
+    '',
+    'Bytes of the Cookie header the client sends back after a login with the session data (small: 80 B of JSON; large: 2,048 B of JSON).',
+    '',
+    '| library | small (80 B JSON) | 2 KB JSON |',
+    '|---|--:|--:|',
+  )
+  for (const lib of LIBS) {
+    if (lib === 'baseline') continue
+    const b = bytes.get(lib)
+    md.push(`| ${LABEL[lib]} | ${b?.small ?? 'n/a'} | ${b?.large ?? 'n/a'} |`)
+  }
+  md.push(
+    '',
+    'hono-session also sets an `sx=1` "session exists" cookie (counted). The Map store cookie carries only the signed id.',
+    '',
+  )
+}
+
+if (elysia) {
+  const med = (k: string) => median(elysia!.rounds[k] ?? [Number.NaN])
+  md.push(
+    '## 2. Elysia on Bun (`app.handle(new Request(…))`)',
+    '',
+    `Bun ${elysia.bun}.`,
+    '',
+    `| scenario | req/s | % of baseline | req/s c${CONCURRENCY} | % |`,
+    '|---|--:|--:|--:|--:|',
+  )
+  for (const s of ['no session', 'sealed read', 'sealed write']) {
+    const a = med(`${s} c1`)
+    const b = med(`${s} c${CONCURRENCY}`)
+    md.push(
+      `| ${s} | ${fmt(a)} | ${pct(a / med('no session c1'))} | ${fmt(b)} | ${pct(b / med(`no session c${CONCURRENCY}`))} |`,
+    )
+  }
+  md.push('')
+  const er = med('sealed read c1') / med('no session c1')
+  targets.push(['Elysia/Bun read >= 80% of baseline', pct(er), er >= 0.8])
+}
+
+if (redis) {
+  const med = (k: string) => median(redis.rounds[k] ?? [Number.NaN])
+  const by = (o: Record<string, number>) =>
+    Object.entries(o)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ') || '—'
+  md.push(
+    '## 3. Redis store (redis-server on 127.0.0.1, ioredis, Hono in-process)',
+    '',
+    `| scenario | req/s | req/s c${CONCURRENCY} |`,
+    '|---|--:|--:|',
+    `| read, unchanged | ${fmt(med('redis read (unchanged) c1'))} | ${fmt(med(`redis read (unchanged) c${CONCURRENCY}`))} |`,
+    `| write, changed | ${fmt(med('redis write (changed) c1'))} | ${fmt(med(`redis write (changed) c${CONCURRENCY}`))} |`,
+    '',
+    'Per request, over 1,000 sequential requests. *Sent*: commands the client put on the wire (a loopback proxy); *executed*: `INFO commandstats` after `CONFIG RESETSTAT`, which also counts the commands run inside Lua scripts; round trips: the proxy.',
+    '',
+    '| request | sent | executed | round trips |',
+    '|---|---|---|--:|',
+  )
+  for (const [k, label] of [
+    ['load', 'load (first read of a stored session)'],
+    ['unchanged', 'unchanged (read again)'],
+    ['changed', 'changed (a key written)'],
+  ] as const) {
+    const v = redis[k]
+    md.push(
+      `| ${label} | ${v.sent} (${by(v.sentBy)}) | ${v.executed} (${by(v.executedBy)}) | ${v.roundTrips} |`,
+    )
+  }
+  md.push('')
+  const writes = (o: Record<string, number>) =>
+    Object.entries(o)
+      .filter(([k]) => k.toLowerCase() !== 'get')
+      .reduce((s, [, v]) => s + v, 0)
+  const saveTrips = redis.changed.roundTrips - redis.load.roundTrips
+  targets.push(
+    ['Redis: 1 command to load', `${redis.load.sent} sent`, redis.load.sent === 1],
+    [
+      'Redis: 0 writes when unchanged',
+      `${writes(redis.unchanged.sentBy)} writes`,
+      writes(redis.unchanged.sentBy) === 0,
+    ],
+    ['Redis: 1 round trip to save', `${saveTrips} (after the load's 1)`, saveTrips === 1],
+  )
+}
+
+if (memory) {
+  const snap = (label: string, s: any) =>
+    `| ${label} | ${s.rssMB.toFixed(0)} MB | ${s.heapMB.toFixed(1)} MB | ${s.keyCache.enc} / ${s.keyCache.mac} | ${s.resultCache} |`
+  const ratio = memory.after / memory.before
+  md.push(
+    '## 4. Memory and the forged-cookie bound (Hono in-process)',
+    '',
+    `Heap after a forced GC. Forged cookies: a valid cookie with both salts replaced by random ones.`,
+    '',
+    '| after | RSS | heap used | key cache enc / mac | result cache |',
+    '|---|--:|--:|--:|--:|',
+    snap('start', memory.start),
+    snap(`${fmt(memory.n)} distinct sessions read`, memory.afterDistinct),
+    snap(`${fmt(memory.n)} forged cookies`, memory.afterForged),
+    '',
+    `Valid read before the flood: ${fmt(memory.before)} req/s; after: ${fmt(memory.after)} req/s (${pct(ratio)}). Login+read of distinct sessions ran at ${fmt(memory.distinctPerSecond)} pairs/s; forged cookies were refused at ${fmt(memory.forgedPerSecond)} req/s.`,
+    '',
+  )
+  targets.push([
+    'after forged flood: caches bounded, throughput within 20%',
+    `${pct(ratio)}; caches ${memory.afterForged.keyCache.enc}/${memory.afterForged.keyCache.mac} keys, ${memory.afterForged.resultCache} results`,
+    ratio >= 0.8 && memory.afterForged.resultCache <= 10_000,
+  ])
+}
+
+md.push('## Targets (issue 5)', '', '| target | measured | met |', '|---|---|---|')
+for (const [t, v, ok] of targets) md.push(`| ${t} | ${v} | ${ok ? 'yes' : '**no**'} |`)
+md.push('', 'Chart: [results.svg](results.svg). CPU profile: [PROFILE.md](PROFILE.md).', '')
+md.push(`Total run time: ${((performance.now() - started) / 1000).toFixed(0)} s.`, '')
+
+// A partial run (BENCH_ONLY) prints, but does not overwrite the report of a full run.
+const PARTIAL = process.env.BENCH_ONLY !== undefined
+console.log(md.join('\n'))
+if (!PARTIAL) {
+  writeFileSync(join(HERE, 'RESULTS.md'), md.join('\n'))
+  log('wrote bench/RESULTS.md')
+}
+
+if (honoResults && !PARTIAL) {
+  const base = honoResults.medians.get('baseline')?.get('read c1') ?? Number.NaN
+  const bars = LIBS.filter((l) => l !== 'baseline').map((lib) => ({
+    label: LABEL[lib],
+    read: (honoResults.medians.get(lib)?.get('read c1') ?? Number.NaN) / base,
+    write:
+      lib === 'sealed-map'
+        ? null
+        : (honoResults.medians.get(lib)?.get('write c1') ?? Number.NaN) / base,
+  }))
+  if (elysia) {
+    const e = (k: string) => median(elysia!.rounds[k] ?? [Number.NaN])
+    bars.push({
+      label: 'sealed-session (Elysia on Bun)',
+      read: e('sealed read c1') / e('no session c1'),
+      write: e('sealed write c1') / e('no session c1'),
+    })
+  }
+  writeFileSync(join(HERE, 'results.svg'), svgChart(bars))
+  log('wrote bench/results.svg')
+}
+
+if (profiles.length > 0) {
+  const p: string[] = [
+    '# Where the time goes: CPU profile of sealed-session on Hono',
+    '',
+    `Written by \`npm run bench\` (bench/run.ts, \`node --cpu-prof\`): one sequential client, ${PROFILE_MS} ms per scenario, ${m.node}, ${m.date}. Self time per function (idle excluded); "per request" divides by the requests served while profiling. The profiler itself slows requests down a little.`,
+    '',
+  ]
+  for (const prof of profiles) {
+    const per = (ms: number) => `${((ms * 1000) / Math.max(1, prof.requests)).toFixed(1)} µs`
+    p.push(
+      `## sealed ${prof.scenario}`,
+      '',
+      `${fmt(prof.requests)} requests, ${per(prof.busyMs)} busy CPU per request.`,
+      '',
+      '| category | self ms | share | per request |',
+      '|---|--:|--:|--:|',
+    )
+    for (const [cat, ms] of prof.categories)
+      p.push(`| ${cat} | ${ms.toFixed(0)} | ${pct(ms / prof.busyMs)} | ${per(ms)} |`)
+    p.push('', '| function | where | category | self ms | share |', '|---|---|---|--:|--:|')
+    for (const f of prof.top)
+      p.push(
+        `| \`${f.fn}\` | ${f.where || '—'} | ${f.cat} | ${f.ms.toFixed(0)} | ${pct(f.ms / prof.busyMs)} |`,
+      )
+    p.push('')
+  }
+  writeFileSync(join(HERE, 'PROFILE.md'), p.join('\n'))
+  log('wrote bench/PROFILE.md')
+  console.log(p.join('\n'))
+}
