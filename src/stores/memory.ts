@@ -1,4 +1,5 @@
 import { SessionConfigError, type SessionConfigIssue } from '../core/errors.ts'
+import { userAgentOf, userIdOf } from '../core/owner.ts'
 import {
   applySessionPatch,
   type SessionInfo,
@@ -53,28 +54,6 @@ interface Entry {
   userId: string | undefined
   lastSeenAt: number
   userAgent: string | undefined
-}
-
-/** The user agent from a Hono, Elysia or fetch-style context, when it carries one. */
-function userAgentOf(ctx: any): string | undefined {
-  try {
-    const ua =
-      ctx?.req?.header?.('user-agent') ??
-      ctx?.request?.headers?.get?.('user-agent') ??
-      ctx?.headers?.get?.('user-agent')
-    return typeof ua === 'string' ? ua : undefined
-  } catch {
-    // A context is whatever the adapter passes; reading it must never fail a write.
-    return undefined
-  }
-}
-
-/** The owner of a record: a string (or finite number) under `userKey`. */
-function userIdOf(data: unknown, userKey: string): string | undefined {
-  if (typeof data !== 'object' || data === null) return undefined
-  const value = (data as Record<string, unknown>)[userKey]
-  if (typeof value === 'string') return value
-  return typeof value === 'number' && Number.isFinite(value) ? String(value) : undefined
 }
 
 /**

@@ -1,4 +1,5 @@
 import { SessionConfigError, type SessionConfigIssue } from '../core/errors.ts'
+import { userAgentOf, userIdOf } from '../core/owner.ts'
 import type {
   SessionInfo,
   SessionPatch,
@@ -73,27 +74,6 @@ function queryOf(client: any): Query | undefined {
     return async (text, values) => (await client.query(text, values)).rows as Row[]
   }
   return undefined
-}
-
-/** The user agent from a Hono, Elysia or fetch-style context, when it carries one. */
-function userAgentOf(ctx: any): string | null {
-  try {
-    const ua =
-      ctx?.req?.header?.('user-agent') ??
-      ctx?.request?.headers?.get?.('user-agent') ??
-      ctx?.headers?.get?.('user-agent')
-    return typeof ua === 'string' ? ua.slice(0, MAX_USER_AGENT) : null
-  } catch {
-    // A context is whatever the adapter passes; reading it must never fail a write.
-    return null
-  }
-}
-
-/** The owner of session data: a string (or finite number) under `userKey`. */
-function userIdOf(data: Record<string, unknown>, userKey: string): string | null {
-  const value = data[userKey]
-  if (typeof value === 'string') return value
-  return typeof value === 'number' && Number.isFinite(value) ? String(value) : null
 }
 
 // Times cross the wire as epoch milliseconds and live in the table as timestamptz, readable
@@ -261,8 +241,8 @@ END $ddl$`
         record.expiresAt,
         record.idleExpiresAt,
         now(),
-        userIdOf(record.data, userKey),
-        userAgentOf(ctx),
+        userIdOf(record.data, userKey) ?? null,
+        userAgentOf(ctx)?.slice(0, MAX_USER_AGENT) ?? null,
       ])
     },
 
@@ -287,8 +267,8 @@ END $ddl$`
         record.idleExpiresAt,
         now(),
         userChanged ? 1 : 0,
-        userIdOf(set, userKey),
-        userAgentOf(ctx),
+        userIdOf(set, userKey) ?? null,
+        userAgentOf(ctx)?.slice(0, MAX_USER_AGENT) ?? null,
       ])
     },
 

@@ -1,4 +1,5 @@
 import { SessionConfigError } from '../core/errors.ts'
+import { userAgentOf, userIdOf } from '../core/owner.ts'
 import {
   type SessionInfo,
   type SessionPatch,
@@ -273,26 +274,6 @@ function pairs(reply: unknown): [string, string][] {
     return Object.entries(reply).map(([k, v]) => [k, String(v)])
   }
   return []
-}
-
-function userAgentOf(ctx: any): string | undefined {
-  try {
-    const ua =
-      ctx?.req?.header?.('user-agent') ??
-      ctx?.request?.headers?.get?.('user-agent') ??
-      ctx?.headers?.get?.('user-agent')
-    return typeof ua === 'string' ? ua : undefined
-  } catch {
-    // A context is whatever the adapter passes; reading it must never fail a write.
-    return undefined
-  }
-}
-
-function userIdOf(data: unknown, userKey: string): string | undefined {
-  if (typeof data !== 'object' || data === null) return undefined
-  const value = (data as Record<string, unknown>)[userKey]
-  if (typeof value === 'string') return value
-  return typeof value === 'number' && Number.isFinite(value) ? String(value) : undefined
 }
 
 /** The JSON texts a user id may be stored as: the string, and the number when it is one. */

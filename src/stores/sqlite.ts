@@ -1,4 +1,5 @@
 import { SessionConfigError, type SessionConfigIssue } from '../core/errors.ts'
+import { userAgentOf, userIdOf } from '../core/owner.ts'
 import {
   applySessionPatch,
   type SessionInfo,
@@ -71,28 +72,6 @@ interface InfoRow {
 
 // Interpolated into SQL, so only a plain identifier is accepted; 63 keeps index names short.
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/
-
-/** The user agent from a Hono, Elysia or fetch-style context, when it carries one. */
-function userAgentOf(ctx: any): string | null {
-  try {
-    const ua =
-      ctx?.req?.header?.('user-agent') ??
-      ctx?.request?.headers?.get?.('user-agent') ??
-      ctx?.headers?.get?.('user-agent')
-    return typeof ua === 'string' ? ua : null
-  } catch {
-    // A context is whatever the adapter passes; reading it must never fail a write.
-    return null
-  }
-}
-
-/** The owner of a record: a string (or finite number) under `userKey`. */
-function userIdOf(data: unknown, userKey: string): string | null {
-  if (typeof data !== 'object' || data === null) return null
-  const value = (data as Record<string, unknown>)[userKey]
-  if (typeof value === 'string') return value
-  return typeof value === 'number' && Number.isFinite(value) ? String(value) : null
-}
 
 /**
  * A session store in a SQLite table, over a better-sqlite3 (Node) or bun:sqlite (Bun)
@@ -212,9 +191,9 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
       record.expiresAt,
       record.idleExpiresAt ?? null,
       sessionDeadline(record),
-      userIdOf(record.data, userKey),
+      userIdOf(record.data, userKey) ?? null,
       now(),
-      userAgentOf(ctx),
+      userAgentOf(ctx) ?? null,
     )
   }
 
