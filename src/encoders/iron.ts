@@ -113,11 +113,12 @@ export class IronCodec {
 
   // One random fill serves many IVs: each fill is a system call that costs more than the rest
   // of a seal on some machines. Every IV is still fresh CSPRNG output, used once.
-  #ivPool = Buffer.alloc(0)
+  // Created on first seal: Buffer exists only where node:crypto does (not on plain Workers).
+  #ivPool: Buffer | undefined
   #ivOffset = 0
 
   #nextIv(): Buffer {
-    if (this.#ivOffset + IV_BYTES > this.#ivPool.length) {
+    if (!this.#ivPool || this.#ivOffset + IV_BYTES > this.#ivPool.length) {
       this.#ivPool = nodeCrypto!.randomFillSync(Buffer.allocUnsafeSlow(IV_POOL_BYTES))
       this.#ivOffset = 0
     }
