@@ -14,6 +14,7 @@ export type {
   DefaultSessionData,
   InvalidReason,
   MaybePromise,
+  OpenSession,
   ReservedSessionKey,
   Session,
   SessionCookieOptions,
