@@ -1,3 +1,4 @@
+import { keyedQueue } from '../core/queue.ts'
 import {
   applySessionPatch,
   type SessionRecord,
@@ -94,19 +95,7 @@ export function expressStore(
   // Per-id queue: a merge's read and write, and any set or delete of the same id from this
   // process, run one after another, so no request in this process overwrites another's keys
   // or brings back a session another request just ended.
-  const queues = new Map<string, Promise<void>>()
-  function exclusive<T>(id: string, task: () => Promise<T>): Promise<T> {
-    const run = (queues.get(id) ?? Promise.resolve()).then(task)
-    const tail = run.then(
-      () => undefined,
-      () => undefined,
-    )
-    queues.set(id, tail)
-    void tail.then(() => {
-      if (queues.get(id) === tail) queues.delete(id)
-    })
-    return run
-  }
+  const exclusive = keyedQueue()
 
   const read = async (id: string): Promise<unknown> => {
     const value = await callback<unknown>((cb) => store.get(id, cb))

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { SessionConfigError, type SessionConfigIssue } from '../core/errors.ts'
+import { keyedQueue } from '../core/queue.ts'
 import {
   applySessionPatch,
   type SessionPatch,
@@ -67,21 +68,7 @@ export function fileStore(options: FileStoreOptions): FileStore {
   let ready: Promise<unknown> | undefined
   // Each id's operations run one after another, so a patch's read-merge-write is not
   // interleaved with another write to the same id in this process.
-  const queues = new Map<string, Promise<unknown>>()
-
-  function serial<T>(id: string, task: () => Promise<T>): Promise<T> {
-    const previous = queues.get(id) ?? Promise.resolve()
-    const run = previous.then(task, task)
-    const settled = run.then(
-      () => undefined,
-      () => undefined,
-    )
-    queues.set(id, settled)
-    void settled.then(() => {
-      if (queues.get(id) === settled) queues.delete(id)
-    })
-    return run
-  }
+  const serial = keyedQueue()
 
   // The caller checked `id` against SAFE_ID, so the path cannot leave `root`.
   const fileOf = (id: string) => join(root, `${id}.json`)
