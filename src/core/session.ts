@@ -4,6 +4,10 @@ import { isPlainContainer, safeStringify } from './json.ts'
 import { type Session, type SessionMethods, type SessionRecord, sessionDeadline } from './types.ts'
 
 type Data = Record<string, unknown>
+type SessionFunctions = Pick<
+  SessionMethods<any>,
+  'flash' | 'reflash' | 'regenerate' | 'renew' | 'destroy' | 'toJSON'
+>
 
 /** Names a session object answers itself; data may not use them. */
 export const RESERVED_KEYS: ReadonlySet<string> = new Set<keyof SessionMethods<any>>([
@@ -86,6 +90,7 @@ export class SessionState {
   /** Loaded flash keys the app assigned plainly, which makes them ordinary keys. */
   #plain: Set<string> | undefined
   #nested: WeakMap<object, object> | undefined
+  #methods: SessionFunctions | undefined
   readonly #now: () => number
   readonly #maxAge: number
   readonly #idleTimeout: number | undefined
@@ -248,25 +253,29 @@ export class SessionState {
     return proxy
   }
 
-  #createProxy(): Session<any> {
+  // Getters on an object literal cost V8 a new hidden class per request; state reads are
+  // answered here instead, and the method closures are made only when the app calls one.
+  #api(key: string): unknown {
+    switch (key) {
+      case 'id':
+        this.id ??= randomId()
+        return this.id
+      case 'isNew':
+        return this.isNew
+      case 'hasChanged':
+        return this.pending().changed
+      case 'expiresAt':
+        return new Date(this.deadline())
+      case 'createdAt':
+        return new Date(this.createdAt)
+    }
+    this.#methods ??= this.#createMethods()
+    return (this.#methods as unknown as Record<string, unknown>)[key]
+  }
+
+  #createMethods(): SessionFunctions {
     const state = this
-    const methods: SessionMethods<any> = {
-      get id() {
-        state.id ??= randomId()
-        return state.id
-      },
-      get isNew() {
-        return state.isNew
-      },
-      get hasChanged() {
-        return state.pending().changed
-      },
-      get expiresAt() {
-        return new Date(state.deadline())
-      },
-      get createdAt() {
-        return new Date(state.createdAt)
-      },
+    return {
       flash(key, value) {
         state.#set(key, value)
         state.#plain?.delete(key)
@@ -300,10 +309,14 @@ export class SessionState {
         return JSON.parse(JSON.stringify(state.data))
       },
     }
+  }
+
+  #createProxy(): Session<any> {
+    const state = this
     return new Proxy(this.data, {
       get(target, key) {
         if (typeof key === 'symbol') return Reflect.get(target, key)
-        if (RESERVED_KEYS.has(key)) return (methods as any)[key]
+        if (RESERVED_KEYS.has(key)) return state.#api(key)
         const v = target[key]
         return isPlainContainer(v) ? state.#wrap(v, key) : v
       },
