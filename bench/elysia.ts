@@ -4,8 +4,11 @@
 //
 // Run: bun bench/elysia.ts   (env: BENCH_ROUND_MS, BENCH_ROUNDS, BENCH_WARMUP, BENCH_CONCURRENCY)
 import { Elysia } from 'elysia'
-import { session } from '../src/adapters/elysia.ts'
-import { envNumber, Jar, measure, SECRET, SMALL_DATA, type Step } from './lib.ts'
+import { built, envNumber, Jar, measure, SECRET, SMALL_DATA, type Step } from './lib.ts'
+
+const { session } = (await import(
+  built('adapters/elysia.js')
+)) as typeof import('../src/adapters/elysia.ts')
 
 const ROUND_MS = envNumber('BENCH_ROUND_MS', 1000)
 const ROUNDS = envNumber('BENCH_ROUNDS', 5)

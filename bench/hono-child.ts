@@ -6,7 +6,7 @@
 //   libraries: baseline | sealed | sealed-map | hono-session | hono-sessions | @hono/session |
 //              iron-session
 import { Hono } from 'hono'
-import { Jar, LARGE_DATA, SECRET, SMALL_DATA, type Step, serveChild } from './lib.ts'
+import { built, Jar, LARGE_DATA, SECRET, SMALL_DATA, type Step, serveChild } from './lib.ts'
 
 type Data = Record<string, unknown>
 type Fetch = (req: Request) => Response | Promise<Response>
@@ -46,17 +46,26 @@ async function build(name: string): Promise<Lib> {
     case 'baseline': {
       // The Cookie header of a sealed-session login, made by the engine directly so this process
       // never loads the Hono adapter (which installs `c.session` on Hono's Context).
-      const { SessionEngine } = await import('../src/core/engine.ts')
+      const { SessionEngine } = (await import(
+        built('core/engine.js')
+      )) as typeof import('../src/core/engine.ts')
       const engine = new SessionEngine({ secret: SECRET })
       const state = await engine.load(undefined, undefined, URL_BASE)
       Object.assign(state.session, SMALL_DATA)
       const [setCookie] = await engine.commit(state, undefined)
-      const app = new Hono().get('/read', (c) => c.text('ok'))
+      // The same routes and handler shape as every library's app, minus the session.
+      const app = routes(new Hono(), {
+        login: () => undefined,
+        read: () => SMALL_DATA.userId,
+        write: () => undefined,
+      })
       return { fetch: app.fetch, cookie: setCookie!.split(';', 1)[0]! }
     }
     case 'sealed':
     case 'sealed-map': {
-      const { session } = await import('../src/adapters/hono.ts')
+      const { session } = (await import(
+        built('adapters/hono.js')
+      )) as typeof import('../src/adapters/hono.ts')
       const store = name === 'sealed-map' ? new Map() : undefined
       const app = routes(new Hono().use(session({ secret: SECRET, store })), {
         login: (c) => Object.assign(c.session, login),

@@ -2,6 +2,12 @@
 // browser does, timed rounds (sequential or N concurrent clients), and the child-process
 // protocol that run.ts drives. Runs under Node (tsx) and Bun.
 
+/**
+ * URL of a module of the built package (`dist/`, what users install): the benchmarks measure it,
+ * not the TypeScript sources run through a loader. `npm run bench` builds first.
+ */
+export const built = (path: string): string => new URL(`../dist/${path}`, import.meta.url).href
+
 /** 32+ characters for every library (iron needs >= 32; @hono/session derives a key from it). */
 export const SECRET = 'bench-secret-0123456789-abcdefghijklmnopqrstuvwxyz'
 

@@ -6,9 +6,14 @@
 // Run: node --expose-gc --import tsx bench/memory.ts   (env: BENCH_MEMORY_N, BENCH_ROUND_MS)
 import { randomBytes } from 'node:crypto'
 import { Hono } from 'hono'
-import { session } from '../src/adapters/hono.ts'
-import { IronCodec } from '../src/encoders/iron.ts'
-import { envNumber, Jar, measure, median, SECRET, type Step } from './lib.ts'
+import { built, envNumber, Jar, measure, median, SECRET, type Step } from './lib.ts'
+
+const { session } = (await import(
+  built('adapters/hono.js')
+)) as typeof import('../src/adapters/hono.ts')
+const { IronCodec } = (await import(
+  built('encoders/iron.js')
+)) as typeof import('../src/encoders/iron.ts')
 
 const N = envNumber('BENCH_MEMORY_N', 100_000)
 const ROUND_MS = envNumber('BENCH_ROUND_MS', 1000)
@@ -16,9 +21,9 @@ const URL_BASE = 'http://localhost'
 
 // The codec lives inside the middleware; catch the instance on its first unseal, then put the
 // prototype back so the timed requests run the original method.
-let codec: IronCodec | undefined
+let codec: InstanceType<typeof IronCodec> | undefined
 const original = IronCodec.prototype.unseal
-IronCodec.prototype.unseal = function (this: IronCodec, sealed: string) {
+IronCodec.prototype.unseal = function (this: InstanceType<typeof IronCodec>, sealed: string) {
   codec = this
   return original.call(this, sealed)
 }

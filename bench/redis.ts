@@ -6,10 +6,15 @@
 // Run: node --import tsx bench/redis.ts   (env: BENCH_ROUND_MS, BENCH_ROUNDS, BENCH_WARMUP)
 import { Hono } from 'hono'
 import { Redis } from 'ioredis'
-import { session } from '../src/adapters/hono.ts'
-import { redisStore } from '../src/stores/redis.ts'
 import { commandStats, redisCommand, startRedis, startRedisProxy } from '../test/servers/redis.ts'
-import { envNumber, Jar, measure, SECRET, SMALL_DATA, type Step } from './lib.ts'
+import { built, envNumber, Jar, measure, SECRET, SMALL_DATA, type Step } from './lib.ts'
+
+const { session } = (await import(
+  built('adapters/hono.js')
+)) as typeof import('../src/adapters/hono.ts')
+const { redisStore } = (await import(
+  built('stores/redis.js')
+)) as typeof import('../src/stores/redis.ts')
 
 const ROUND_MS = envNumber('BENCH_ROUND_MS', 1000)
 const ROUNDS = envNumber('BENCH_ROUNDS', 5)

@@ -2,6 +2,7 @@ import type { Context, Env, Input, MiddlewareHandler } from 'hono'
 import * as hono from 'hono'
 import { SessionEngine } from '../core/engine.ts'
 import { SessionError } from '../core/errors.ts'
+import { isPromise } from '../core/maybe.ts'
 import type { SessionState } from '../core/session.ts'
 import type { DefaultSessionData, Session, SessionOptions } from '../core/types.ts'
 
@@ -109,21 +110,25 @@ export function session<Data extends object = DefaultSessionData>(
 ): MiddlewareHandler<SessionEnv<Data>> {
   const engine = new SessionEngine(options)
   if (honoContext) installOn(honoContext.prototype)
+  const header = engine.options.transport === 'header'
   return async function sessionMiddleware(c, next) {
     install(c)
-    const state = await engine.load(
-      c.req.header('cookie'),
+    const loading = engine.load(
+      header ? undefined : c.req.header('cookie'),
       c,
-      c.req.url,
-      c.req.header('authorization'),
+      () => c.req.url,
+      header ? c.req.header('authorization') : undefined,
     )
+    // Sealed sessions and Map stores open synchronously: no await, no microtask.
+    const state = isPromise(loading) ? await loading : loading
     ;(c as WithState)[STATE] = state
     c.set('session', state.session as Session<Data>)
     await next()
     // A handler that threw must not leave a half-written session behind.
     if (c.error) return
     sync(c as WithState, state)
-    const headers = await engine.commitHeaders(state, c)
+    const committing = engine.commitHeaders(state, c)
+    const headers = isPromise(committing) ? await committing : committing
     if (headers.length === 0) return
     try {
       for (const [name, value] of headers) c.res.headers.append(name, value)

@@ -84,6 +84,9 @@ export function cookieAttributes(cookie: ResolvedCookie, name: string, secure: b
   return attrs
 }
 
+let expiresSecond = Number.NaN
+let expiresText = ''
+
 /** `name=value` living `maxAge` seconds from `now` (epoch ms), with attributes. */
 export function serializeCookie(
   name: string,
@@ -92,9 +95,14 @@ export function serializeCookie(
   attrs: string,
   now: number,
 ): string {
-  // Expires too, for the few clients that ignore Max-Age.
-  const expires = new Date(now + maxAge * 1000).toUTCString()
-  return `${name}=${value}; Max-Age=${maxAge}; Expires=${expires}${attrs}`
+  // Expires too, for the few clients that ignore Max-Age. It has a resolution of one second:
+  // requests within the same second share the string.
+  const second = Math.floor(now / 1000) + maxAge
+  if (second !== expiresSecond) {
+    expiresSecond = second
+    expiresText = new Date(second * 1000).toUTCString()
+  }
+  return `${name}=${value}; Max-Age=${maxAge}; Expires=${expiresText}${attrs}`
 }
 
 /** A Set-Cookie value that deletes cookie `name` (same Path and Domain, already expired). */

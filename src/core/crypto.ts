@@ -1,19 +1,10 @@
+import { BoundedCache } from './cache.ts'
+import { HmacSha256, nodeCrypto } from './fast-crypto.ts'
+import { chain, isPromise } from './maybe.ts'
 import type { RingKey } from './options.ts'
 import type { MaybePromise } from './types.ts'
 
-type NodeCrypto = typeof import('node:crypto')
-
-/**
- * `node:crypto` where the runtime has it (Node, Bun, Deno), read without a static import so
- * the package still loads on runtimes that only have WebCrypto (Workers, browsers).
- */
-export const nodeCrypto: NodeCrypto | undefined = (() => {
-  try {
-    return (globalThis as any).process?.getBuiltinModule?.('node:crypto') as NodeCrypto | undefined
-  } catch {
-    return undefined
-  }
-})()
+export { nodeCrypto }
 
 const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
 const B64URL_CHARS = /^[A-Za-z0-9_-]*$/
@@ -76,13 +67,22 @@ export function timingSafeEqual(a: string, b: string): boolean {
 
 const encoder = new TextEncoder()
 
+// Signed ids kept in each direction; entries are added only for ids this ring signed.
+const SIGNED_CACHE_SIZE = 10_000
+
 /**
  * Signs store-mode session ids with the key ring, so a forged id is refused before any store
- * round trip. The cookie value is `<id>.<base64url HMAC-SHA256>`.
+ * round trip. The cookie value is `<id>.<base64url HMAC-SHA256>`. Synchronous on `node:crypto`;
+ * values it signed or verified are remembered (bounded), so a returning cookie costs no MAC.
  */
 export class IdSigner {
   readonly #keys: RingKey[]
   readonly #webKeys = new Map<string, Promise<CryptoKey>>()
+  readonly #nodeKeys = new Map<string, HmacSha256>()
+  /** Verified cookie value → what `verify` answered. */
+  readonly #verified = new BoundedCache<string, { id: string; stale: boolean }>(SIGNED_CACHE_SIZE)
+  /** Id → its value signed with the newest key. */
+  readonly #signed = new BoundedCache<string, string>(SIGNED_CACHE_SIZE)
 
   constructor(keys: RingKey[]) {
     this.#keys = keys
@@ -91,8 +91,14 @@ export class IdSigner {
   // The prefix keeps these MACs apart from any other use of the same secret.
   #mac(secret: string, id: string): MaybePromise<string> {
     const message = `sealed-session/id/${id}`
-    if (nodeCrypto)
-      return nodeCrypto.createHmac('sha256', secret).update(message).digest('base64url')
+    if (nodeCrypto) {
+      let hmac = this.#nodeKeys.get(secret)
+      if (!hmac) {
+        hmac = new HmacSha256(secret)
+        this.#nodeKeys.set(secret, hmac)
+      }
+      return hmac.digest(message)
+    }
     let key = this.#webKeys.get(secret)
     if (!key) {
       key = crypto.subtle.importKey(
@@ -110,24 +116,53 @@ export class IdSigner {
   }
 
   /** `<id>.<signature>` with the newest key. */
-  async sign(id: string): Promise<string> {
-    return `${id}.${await this.#mac(this.#keys[0]!.secret, id)}`
+  sign(id: string): MaybePromise<string> {
+    const known = this.#signed.get(id)
+    if (known !== undefined) return known
+    return chain(this.#mac(this.#keys[0]!.secret, id), (mac) => {
+      const value = `${id}.${mac}`
+      this.#signed.set(id, value)
+      this.#verified.set(value, { id, stale: false })
+      return value
+    })
   }
 
   /**
    * The id inside a signed value, and whether it was signed with an older key; undefined when
    * the value is not an id this ring signed.
    */
-  async verify(value: string): Promise<{ id: string; stale: boolean } | undefined> {
+  verify(value: string): MaybePromise<{ id: string; stale: boolean } | undefined> {
+    const known = this.#verified.get(value)
+    if (known !== undefined) return known
     const dot = value.indexOf('.')
     if (dot !== 32 || value.length !== 76) return undefined
     const id = value.slice(0, dot)
     const signature = value.slice(dot + 1)
-    if (!B64URL_CHARS.test(value.slice(0, dot)) || !B64URL_CHARS.test(signature)) return undefined
-    for (let i = 0; i < this.#keys.length; i++) {
-      if (timingSafeEqual(await this.#mac(this.#keys[i]!.secret, id), signature)) {
-        return { id, stale: i > 0 }
+    if (!B64URL_CHARS.test(id) || !B64URL_CHARS.test(signature)) return undefined
+    return this.#verifyFrom(value, id, signature, 0)
+  }
+
+  #verifyFrom(
+    value: string,
+    id: string,
+    signature: string,
+    i: number,
+  ): MaybePromise<{ id: string; stale: boolean } | undefined> {
+    for (; i < this.#keys.length; i++) {
+      const mac = this.#mac(this.#keys[i]!.secret, id)
+      const stale = i > 0
+      const check = (m: string) => {
+        if (!timingSafeEqual(m, signature)) return false
+        const verified = Object.freeze({ id, stale })
+        this.#verified.set(value, verified)
+        return verified
       }
+      if (isPromise(mac)) {
+        const next = i + 1
+        return mac.then((m) => check(m) || this.#verifyFrom(value, id, signature, next))
+      }
+      const verified = check(mac)
+      if (verified) return verified
     }
     return undefined
   }

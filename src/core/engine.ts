@@ -11,12 +11,25 @@ import {
 import { IdSigner, randomId } from './crypto.ts'
 import { SessionStoreError, SessionTooLargeError } from './errors.ts'
 import { assertJson, isPlainContainer } from './json.ts'
+import { chain, isPromise, type MaybePromise, settle } from './maybe.ts'
 import { type ResolvedOptions, resolveOptions } from './options.ts'
 import { SessionState } from './session.ts'
 import type { InvalidReason, SessionOptions, SessionRecord } from './types.ts'
 
 type Data = Record<string, unknown>
-type Loaded = { record: SessionRecord<Data>; id?: string; stale: boolean } | InvalidReason
+type Loaded =
+  | {
+      record: SessionRecord<Data>
+      id?: string
+      stale: boolean
+      /** The record is kept by a cache: the request must copy what it may change. */
+      shared?: boolean
+    }
+  | InvalidReason
+type Outcome = undefined | 'clear' | { value: string; maxAge: number; now: number }
+
+const NO_HEADERS: Array<[string, string]> = []
+const identity = <T>(v: T): T => v
 
 // A cookie longer than anything we write is refused before any crypto or store work.
 const MAX_ACCEPTED_LENGTH = MAX_COOKIE_BYTES
@@ -90,7 +103,7 @@ const fromCompact = (v: unknown): SessionRecord<Data> | undefined => {
  */
 export class SessionEngine {
   readonly options: ResolvedOptions
-  readonly codec: IronCodec | undefined
+  readonly codec: IronCodec<SessionRecord<Data>> | undefined
   readonly #signer: IdSigner | undefined
   // Set-Cookie attributes are fixed per engine but for Secure, which depends on the request.
   readonly #attrs: { secure: string; plain: string }
@@ -98,7 +111,8 @@ export class SessionEngine {
   constructor(options?: SessionOptions) {
     this.options = resolveOptions(options)
     const o = this.options
-    this.codec = o.store || o.encoder ? undefined : new IronCodec(o.keys, { now: o.now })
+    this.codec =
+      o.store || o.encoder ? undefined : new IronCodec(o.keys, { now: o.now, revive: fromCompact })
     this.#signer = o.store ? new IdSigner(o.keys) : undefined
     this.#attrs = {
       secure: cookieAttributes(o.cookie, o.cookieName, true),
@@ -109,58 +123,93 @@ export class SessionEngine {
   /**
    * Opens the session a request carries. A missing, invalid or expired cookie yields a new
    * empty session (and `onInvalid`); only a failing store throws (`SessionStoreError`).
+   * Answers synchronously when nothing asynchronous was involved (sealed mode on `node:crypto`,
+   * a `Map` store), so adapters can skip a microtask; `await` works either way.
    *
    * @param cookieHeader the request's Cookie header
    * @param ctx the framework context, passed to the store and `onInvalid`
-   * @param url the request URL, to decide `Secure` when `cookie.secure` is `'auto'`
+   * @param url the request URL (or a function that reads it, called only when a cookie is
+   *   written), to decide `Secure` when `cookie.secure` is `'auto'`
+   * @param authorization the Authorization header (read only when `transport` is `'header'`)
    */
-  async load(
+  load(
     cookieHeader: string | null | undefined,
     ctx: unknown,
-    url?: string,
+    url?: string | (() => string | undefined),
     authorization?: string | null,
-  ): Promise<SessionState> {
+  ): MaybePromise<SessionState> {
     const o = this.options
-    const secure = o.cookie.secure === 'auto' ? !isLocalHttp(url) : o.cookie.secure
+    const secure =
+      o.cookie.secure !== 'auto'
+        ? o.cookie.secure
+        : typeof url === 'function'
+          ? () => !isLocalHttp(url())
+          : !isLocalHttp(url)
     const state = new SessionState(o.now, o.maxAge, secure, o.idleTimeout)
-    let reason: InvalidReason | undefined
     const values =
       o.transport === 'header' ? readBearer(authorization) : readCookie(cookieHeader, o.cookieName)
-    for (const value of values) {
+    return values.length === 0 ? state : this.#openFrom(state, values, 0, undefined, ctx)
+  }
+
+  /** Tries the cookie values from `i` on; the first one that opens is adopted. */
+  #openFrom(
+    state: SessionState,
+    values: string[],
+    i: number,
+    reason: InvalidReason | undefined,
+    ctx: unknown,
+  ): MaybePromise<SessionState> {
+    for (; i < values.length; i++) {
       state.hadCookie = true
-      const loaded: Loaded =
+      const value = values[i]!
+      const outcome =
         value.length > MAX_ACCEPTED_LENGTH
           ? 'too-large'
-          : o.store
-            ? await this.#loadFromStore(value, ctx)
-            : await this.#loadSealed(value)
-      if (typeof loaded === 'string') {
-        reason = loaded
-        continue
+          : chain(
+              this.options.store ? this.#loadFromStore(value, ctx) : this.#loadSealed(value),
+              (loaded) => this.#accept(state, loaded, ctx),
+            )
+      if (isPromise(outcome)) {
+        const next = i + 1
+        return outcome.then((r) =>
+          r === undefined ? state : this.#openFrom(state, values, next, r, ctx),
+        )
       }
-      const now = o.now()
-      const { record } = loaded
-      if (
-        now >= record.expiresAt ||
-        (record.idleExpiresAt !== undefined && now >= record.idleExpiresAt)
-      ) {
-        reason = 'expired'
-        if (loaded.id !== undefined) {
-          const id = loaded.id
-          await this.#storeCall('delete', () => o.store!.delete(id, ctx))
-        }
-        continue
-      }
-      state.adopt(record, loaded.id)
-      state.stale = loaded.stale
-      if (o.rolling) state.touchDue = this.#rollingDue(state, now)
-      return state
+      if (outcome === undefined) return state
+      reason = outcome
     }
     if (reason !== undefined) {
       state.refused = true
-      o.onInvalid?.(reason, ctx)
+      this.options.onInvalid?.(reason, ctx)
     }
     return state
+  }
+
+  /** Adopts a loaded record unless it expired; answers why not, or undefined when adopted. */
+  #accept(
+    state: SessionState,
+    loaded: Loaded,
+    ctx: unknown,
+  ): MaybePromise<InvalidReason | undefined> {
+    if (typeof loaded === 'string') return loaded
+    const o = this.options
+    const now = o.now()
+    const { record } = loaded
+    if (
+      now >= record.expiresAt ||
+      (record.idleExpiresAt !== undefined && now >= record.idleExpiresAt)
+    ) {
+      const id = loaded.id
+      if (id === undefined) return 'expired'
+      return chain(
+        this.#storeCall('delete', () => o.store!.delete(id, ctx)),
+        () => 'expired' as const,
+      )
+    }
+    state.adopt(record, loaded.id, loaded.shared === true)
+    state.stale = loaded.stale
+    if (o.rolling) state.touchDue = this.#rollingDue(state, now)
+    return undefined
   }
 
   /** True once half the rolling window has passed since the deadline was last moved. */
@@ -174,63 +223,72 @@ export class SessionEngine {
     return state.expiresAt - now <= maxAge / 2
   }
 
-  async #loadSealed(value: string): Promise<Loaded> {
+  #loadSealed(value: string): MaybePromise<Loaded> {
     const o = this.options
     if (o.encoder) {
-      let decoded: unknown
-      try {
-        decoded = await o.encoder.decode(value, o.keys[0]!.secret)
-      } catch {
-        return 'tampered'
-      }
-      if (decoded === null || decoded === undefined) return 'tampered'
-      const record = ownCopy(decoded)
-      return record ? { record, stale: false } : 'invalid-data'
+      const encoder = o.encoder
+      return settle(
+        () => encoder.decode(value, o.keys[0]!.secret),
+        (decoded): Loaded => {
+          if (decoded === null || decoded === undefined) return 'tampered'
+          const record = ownCopy(decoded)
+          return record ? { record, stale: false } : 'invalid-data'
+        },
+        (): Loaded => 'tampered',
+      )
     }
-    const result = await this.codec!.unseal(value)
-    if (!result.ok) return result.reason
-    const record = fromCompact(result.value)
-    return record ? { record, stale: result.stale } : 'invalid-data'
+    return chain(this.codec!.unseal(value), (result): Loaded => {
+      if (!result.ok) return result.reason
+      // The codec keeps one frozen record per sealed string; the request copies what it changes.
+      return { record: result.value, stale: result.stale, shared: true }
+    })
   }
 
-  async #loadFromStore(value: string, ctx: unknown): Promise<Loaded> {
-    const verified = await this.#signer!.verify(value)
-    if (!verified) return 'tampered'
-    const stored = await this.#storeCall('get', () => this.options.store!.get(verified.id, ctx))
-    if (stored === null || stored === undefined) return 'not-found'
-    const record = ownCopy(stored)
-    return record ? { record, id: verified.id, stale: verified.stale } : 'invalid-data'
+  #loadFromStore(value: string, ctx: unknown): MaybePromise<Loaded> {
+    return chain(this.#signer!.verify(value), (verified) => {
+      if (!verified) return 'tampered'
+      return chain(
+        this.#storeCall('get', () => this.options.store!.get(verified.id, ctx)),
+        (stored): Loaded => {
+          if (stored === null || stored === undefined) return 'not-found'
+          const record = ownCopy(stored)
+          return record ? { record, id: verified.id, stale: verified.stale } : 'invalid-data'
+        },
+      )
+    })
   }
 
   /** Runs one store call; any failure, sync or async, becomes a `SessionStoreError`. */
-  async #storeCall(op: SessionStoreError['operation'], call: () => unknown): Promise<unknown> {
-    try {
-      return await call()
-    } catch (err) {
+  #storeCall(op: SessionStoreError['operation'], call: () => unknown): MaybePromise<unknown> {
+    return settle(call, identity, (err) => {
       throw new SessionStoreError(op, err)
-    }
+    })
   }
 
   /**
    * Writes what the request changed and returns the response headers that carry the session:
    * Set-Cookie (cookie transport) or the token header (header transport); none when nothing
    * changed. Throws `SessionDataError` for non-JSON data, `SessionTooLargeError` for an
-   * oversized session and `SessionStoreError` when the store fails.
+   * oversized session and `SessionStoreError` when the store fails. Like `load`, answers
+   * synchronously when nothing asynchronous was involved.
    */
-  async commitHeaders(state: SessionState, ctx: unknown): Promise<Array<[string, string]>> {
-    const o = this.options
-    const outcome = await this.#write(state, ctx)
-    if (outcome === undefined) return []
-    if (o.transport === 'header') return [[o.tokenHeader, outcome === 'clear' ? '' : outcome.value]]
-    const attrs = state.secure ? this.#attrs.secure : this.#attrs.plain
-    return [
-      [
-        'set-cookie',
-        outcome === 'clear'
-          ? clearCookie(o.cookieName, attrs)
-          : serializeCookie(o.cookieName, outcome.value, outcome.maxAge, attrs, outcome.now),
-      ],
-    ]
+  commitHeaders(state: SessionState, ctx: unknown): MaybePromise<Array<[string, string]>> {
+    return chain(this.#write(state, ctx), (outcome) => {
+      if (outcome === undefined) return NO_HEADERS
+      const o = this.options
+      if (o.transport === 'header') {
+        return [[o.tokenHeader, outcome === 'clear' ? '' : outcome.value]]
+      }
+      const attrs = state.secure ? this.#attrs.secure : this.#attrs.plain
+      return [
+        [
+          'set-cookie',
+          outcome === 'clear'
+            ? clearCookie(o.cookieName, attrs)
+            : serializeCookie(o.cookieName, outcome.value, outcome.maxAge, attrs, outcome.now),
+        ],
+      ]
+    })
   }
 
   /** Like `commitHeaders`, but only the Set-Cookie values (cookie transport). */
@@ -240,10 +298,7 @@ export class SessionEngine {
   }
 
   /** Does the store writes; says what the client must be sent: nothing, a clear, or a value. */
-  async #write(
-    state: SessionState,
-    ctx: unknown,
-  ): Promise<undefined | 'clear' | { value: string; maxAge: number; now: number }> {
+  #write(state: SessionState, ctx: unknown): MaybePromise<Outcome> {
     const o = this.options
     const pending = state.pending()
     // A value JSON drops (a function, a Map) can serialise just like the old one; report it anyway.
@@ -251,8 +306,12 @@ export class SessionEngine {
 
     if (state.destroyed && !pending.changed) {
       const old = state.loadedId
-      if (old !== undefined) await this.#storeCall('delete', () => o.store!.delete(old, ctx))
-      return state.hadCookie ? 'clear' : undefined
+      const outcome = state.hadCookie ? 'clear' : undefined
+      if (old === undefined) return outcome
+      return chain(
+        this.#storeCall('delete', () => o.store!.delete(old, ctx)),
+        () => outcome,
+      )
     }
     const rewrite = pending.changed || state.renewed || state.regenerated || state.touchDue
     // A refused cookie is cleared once, so the browser stops sending it on every request.
@@ -275,33 +334,42 @@ export class SessionEngine {
 
     state.id ??= randomId()
     const id = state.id
-    let value: string
-    if (o.store) {
-      if (rewrite) {
-        // New entry first, old one after: a failure in between leaves the user logged in.
-        const store = o.store
-        const old = state.loadedId
-        if (old === id && store.patch) {
-          // Same entry as loaded: merge this request's keys, so concurrent requests that change
-          // different keys both survive.
-          const patch = { set: pending.set, deleted: pending.deleted }
-          await this.#storeCall('patch', () => store.patch!(id, record, patch, ctx))
-        } else {
-          await this.#storeCall('set', () => store.set(id, record, ctx))
-          if (old !== undefined && old !== id) {
-            await this.#storeCall('delete', () => store.delete(old, ctx))
-          }
-        }
-      }
-      value = await this.#signer!.sign(id)
-    } else {
-      record.sid = id
-      value = o.encoder
-        ? encodeURIComponent(await o.encoder.encode(record, o.keys[0]!.secret))
-        : await this.codec!.seal(toCompact(record))
+    const sized = (value: string): Outcome => {
+      const size = o.cookieName.length + 1 + value.length
+      if (size > MAX_COOKIE_BYTES) throw new SessionTooLargeError(size, MAX_COOKIE_BYTES)
+      return { value, maxAge, now }
     }
-    const size = o.cookieName.length + 1 + value.length
-    if (size > MAX_COOKIE_BYTES) throw new SessionTooLargeError(size, MAX_COOKIE_BYTES)
-    return { value, maxAge, now }
+    if (!o.store) {
+      record.sid = id
+      if (o.encoder) {
+        const encoder = o.encoder
+        return chain(encoder.encode(record, o.keys[0]!.secret), (v) => sized(encodeURIComponent(v)))
+      }
+      return chain(this.codec!.seal(toCompact(record)), sized)
+    }
+    const signed = () => chain(this.#signer!.sign(id), sized)
+    if (!rewrite) return signed()
+    // New entry first, old one after: a failure in between leaves the user logged in.
+    const store = o.store
+    const old = state.loadedId
+    if (old === id && store.patch) {
+      // Same entry as loaded: merge this request's keys, so concurrent requests that change
+      // different keys both survive.
+      const patch = { set: pending.set, deleted: pending.deleted }
+      return chain(
+        this.#storeCall('patch', () => store.patch!(id, record, patch, ctx)),
+        signed,
+      )
+    }
+    return chain(
+      this.#storeCall('set', () => store.set(id, record, ctx)),
+      () =>
+        old !== undefined && old !== id
+          ? chain(
+              this.#storeCall('delete', () => store.delete(old, ctx)),
+              signed,
+            )
+          : signed(),
+    )
   }
 }

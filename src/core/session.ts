@@ -50,6 +50,16 @@ export interface PendingChanges {
   deleted: string[]
 }
 
+const NONE: string[] = []
+Object.freeze(NONE)
+const UNCHANGED: PendingChanges = Object.freeze({
+  changed: false,
+  consumed: NONE,
+  flash: NONE,
+  set: NONE,
+  deleted: NONE,
+})
+
 /**
  * One request's session: the data, its timestamps and what happened to it. The engine creates
  * it on load and reads it on commit; the app sees it only through `session`, a proxy that
@@ -78,8 +88,7 @@ export class SessionState {
   stale = false
   /** Rolling refresh is due on this response. */
   touchDue = false
-  /** Whether to set the Secure attribute on this response. */
-  secure: boolean
+  #secure: boolean | (() => boolean)
 
   // Created on first use: most requests only read, and these cost an allocation each.
   /** JSON of each top-level key as loaded, taken the first time the key is touched. */
@@ -91,16 +100,27 @@ export class SessionState {
   #plain: Set<string> | undefined
   #nested: WeakMap<object, object> | undefined
   #methods: SessionFunctions | undefined
+  /** The loaded data when a cache shares it (deep-frozen): its objects are copied on first read. */
+  #shared: Data | undefined
   readonly #now: () => number
   readonly #maxAge: number
   readonly #idleTimeout: number | undefined
   readonly session: Session<any>
 
-  constructor(now: () => number, maxAge: number, secure: boolean, idleTimeout?: number) {
+  /**
+   * @param secure whether responses set the Secure attribute, or a function that decides it
+   *   when a cookie is first written (reading a request's URL costs, and most requests write none)
+   */
+  constructor(
+    now: () => number,
+    maxAge: number,
+    secure: boolean | (() => boolean),
+    idleTimeout?: number,
+  ) {
     this.#now = now
     this.#maxAge = maxAge
     this.#idleTimeout = idleTimeout
-    this.secure = secure
+    this.#secure = secure
     const at = now()
     this.createdAt = at
     this.expiresAt = at + maxAge
@@ -112,12 +132,25 @@ export class SessionState {
     this.session = this.#createProxy()
   }
 
+  /** Whether to set the Secure attribute on this response. */
+  get secure(): boolean {
+    if (typeof this.#secure === 'function') this.#secure = this.#secure()
+    return this.#secure
+  }
+
+  set secure(value: boolean) {
+    this.#secure = value
+  }
+
   /**
-   * Takes over a loaded record; its data object must be this request's own copy.
+   * Takes over a loaded record. Its data must be this request's own copy, or `shared`: kept
+   * (deep-frozen) by a cache for other requests, in which case an object or array under a key
+   * is copied the first time the app reads that key, and nothing shared is ever changed.
    * `storeId` is the store key in store mode; sealed sessions keep their id in `record.sid`.
    */
-  adopt(record: SessionRecord<Data>, storeId: string | undefined): void {
+  adopt(record: SessionRecord<Data>, storeId: string | undefined, shared = false): void {
     Object.assign(this.data, record.data)
+    if (shared) this.#shared = record.data
     this.createdAt = record.createdAt
     this.expiresAt = record.expiresAt
     this.idleExpiresAt = record.idleExpiresAt
@@ -181,6 +214,13 @@ export class SessionState {
 
   /** Computes what commit must write; changes nothing. */
   pending(): PendingChanges {
+    // Most requests only read: no key touched, no flash in or out.
+    if (
+      this.#baseline === undefined &&
+      this.#flashed === undefined &&
+      this.#loadedFlash.length === 0
+    )
+      return UNCHANGED
     const set: string[] = []
     const deleted: string[] = []
     for (const [key, before] of this.#baseline ?? []) {
@@ -207,6 +247,7 @@ export class SessionState {
   destroy(): void {
     for (const key of Object.keys(this.data)) delete this.data[key]
     this.destroyed = true
+    this.#shared = undefined
     this.#baseline = undefined
     this.#loadedFlash = []
     this.#flashed = undefined
@@ -220,6 +261,17 @@ export class SessionState {
     this.createdAt = at
     this.expiresAt = at + this.#maxAge
     this.idleExpiresAt = this.#idleTimeout === undefined ? undefined : at + this.#idleTimeout
+  }
+
+  /** The value of data key `key` for the app: objects wrapped to track mutation. */
+  #read(key: string): unknown {
+    const v = this.data[key]
+    if (!isPlainContainer(v)) return v
+    if (this.#shared === undefined || this.#shared[key] !== v) return this.#wrap(v, key)
+    // JSON in, JSON out: a frozen cache entry holds nothing else.
+    const own = JSON.parse(JSON.stringify(v)) as object
+    this.data[key] = own
+    return this.#wrap(own, key)
   }
 
   #wrap(value: object, topKey: string): object {
@@ -317,8 +369,13 @@ export class SessionState {
       get(target, key) {
         if (typeof key === 'symbol') return Reflect.get(target, key)
         if (RESERVED_KEYS.has(key)) return state.#api(key)
-        const v = target[key]
-        return isPlainContainer(v) ? state.#wrap(v, key) : v
+        return state.#read(key)
+      },
+      getOwnPropertyDescriptor(target, key) {
+        const descriptor = Reflect.getOwnPropertyDescriptor(target, key)
+        // The value as a read sees it (copied and wrapped), so it cannot bypass tracking.
+        if (descriptor && typeof key === 'string') descriptor.value = state.#read(key)
+        return descriptor
       },
       set(_target, key, value) {
         if (typeof key === 'symbol') return false

@@ -1,6 +1,8 @@
 import * as Iron from 'iron-webcrypto'
 import { BoundedCache } from '../core/cache.ts'
 import { fromBase64Url, nodeCrypto, timingSafeEqual } from '../core/crypto.ts'
+import { AesCbc, HmacSha256 } from '../core/fast-crypto.ts'
+import { deepFreeze } from '../core/json.ts'
 import type { RingKey } from '../core/options.ts'
 import type { InvalidReason, MaybePromise } from '../core/types.ts'
 
@@ -34,31 +36,39 @@ const CANONICAL_MAC = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/
 // A 16-byte IV is 22 characters; the ciphertext is whole 16-byte blocks.
 const IV_CHARS = /^[A-Za-z0-9_-]{22}$/
 const B64URL = /^[A-Za-z0-9_-]+$/
+const MAC_CHARS = 43
 
-/** What `unseal` found: the value with whether an older key sealed it, or why it failed. */
-export type UnsealResult =
-  | { ok: true; value: unknown; stale: boolean }
-  | { ok: false; reason: InvalidReason }
+/**
+ * What `unseal` found: the value with whether an older key sealed it, or why it failed. A
+ * value may be handed to every request that brings the same string: it is deep-frozen.
+ */
+export type UnsealResult<T = unknown> =
+  | { readonly ok: true; readonly value: T; readonly stale: boolean }
+  | { readonly ok: false; readonly reason: InvalidReason }
 
-const fail = (reason: InvalidReason): UnsealResult => ({ ok: false, reason })
+type InvalidResult = { readonly ok: false; readonly reason: InvalidReason }
+const fail = (reason: InvalidReason): InvalidResult => ({ ok: false, reason })
 
 interface CodecKey extends RingKey {
-  encKeys: BoundedCache<string, Uint8Array>
-  macKeys: BoundedCache<string, Uint8Array>
+  /** Derived encryption keys by salt (node:crypto path). */
+  encKeys: BoundedCache<string, AesCbc>
+  /** Derived MAC keys by salt (node:crypto path). */
+  macKeys: BoundedCache<string, HmacSha256>
 }
 
-interface CachedResult {
-  json: string
-  stale: boolean
+interface CachedResult<T> {
+  /** The whole sealed string: the cache is indexed by its MAC, a hit needs the exact string. */
+  sealed: string
+  result: UnsealResult<T>
   /** iron's own expiration field, epoch ms, or 0 when the seal has none. */
   expiration: number
 }
 
 interface SealKeys {
   encSalt: string
-  encKey: Uint8Array
+  encKey: AesCbc
   macSalt: string
-  macKey: Uint8Array
+  macKey: HmacSha256
   until: number
   left: number
 }
@@ -72,16 +82,30 @@ interface SealKeys {
  * carries its own deadlines, checked against the injectable clock.
  *
  * Three bounded caches keep repeated work away: derived keys by salt (filled only after a MAC
- * verified, or by our own seals), and whole unseal results by the exact sealed string.
+ * verified, or by our own seals), and whole unseal results by the exact sealed string. A cached
+ * result is revived once (`revive` validates and converts the parsed JSON), deep-frozen, and
+ * handed out as is: readers copy what they change.
  */
-export class IronCodec {
+export class IronCodec<T = unknown> {
   readonly #keys: CodecKey[]
   readonly #node: boolean
   readonly #now: () => number
-  readonly #results = new BoundedCache<string, CachedResult>(RESULT_CACHE_SIZE)
+  readonly #revive: (parsed: unknown) => T | undefined
+  readonly #results = new BoundedCache<string, CachedResult<T>>(RESULT_CACHE_SIZE)
   #sealKeys: SealKeys | undefined
 
-  constructor(keys: RingKey[], options: { now?: () => number; webCrypto?: boolean } = {}) {
+  /**
+   * @param options.revive turns the parsed JSON into the value `unseal` answers, or undefined
+   *   when it is not one (`invalid-data`); defaults to the parsed JSON itself
+   */
+  constructor(
+    keys: RingKey[],
+    options: {
+      now?: () => number
+      webCrypto?: boolean
+      revive?: (parsed: unknown) => T | undefined
+    } = {},
+  ) {
     this.#keys = keys.map((k) => ({
       ...k,
       encKeys: new BoundedCache(KEY_CACHE_SIZE),
@@ -89,6 +113,7 @@ export class IronCodec {
     }))
     this.#node = nodeCrypto !== undefined && !options.webCrypto
     this.#now = options.now ?? Date.now
+    this.#revive = options.revive ?? ((parsed) => parsed as T)
   }
 
   /** Seals `value` (JSON-serialisable) with the newest key. */
@@ -101,14 +126,11 @@ export class IronCodec {
         encode: (v: unknown) => v as string,
       } as Iron.SealOptions)
     }
-    const c = nodeCrypto!
     const k = this.#currentSealKeys(key)
     const iv = this.#nextIv()
-    const cipher = c.createCipheriv('aes-256-cbc', k.encKey, iv)
-    const encrypted = Buffer.concat([cipher.update(json, 'utf8'), cipher.final()])
+    const encrypted = k.encKey.encrypt(json, iv)
     const base = `${IRON_PREFIX}*${key.id}*${k.encSalt}*${iv.toString('base64url')}*${encrypted.toString('base64url')}*`
-    const mac = c.createHmac('sha256', k.macKey).update(base).digest('base64url')
-    return `${base}*${k.macSalt}*${mac}`
+    return `${base}*${k.macSalt}*${k.macKey.digest(base)}`
   }
 
   // One random fill serves many IVs: each fill is a system call that costs more than the rest
@@ -136,9 +158,9 @@ export class IronCodec {
       const macSalt = c.randomBytes(SALT_BYTES).toString('hex')
       k = {
         encSalt,
-        encKey: c.pbkdf2Sync(key.secret, encSalt, 1, KEY_BYTES, 'sha1'),
+        encKey: new AesCbc(c.pbkdf2Sync(key.secret, encSalt, 1, KEY_BYTES, 'sha1')),
         macSalt,
-        macKey: c.pbkdf2Sync(key.secret, macSalt, 1, KEY_BYTES, 'sha1'),
+        macKey: new HmacSha256(c.pbkdf2Sync(key.secret, macSalt, 1, KEY_BYTES, 'sha1')),
         until: now + SALT_REUSE_MS,
         left: SALT_REUSE_SEALS,
       }
@@ -155,11 +177,12 @@ export class IronCodec {
    * Opens a sealed string. Never throws: a bad seal is `{ ok: false, reason }`.
    * The work spent on a forged string is bounded by one key derivation per ring key tried.
    */
-  unseal(sealed: string): MaybePromise<UnsealResult> {
-    const hit = this.#results.get(sealed)
-    if (hit) {
+  unseal(sealed: string): MaybePromise<UnsealResult<T>> {
+    // Indexed by the MAC: hashing 43 characters instead of the whole cookie is most of a hit.
+    const hit = this.#results.get(sealed.slice(-MAC_CHARS))
+    if (hit && hit.sealed === sealed) {
       if (hit.expiration !== 0 && hit.expiration <= this.#now() - SKEW_MS) return fail('expired')
-      return parse(hit.json, hit.stale)
+      return hit.result
     }
     const parts = sealed.split('*')
     if (parts.length !== 8) return fail('malformed')
@@ -190,52 +213,59 @@ export class IronCodec {
     const candidates = id === '' ? this.#keys : this.#keys.filter((k) => k.id === id)
     if (candidates.length === 0) return fail('unknown-key')
     const base = sealed.slice(0, sealed.length - macSalt.length - mac.length - 2)
-    const done = (json: string | UnsealResult, key: CodecKey): UnsealResult => {
-      if (typeof json !== 'string') return json
-      const stale = key !== this.#keys[0]
-      const result = parse(json, stale)
-      if (result.ok) this.#results.set(sealed, { json, stale, expiration: exp })
-      return result
-    }
+    const done = (json: string | UnsealResult<T>, key: CodecKey): UnsealResult<T> =>
+      typeof json === 'string' ? this.#remember(sealed, mac, exp, json, key) : json
     if (!this.#node) return this.#unsealWeb(candidates, sealed, id, ivB64, encB64, done)
     const c = nodeCrypto!
+    // Our own current seal: its keys are at hand, no cache lookup (nor salt hashing) needed.
+    const own = this.#sealKeys
     for (const key of candidates) {
-      const cached = key.macKeys.get(macSalt)
-      const macKey = cached ?? c.pbkdf2Sync(key.secret, macSalt, 1, KEY_BYTES, 'sha1')
-      const digest = c.createHmac('sha256', macKey).update(base).digest('base64url')
-      if (!timingSafeEqual(digest, mac)) continue
+      const cached =
+        own !== undefined && key === this.#keys[0] && macSalt === own.macSalt
+          ? own.macKey
+          : key.macKeys.get(macSalt)
+      const macKey =
+        cached ?? new HmacSha256(c.pbkdf2Sync(key.secret, macSalt, 1, KEY_BYTES, 'sha1'))
+      if (!timingSafeEqual(macKey.digest(base), mac)) continue
       if (!cached) key.macKeys.set(macSalt, macKey)
-      return done(this.#decryptNode(key, encSalt, ivB64, encB64), key)
+      const encKey =
+        own !== undefined && key === this.#keys[0] && encSalt === own.encSalt
+          ? own.encKey
+          : this.#encKey(key, encSalt)
+      return done(decryptNode(encKey, ivB64, encB64), key)
     }
     return fail('tampered')
   }
 
-  // Runs only on strings whose MAC verified, so decoding leniently here is safe: the MAC covers
-  // the exact characters.
-  #decryptNode(
-    key: CodecKey,
-    encSalt: string,
-    ivB64: string,
-    encB64: string,
-  ): string | UnsealResult {
-    const c = nodeCrypto!
-    const iv = Buffer.from(ivB64, 'base64url')
-    const encrypted = Buffer.from(encB64, 'base64url')
-    if (iv.length !== IV_BYTES || encrypted.length === 0 || encrypted.length % 16 !== 0) {
-      return fail('invalid-data')
-    }
-    let encKey = key.encKeys.get(encSalt)
+  /** The derived encryption key for `salt`; derived (and kept) when the MAC already verified. */
+  #encKey(key: CodecKey, salt: string): AesCbc {
+    let encKey = key.encKeys.get(salt)
     if (!encKey) {
-      encKey = c.pbkdf2Sync(key.secret, encSalt, 1, KEY_BYTES, 'sha1')
-      key.encKeys.set(encSalt, encKey)
+      encKey = new AesCbc(nodeCrypto!.pbkdf2Sync(key.secret, salt, 1, KEY_BYTES, 'sha1'))
+      key.encKeys.set(salt, encKey)
     }
+    return encKey
+  }
+
+  /** Parses and revives an authentic payload, and keeps the frozen result for `sealed`. */
+  #remember(
+    sealed: string,
+    mac: string,
+    expiration: number,
+    json: string,
+    key: CodecKey,
+  ): UnsealResult<T> {
+    let value: T | undefined
     try {
-      const decipher = c.createDecipheriv('aes-256-cbc', encKey, iv)
-      return decipher.update(encrypted, undefined, 'utf8') + decipher.final('utf8')
+      value = this.#revive(JSON.parse(json))
     } catch {
-      // Authentic but undecryptable: sealed by a holder of the key with other parameters.
       return fail('invalid-data')
     }
+    if (value === undefined) return fail('invalid-data')
+    const stale = key !== this.#keys[0]
+    const result = Object.freeze({ ok: true as const, value: deepFreeze(value), stale })
+    this.#results.set(mac, { sealed, result, expiration })
+    return result
   }
 
   async #unsealWeb(
@@ -244,8 +274,8 @@ export class IronCodec {
     id: string,
     ivB64: string,
     encB64: string,
-    done: (json: string | UnsealResult, key: CodecKey) => UnsealResult,
-  ): Promise<UnsealResult> {
+    done: (json: string | UnsealResult<T>, key: CodecKey) => UnsealResult<T>,
+  ): Promise<UnsealResult<T>> {
     const iv = fromBase64Url(ivB64)
     const encrypted = fromBase64Url(encB64)
     if (!iv || iv.length !== IV_BYTES || !encrypted || encrypted.length === 0)
@@ -286,10 +316,11 @@ export class IronCodec {
   }
 }
 
-function parse(json: string, stale: boolean): UnsealResult {
-  try {
-    return { ok: true, value: JSON.parse(json), stale }
-  } catch {
-    return fail('invalid-data')
-  }
+// Runs only on strings whose MAC verified, so decoding leniently here is safe: the MAC covers
+// the exact characters.
+function decryptNode(encKey: AesCbc, ivB64: string, encB64: string): string | InvalidResult {
+  const iv = Buffer.from(ivB64, 'base64url')
+  const encrypted = Buffer.from(encB64, 'base64url')
+  // Authentic but undecryptable: sealed by a holder of the key with other parameters.
+  return encKey.decrypt(encrypted, iv) ?? fail('invalid-data')
 }
