@@ -1,0 +1,158 @@
+// One app server for the stress tests, run as its own process (`node --import tsx`): the Hono
+// adapter on @hono/node-server, sessions in Redis through ioredis with the fail-fast options
+// docs/stores-redis.md recommends. The parent reads JSON lines on stdout: `listening` with the
+// port, `paused` when /pause holds a request. Environment: REDIS_PORT, SESSION_SECRET, PORT
+// (0: any free port), MODE (`store`, or `sealed` with a revocation list in Redis).
+import type { AddressInfo } from 'node:net'
+import { serve } from '@hono/node-server'
+import { Hono } from 'hono'
+import { Redis } from 'ioredis'
+import { session } from '../../src/adapters/hono.ts'
+import { SessionStoreError } from '../../src/core/errors.ts'
+import { redisStore } from '../../src/stores/redis.ts'
+
+const env = (name: string): string => {
+  const value = process.env[name]
+  if (value === undefined) throw new Error(`${name} is not set`)
+  return value
+}
+
+const mode = process.env.MODE ?? 'store'
+const redis = new Redis({
+  host: '127.0.0.1',
+  port: Number(env('REDIS_PORT')),
+  lazyConnect: true,
+  // Fail at once while Redis is down instead of queueing commands until it is back.
+  enableOfflineQueue: false,
+  maxRetriesPerRequest: 0,
+  commandTimeout: 1000,
+})
+let redisErrors = 0
+// Without a listener ioredis logs every failed reconnect; an app would log or count them.
+redis.on('error', () => {
+  redisErrors++
+})
+await redis.connect()
+
+const store = redisStore({ client: redis, prefix: 'sess:' })
+const secret = env('SESSION_SECRET')
+
+type Data = { count?: number; a?: number; b?: number; userId?: string; [key: string]: unknown }
+
+async function sessionMiddleware() {
+  if (mode === 'store') return session<Data>({ secret, store })
+  if (mode === 'sealed') {
+    // Loaded only here, so the store-mode server runs before this API exists in the library.
+    const { sessionRevocation } = (await import('../../src/index.ts')) as any
+    const revocation = sessionRevocation({
+      store: redisStore({ client: redis, prefix: 'revoked:' }),
+    })
+    return { middleware: session<Data>({ secret, revocation } as any), revocation }
+  }
+  throw new Error(`unknown MODE ${mode}`)
+}
+
+const made = await sessionMiddleware()
+const middleware = 'middleware' in made ? made.middleware : made
+const revocation = 'revocation' in made ? made.revocation : undefined
+
+// Requests held by /pause until the test releases them (or kills this process).
+const held: (() => void)[] = []
+const say = (event: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(event)}\n`)
+
+const app = new Hono()
+  .get('/health', (c) => c.json({ pid: process.pid, redisErrors }))
+  .use(middleware)
+  .post('/inc', (c) => {
+    const count = (c.session.count ?? 0) + 1
+    c.session.count = count
+    return c.text(String(count))
+  })
+  .get('/count', (c) => c.text(String(c.session.count ?? 0)))
+  // Two keys set to the same new value in one request: a half-written session has a !== b.
+  .post('/pair', (c) => {
+    const n = (c.session.a ?? 0) + 1
+    c.session.a = n
+    c.session.b = n
+    return c.text(String(n))
+  })
+  .post('/pause', async (c) => {
+    const n = (c.session.a ?? 0) + 1
+    c.session.a = n
+    c.session.b = n
+    await new Promise<void>((resolve) => {
+      held.push(resolve)
+      say({ event: 'paused', id: c.session.id, n })
+    })
+    return c.text(String(n))
+  })
+  .post('/put/:key/:value', (c) => {
+    c.session[c.req.param('key')] = c.req.param('value')
+    return c.text('ok')
+  })
+  .get('/get/:key', (c) => c.text(String(c.session[c.req.param('key')] ?? '')))
+  .post('/login/:user', async (c) => {
+    await c.session.regenerate()
+    c.session.userId = c.req.param('user')
+    return c.text(c.session.id)
+  })
+  .get('/whoami', (c) =>
+    c.json({
+      userId: c.session.userId ?? null,
+      isNew: c.session.isNew,
+      id: c.session.isNew ? null : c.session.id,
+    }),
+  )
+  .post('/logout', (c) => {
+    c.session = null
+    return c.text('bye')
+  })
+  // "Log out everywhere": every session of this user, or all but this one with ?except=1.
+  .post('/logout-everywhere', async (c) => {
+    const userId = c.session.userId
+    if (!userId) return c.text('not signed in', 401)
+    const except = c.req.query('except') === '1' ? c.session.id : undefined
+    if (revocation) {
+      await revocation.revokeUser(userId, except ? { except } : {})
+      if (!except) c.session = null
+      return c.text('revoked')
+    }
+    const count = await store.destroyUserSessions(userId, except ? { except } : {})
+    return c.text(String(count))
+  })
+
+// Outside the session middleware: it must answer even while a request is held.
+const control = new Hono()
+  .post('/release', (c) => {
+    const n = held.length
+    for (const resolve of held.splice(0)) resolve()
+    return c.text(String(n))
+  })
+  .route('/', app)
+
+app.onError((err, c) =>
+  err instanceof SessionStoreError
+    ? c.text('store unavailable', 503)
+    : c.text(`error: ${err instanceof Error ? err.message : String(err)}`, 500),
+)
+control.onError((err, c) =>
+  err instanceof SessionStoreError
+    ? c.text('store unavailable', 503)
+    : c.text(`error: ${err instanceof Error ? err.message : String(err)}`, 500),
+)
+
+const server = serve(
+  { fetch: control.fetch, port: Number(process.env.PORT ?? 0), hostname: '127.0.0.1' },
+  () => {
+    const { port } = server.address() as AddressInfo
+    say({ event: 'listening', port, pid: process.pid })
+  },
+)
+
+const stop = () => {
+  server.close()
+  if ('closeAllConnections' in server) server.closeAllConnections()
+  redis.disconnect()
+}
+process.once('SIGTERM', stop)
+process.once('SIGINT', stop)
