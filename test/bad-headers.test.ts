@@ -142,7 +142,7 @@ function send(base: string, headerLines: string[]): Promise<RawResponse> {
         const i = l.indexOf(':')
         return [l.slice(0, i).trim().toLowerCase(), l.slice(i + 1).trim()] as const
       })
-      let body = raw.subarray(end + 4)
+      let body: Buffer = raw.subarray(end + 4)
       if (headers.some(([k, v]) => k === 'transfer-encoding' && v === 'chunked')) {
         body = dechunk(body)
       }
