@@ -17,6 +17,7 @@ import {
 import { type AppServer, startAppServer } from './processes.ts'
 
 const SECONDS = Number(process.env.STRESS_LOAD_SECONDS ?? 60)
+const round = (ms: number) => Math.round(ms * 100) / 100
 const CONNECTIONS = Number(process.env.STRESS_LOAD_CONNECTIONS ?? 64)
 
 let redis: RedisServer
@@ -38,7 +39,7 @@ describe(`load: ${CONNECTIONS} connections, ${SECONDS} s, one session each`, () 
     async () => {
       const pid = app.pid()
       const { result, connections } = await runCookieLoad({
-        base: app.base,
+        url: app.base,
         connections: CONNECTIONS,
         seconds: SECONDS,
       })
@@ -53,9 +54,9 @@ describe(`load: ${CONNECTIONS} connections, ${SECONDS} s, one session each`, () 
           acknowledged: acked,
           perSecond: Math.round(acked / SECONDS),
           latencyMs: {
-            p50: percentile(incLatencies, 50),
-            p99: percentile(incLatencies, 99),
-            max: percentile(incLatencies, 100),
+            p50: round(percentile(incLatencies, 50)),
+            p99: round(percentile(incLatencies, 99)),
+            max: round(percentile(incLatencies, 100)),
           },
           perClient: {
             min: Math.min(...connections.map((c) => c.acks)),
@@ -70,7 +71,7 @@ describe(`load: ${CONNECTIONS} connections, ${SECONDS} s, one session each`, () 
             p50: result.latency.p50,
             p99: result.latency.p99,
             max: result.latency.max,
-            average: result.latency.average,
+            average: round(result.latency.average),
           },
           non2xx: result.non2xx,
           errors: result.errors,
@@ -103,6 +104,7 @@ describe(`load: ${CONNECTIONS} connections, ${SECONDS} s, one session each`, () 
         expect(c.cookies, `connection ${c.index}`).toHaveLength(1)
         expect(c.cookie).toBeDefined()
         expect(c.acks, `connection ${c.index}`).toBeGreaterThan(1)
+        expect(c.value).toBe(c.acks)
         expect(c.cookieOnError).toBe(0)
       }
       const ids = new Set(connections.map((c) => idOf(c.cookie!)))
