@@ -13,6 +13,7 @@ import { SessionDataError, SessionTooLargeError } from '../src/core/errors.ts'
 import { RESERVED_KEYS } from '../src/core/session.ts'
 import type { InvalidReason, SessionOptions } from '../src/core/types.ts'
 import { IronCodec } from '../src/encoders/iron.ts'
+import { attackReport } from './attack-report.ts'
 import { SECRET, setCookies } from './support.ts'
 
 type Data = Record<string, unknown>
@@ -40,9 +41,19 @@ const bump = (t: Tally, key: string) => {
   t.other[key] = (t.other[key] ?? 0) + 1
 }
 
+// With ATTACK_REPORT=<file> set, the same counts go there as JSON lines (scripts/attack-report.mjs).
+const report = attackReport()
+
 afterAll(() => {
   // The note for issue 6 quotes these lines: attack class, cases run, cases rejected.
   for (const [name, t] of tallies) {
+    const { accepted = 0, ...other } = t.other
+    Object.assign(report.count(name, 'property test, fast-check with a fixed seed'), {
+      run: t.run,
+      rejected: t.rejected,
+      accepted,
+      other,
+    })
     const extra = Object.entries(t.other)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')
@@ -50,6 +61,7 @@ afterAll(() => {
       `[property] ${name}: ${t.run} cases run, ${t.rejected} rejected, ${t.skipped} skipped${extra ? ` (${extra})` : ''}`,
     )
   }
+  report.write()
 })
 
 // A bad cookie is never worth a log line: attackers decide how many arrive.
@@ -189,6 +201,7 @@ describe('(a) round trip of arbitrary JSON data through a Hono app', () => {
           if (Object.keys(data).length === 0) {
             // Nothing to store: nothing written.
             expect(value).toBeUndefined()
+            bump(t, 'empty: nothing written')
             return
           }
           expect(value).toBeDefined()
@@ -198,6 +211,7 @@ describe('(a) round trip of arbitrary JSON data through a Hono app', () => {
           expect(back.reasons).toEqual([])
           expect(back.body!.isNew).toBe(false)
           expect(back.body!.data).toEqual(data)
+          bump(t, 'accepted')
         }),
         { seed: 6001, numRuns: 150 },
       )
@@ -395,6 +409,7 @@ describe('(c) tampered cookies get a fresh session, and the key ring never accep
     const seen = readCookie(`sid=${forged}`, 'sid')
     if (valid.includes(forged) || seen.some((v) => valid.includes(v))) {
       t.skipped++
+      bump(t, 'mutation gave back an issued cookie')
       return
     }
     const r = await read(`sid=${forged}`, mode)
@@ -405,6 +420,7 @@ describe('(c) tampered cookies get a fresh session, and the key ring never accep
       expect(r.body).toEqual({ isNew: true, data: {} })
       expect(r.reasons).toEqual([])
       t.skipped++
+      bump(t, 'no session cookie left')
       return
     }
     expect(r.body).toEqual({ isNew: true, data: {} })
@@ -554,7 +570,7 @@ describe('(d) arbitrary Cookie headers never produce a 500, a throw or a log lin
               expect(state.isNew).toBe(true)
               expect(Object.keys(state.data)).toEqual([])
               t.rejected++
-            }
+            } else bump(t, state.isNew ? 'no session cookie' : 'accepted')
             // Committing an untouched session after a refused cookie only clears it.
             const out = await engine.commit(state, {})
             expect(out.length).toBe(reasons.length > 0 ? 1 : 0)
