@@ -284,6 +284,20 @@ const rows: Row[] = [
     expect: () => ({ fresh: 'too-large' }),
   },
   {
+    cls: 'bad header: oversized',
+    name: 'a 4096-character value is still parsed (and refused for what it is)',
+    apps: ALL,
+    requests: (t) => one(t, 'A'.repeat(4096)),
+    expect: (t) => ({ fresh: garbageReason(t) }),
+  },
+  {
+    cls: 'bad header: oversized',
+    name: 'a 4097-character value is too-large before any parsing',
+    apps: ALL,
+    requests: (t) => one(t, 'A'.repeat(4097)),
+    expect: () => ({ fresh: 'too-large' }),
+  },
+  {
     cls: 'bad header: 1000 cookies',
     name: '1000 other cookies, then the session',
     apps: ALL,
@@ -373,6 +387,17 @@ const rows: Row[] = [
   },
   {
     cls: 'bad header: bad percent-encoding',
+    name: 'percent-encoded NUL, CR LF and a Set-Cookie injection decode past the HTTP parser and are refused',
+    apps: ALL,
+    requests: (t) =>
+      ['%00', '%0D%0A', '%0D%0ASet-Cookie:%20sid=evil', '%3B%20Domain=evil.example'].flatMap(
+        (bad) => [...one(t, bad), ...one(t, t.valid + bad), ...one(t, inject(t, bad))],
+      ),
+    // check() also asserts the only Set-Cookie is the exact clear: nothing of the value echoed.
+    expect: (t) => ({ fresh: garbageReason(t) }),
+  },
+  {
+    cls: 'bad header: bad percent-encoding',
     name: 'a percent-encoded spelling of the valid value decodes to it and is read',
     apps: ALL,
     requests: (t) =>
@@ -380,6 +405,28 @@ const rows: Row[] = [
         t,
         t.valid.replace(/[*.]/g, (c) => `%${c.charCodeAt(0).toString(16)}`),
       ),
+    expect: () => ({ accepted: 'valid' }),
+  },
+  {
+    cls: 'bad header: malformed header lines',
+    name: 'an obs-fold continuation of the Cookie header, a space before the colon: 400 from the HTTP server',
+    apps: ALL,
+    requests: (t) => [
+      ['Cookie: x=1;', ` ${t.cookieName}=${t.valid}`],
+      ['Cookie: x=1;', `\t${t.cookieName}=${t.valid}`],
+      [`Cookie : ${t.cookieName}=${t.valid}`],
+    ],
+    expect: () => ({ status: 400 }),
+  },
+  {
+    cls: 'bad header: malformed header lines',
+    name: 'the header name in any case, a DQUOTEd value, spaces around it: still the session',
+    apps: ALL,
+    requests: (t) => [
+      [`cOOKIE: ${t.cookieName}=${t.valid}`],
+      [`Cookie: ${t.cookieName}="${t.valid}"`],
+      [`Cookie:    ${t.cookieName}=${t.valid}   `],
+    ],
     expect: () => ({ accepted: 'valid' }),
   },
   {
