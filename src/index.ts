@@ -9,6 +9,11 @@ export {
   SessionTooLargeError,
 } from './core/errors.ts'
 export { defaults, MIN_SECRET_LENGTH } from './core/options.ts'
+export {
+  type SessionRevocation,
+  type SessionRevocationOptions,
+  sessionRevocation,
+} from './core/revocation.ts'
 export type { SessionState } from './core/session.ts'
 export type {
   DefaultSessionData,

@@ -151,12 +151,14 @@ describe('a Hono app’s session cookie is plain Fe26.2', () => {
     expect(typeof opened.c).toBe('number')
     expect(opened.e).toBe((opened.c as number) + 3600 * 1000)
     expect(typeof opened.s).toBe('string')
+    // The purpose (by default the cookie name) travels inside, checked on every request.
+    expect(opened.p).toBe('sid')
   })
 
   it('opens a cookie sealed by iron-webcrypto with the same secret', async () => {
     const now = Date.now()
     const sealed = await Iron.seal(
-      { d: { userId: '7', tags: ['a'] }, c: now, e: now + 60_000 },
+      { d: { userId: '7', tags: ['a'] }, c: now, e: now + 60_000, p: 'sid' },
       SECRET,
       Iron.defaults,
     )
@@ -170,9 +172,13 @@ describe('a Hono app’s session cookie is plain Fe26.2', () => {
 
   it('a session written by iron-webcrypto survives a round trip through the app', async () => {
     const now = Date.now()
-    const sealed = await Iron.seal({ d: { visits: 1 }, c: now, e: now + 60_000 }, SECRET, {
-      ...Iron.defaults,
-    })
+    const sealed = await Iron.seal(
+      { d: { visits: 1 }, c: now, e: now + 60_000, p: 'sid' },
+      SECRET,
+      {
+        ...Iron.defaults,
+      },
+    )
     const a = new Hono().use(session({ secret: SECRET })).get('/visit', (c) => {
       c.session.visits = (c.session.visits as number) + 1
       return c.text(String(c.session.visits))
@@ -201,7 +207,7 @@ describe('a Hono app’s session cookie is plain Fe26.2', () => {
 
   it('password ids: we open iron-webcrypto seals made with { id, secret }', async () => {
     const now = Date.now()
-    const record = { d: { u: 'y' }, c: now, e: now + 60_000 }
+    const record = { d: { u: 'y' }, c: now, e: now + 60_000, p: 'sid' }
     const newest = await Iron.seal(record, { id: '2', secret: NEW_SECRET }, Iron.defaults)
     const older = await Iron.seal(record, { id: '1', secret: OLD_SECRET }, Iron.defaults)
     const { app: a } = app({ secret: { '2': NEW_SECRET, '1': OLD_SECRET } })
@@ -220,7 +226,7 @@ describe('a Hono app’s session cookie is plain Fe26.2', () => {
   it('a seal under the right id but the wrong secret is refused', async () => {
     const now = Date.now()
     const forged = await Iron.seal(
-      { d: { admin: true }, c: now, e: now + 60_000 },
+      { d: { admin: true }, c: now, e: now + 60_000, p: 'sid' },
       { id: '2', secret: OLD_SECRET },
       Iron.defaults,
     )
@@ -232,11 +238,15 @@ describe('a Hono app’s session cookie is plain Fe26.2', () => {
 
   it("an iron ttl that has passed gives a fresh session and onInvalid('expired')", async () => {
     const now = Date.now()
-    const sealed = await Iron.seal({ d: { u: 'z' }, c: now, e: now + 3_600_000 }, SECRET, {
-      ...Iron.defaults,
-      ttl: 1000,
-      localtimeOffsetMsec: -120_000,
-    })
+    const sealed = await Iron.seal(
+      { d: { u: 'z' }, c: now, e: now + 3_600_000, p: 'sid' },
+      SECRET,
+      {
+        ...Iron.defaults,
+        ttl: 1000,
+        localtimeOffsetMsec: -120_000,
+      },
+    )
     const { app: a, onInvalid } = app({ secret: SECRET })
     const { body } = await read(a, sealed)
     expect(body).toEqual({ isNew: true, data: {} })

@@ -257,9 +257,13 @@ describe('keys', () => {
 
   it('a cookie sealed by iron-webcrypto with another secret is tampered', async () => {
     const now = Date.now()
-    const sealed = await Iron.seal({ d: { admin: true }, c: now, e: now + 60_000 }, OLD_SECRET, {
-      ...Iron.defaults,
-    })
+    const sealed = await Iron.seal(
+      { d: { admin: true }, c: now, e: now + 60_000, p: 'sid' },
+      OLD_SECRET,
+      {
+        ...Iron.defaults,
+      },
+    )
     expect(await refused(`sid=${sealed}`)).toBe('tampered')
   })
 })
@@ -342,7 +346,11 @@ describe('content that is not a session record', () => {
   })
 
   it('a well-formed iron-webcrypto record is accepted (the cases above fail for their content)', async () => {
-    const sealed = await Iron.seal({ d: { a: 1 }, c: now, e: now + 60_000 }, SECRET, Iron.defaults)
+    const sealed = await Iron.seal(
+      { d: { a: 1 }, c: now, e: now + 60_000, p: 'sid' },
+      SECRET,
+      Iron.defaults,
+    )
     const { body } = await send(`sid=${sealed}`)
     expect(body).toEqual({ isNew: false, data: { a: 1 } })
   })

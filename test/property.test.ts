@@ -164,7 +164,7 @@ const octets = (minLength: number, maxLength: number) =>
 
 /** Bytes `sid=<sealed>` takes for `data`: iron's fixed parts plus the base64url ciphertext. */
 function sealedCookieBytes(data: Data): number {
-  const record = { d: data, c: Date.now(), e: Date.now() + 86_400_000, s: 'x'.repeat(32) }
+  const record = { d: data, c: Date.now(), e: Date.now() + 86_400_000, p: 'sid', s: 'x'.repeat(32) }
   const plain = new TextEncoder().encode(JSON.stringify(record)).length
   const cipher = (Math.floor(plain / 16) + 1) * 16
   // Fe26.2 * '' * 64 hex * 22 iv * cipher * '' * 64 hex * 43 mac
@@ -381,7 +381,7 @@ describe('(b) non-JSON values at arbitrary paths fail at commit naming the path'
 describe('(c) tampered cookies get a fresh session, and the key ring never accepts them', () => {
   const nodeCodec = new IronCodec([{ id: '', secret: SECRET }])
   const webCodec = new IronCodec([{ id: '', secret: SECRET }], { webCrypto: true })
-  const signer = new IdSigner([{ id: '', secret: SECRET }])
+  const signer = new IdSigner([{ id: '', secret: SECRET }], 'sid')
   let sealed: string[] = []
   let ids: string[] = []
 

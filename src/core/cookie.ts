@@ -45,6 +45,37 @@ export function readCookie(header: string | null | undefined, name: string): str
   return found
 }
 
+/** Chunk cookies of a session: `<name>.0`, `<name>.1`, … (at most 10). */
+export interface Chunks {
+  /** The chunks joined, when `<name>.0` up to the last present one are all there. */
+  value: string | undefined
+  /** How many chunk names the header carries (highest index + 1): what to clear. */
+  seen: number
+  /** Chunks that do not join into one value: a gap, more than `max`, or only later ones. */
+  broken: boolean
+}
+
+/** Most chunk cookies any configuration writes (`<name>.0` … `<name>.9`). */
+export const MAX_CHUNKS = 10
+
+/** Reads the chunk cookies `<name>.0` … of a chunked session, up to `max` of them. */
+export function readChunks(header: string | null | undefined, name: string, max: number): Chunks {
+  const none: Chunks = { value: undefined, seen: 0, broken: false }
+  if (!header?.includes(`${name}.`)) return none
+  const parts: (string | undefined)[] = []
+  let seen = 0
+  for (let i = 0; i < MAX_CHUNKS; i++) {
+    const value = readCookie(header, `${name}.${i}`)[0]
+    parts.push(value)
+    if (value !== undefined) seen = i + 1
+  }
+  if (seen === 0) return none
+  const present = parts.slice(0, seen)
+  if (seen > max || present.some((p) => p === undefined))
+    return { value: undefined, seen, broken: true }
+  return { value: present.join(''), seen, broken: false }
+}
+
 /**
  * The token of an `Authorization: Bearer <token>` header (RFC 6750 §2.1), as a one-element
  * list like `readCookie`'s, or an empty list.

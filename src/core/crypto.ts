@@ -77,6 +77,7 @@ const SIGNED_CACHE_SIZE = 10_000
  */
 export class IdSigner {
   readonly #keys: RingKey[]
+  readonly #purpose: string
   readonly #webKeys = new Map<string, Promise<CryptoKey>>()
   readonly #nodeKeys = new Map<string, HmacSha256>()
   /** Verified cookie value → what `verify` answered. */
@@ -84,13 +85,16 @@ export class IdSigner {
   /** Id → its value signed with the newest key. */
   readonly #signed = new BoundedCache<string, string>(SIGNED_CACHE_SIZE)
 
-  constructor(keys: RingKey[]) {
+  /** @param purpose bound into every signature (`options.purpose`) */
+  constructor(keys: RingKey[], purpose: string) {
     this.#keys = keys
+    this.#purpose = purpose
   }
 
-  // The prefix keeps these MACs apart from any other use of the same secret.
+  // The prefix keeps these MACs apart from any other use of the same secret, and the purpose
+  // apart from ids signed for another cookie or app. JSON keeps the two parts unambiguous.
   #mac(secret: string, id: string): MaybePromise<string> {
-    const message = `sealed-session/id/${id}`
+    const message = `sealed-session/id/${JSON.stringify([this.#purpose, id])}`
     if (nodeCrypto) {
       let hmac = this.#nodeKeys.get(secret)
       if (!hmac) {

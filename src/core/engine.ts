@@ -5,6 +5,7 @@ import {
   isLocalHttp,
   MAX_COOKIE_BYTES,
   readBearer,
+  readChunks,
   readCookie,
   serializeCookie,
 } from './cookie.ts'
@@ -13,6 +14,7 @@ import { SessionStoreError, SessionTooLargeError } from './errors.ts'
 import { assertJson, isPlainContainer } from './json.ts'
 import { chain, isPromise, type MaybePromise, settle } from './maybe.ts'
 import { type ResolvedOptions, resolveOptions } from './options.ts'
+import { retainRevocations } from './revocation.ts'
 import { SessionState } from './session.ts'
 import type { InvalidReason, SessionOptions, SessionRecord } from './types.ts'
 
@@ -30,9 +32,6 @@ type Outcome = undefined | 'clear' | { value: string; maxAge: number; now: numbe
 
 const NO_HEADERS: Array<[string, string]> = []
 const identity = <T>(v: T): T => v
-
-// A cookie longer than anything we write is refused before any crypto or store work.
-const MAX_ACCEPTED_LENGTH = MAX_COOKIE_BYTES
 
 const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v)
 const isStringArray = (v: unknown): v is string[] =>
@@ -65,6 +64,9 @@ function ownCopy(value: unknown): SessionRecord<Data> | undefined {
   }
 }
 
+/** A record opened from a seal, with the purpose it was sealed for. */
+type SealedRecord = SessionRecord<Data> & { purpose?: string }
+
 // Sealed cookies carry the record with one-letter keys: fewer bytes in every request.
 interface Compact {
   d: Data
@@ -73,27 +75,33 @@ interface Compact {
   i?: number
   f?: string[]
   s?: string
+  /** The purpose (`options.purpose`) it was sealed for. */
+  p: string
 }
 
-const toCompact = (r: SessionRecord<Data>): Compact => {
-  const c: Compact = { d: r.data, c: r.createdAt, e: r.expiresAt }
+const toCompact = (r: SessionRecord<Data>, purpose: string): Compact => {
+  const c: Compact = { d: r.data, c: r.createdAt, e: r.expiresAt, p: purpose }
   if (r.idleExpiresAt !== undefined) c.i = r.idleExpiresAt
   if (r.flash) c.f = r.flash
   if (r.sid) c.s = r.sid
   return c
 }
 
-const fromCompact = (v: unknown): SessionRecord<Data> | undefined => {
+const fromCompact = (v: unknown): SealedRecord | undefined => {
   if (typeof v !== 'object' || v === null) return undefined
   const c = v as Compact
-  return asRecord({
+  const record = asRecord({
     data: c.d,
     createdAt: c.c,
     expiresAt: c.e,
     idleExpiresAt: c.i,
     flash: c.f,
     sid: c.s,
-  })
+    purpose: c.p,
+  }) as SealedRecord | undefined
+  return record && (record.purpose === undefined || typeof record.purpose === 'string')
+    ? record
+    : undefined
 }
 
 /**
@@ -103,21 +111,28 @@ const fromCompact = (v: unknown): SessionRecord<Data> | undefined => {
  */
 export class SessionEngine {
   readonly options: ResolvedOptions
-  readonly codec: IronCodec<SessionRecord<Data>> | undefined
+  readonly codec: IronCodec<SealedRecord> | undefined
   readonly #signer: IdSigner | undefined
   // Set-Cookie attributes are fixed per engine but for Secure, which depends on the request.
   readonly #attrs: { secure: string; plain: string }
+  // A cookie longer than anything we write is refused before any crypto or store work.
+  readonly #maxAccepted: number
+  /** Characters of value one chunk cookie holds (`<name>.<digit>=` takes the rest of 4096). */
+  readonly #chunkChars: number
 
   constructor(options?: SessionOptions) {
     this.options = resolveOptions(options)
     const o = this.options
     this.codec =
       o.store || o.encoder ? undefined : new IronCodec(o.keys, { now: o.now, revive: fromCompact })
-    this.#signer = o.store ? new IdSigner(o.keys) : undefined
+    this.#signer = o.store ? new IdSigner(o.keys, o.purpose) : undefined
+    if (o.revocation) retainRevocations(o.revocation, o.maxAge)
     this.#attrs = {
       secure: cookieAttributes(o.cookie, o.cookieName, true),
       plain: cookieAttributes(o.cookie, o.cookieName, false),
     }
+    this.#chunkChars = MAX_COOKIE_BYTES - (o.cookieName.length + 3)
+    this.#maxAccepted = o.maxChunks === 1 ? MAX_COOKIE_BYTES : o.maxChunks * this.#chunkChars
   }
 
   /**
@@ -148,7 +163,19 @@ export class SessionEngine {
     const state = new SessionState(o.now, o.maxAge, secure, o.idleTimeout)
     const values =
       o.transport === 'header' ? readBearer(authorization) : readCookie(cookieHeader, o.cookieName)
-    return values.length === 0 ? state : this.#openFrom(state, values, 0, undefined, ctx)
+    let reason: InvalidReason | undefined
+    if (o.maxChunks > 1) {
+      state.sentPlain = values.length > 0
+      const chunks = readChunks(cookieHeader, o.cookieName, o.maxChunks)
+      state.sentChunks = chunks.seen
+      if (chunks.value !== undefined) values.push(chunks.value)
+      if (chunks.broken) {
+        state.hadCookie = true
+        reason = 'malformed'
+      }
+    }
+    if (values.length === 0 && reason === undefined) return state
+    return this.#openFrom(state, values, 0, reason, ctx)
   }
 
   /** Tries the cookie values from `i` on; the first one that opens is adopted. */
@@ -163,7 +190,7 @@ export class SessionEngine {
       state.hadCookie = true
       const value = values[i]!
       const outcome =
-        value.length > MAX_ACCEPTED_LENGTH
+        value.length > this.#maxAccepted
           ? 'too-large'
           : chain(
               this.options.store ? this.#loadFromStore(value, ctx) : this.#loadSealed(value),
@@ -206,9 +233,26 @@ export class SessionEngine {
         () => 'expired' as const,
       )
     }
-    state.adopt(record, loaded.id, loaded.shared === true)
+    const revocation = o.revocation
+    if (revocation && record.sid !== undefined) {
+      const query = {
+        id: record.sid,
+        userId: record.data[revocation.userKey],
+        createdAt: record.createdAt,
+      }
+      return chain(
+        this.#storeCall('get', () => revocation.isRevoked(query)),
+        (revoked): MaybePromise<InvalidReason | undefined> =>
+          revoked ? 'revoked' : this.#adopt(state, loaded, now),
+      )
+    }
+    return this.#adopt(state, loaded, now)
+  }
+
+  #adopt(state: SessionState, loaded: Exclude<Loaded, InvalidReason>, now: number): undefined {
+    state.adopt(loaded.record, loaded.id, loaded.shared === true)
     state.stale = loaded.stale
-    if (o.rolling) state.touchDue = this.#rollingDue(state, now)
+    if (this.options.rolling) state.touchDue = this.#rollingDue(state, now)
     return undefined
   }
 
@@ -239,6 +283,7 @@ export class SessionEngine {
     }
     return chain(this.codec!.unseal(value), (result): Loaded => {
       if (!result.ok) return result.reason
+      if (result.value.purpose !== o.purpose) return 'wrong-purpose'
       // The codec keeps one frozen record per sealed string; the request copies what it changes.
       return { record: result.value, stale: result.stale, shared: true }
     })
@@ -256,6 +301,14 @@ export class SessionEngine {
         },
       )
     })
+  }
+
+  /** Sealed mode with a revocation list: revokes the id the request arrived with. */
+  #revokeOld(state: SessionState): MaybePromise<unknown> {
+    const revocation = this.options.revocation
+    const old = state.loadedId
+    if (!revocation || old === undefined) return undefined
+    return this.#storeCall('set', () => revocation.revoke(old))
   }
 
   /** Runs one store call; any failure, sync or async, becomes a `SessionStoreError`. */
@@ -280,6 +333,7 @@ export class SessionEngine {
         return [[o.tokenHeader, outcome === 'clear' ? '' : outcome.value]]
       }
       const attrs = state.secure ? this.#attrs.secure : this.#attrs.plain
+      if (o.maxChunks > 1) return this.#chunkedHeaders(state, outcome, attrs)
       return [
         [
           'set-cookie',
@@ -289,6 +343,44 @@ export class SessionEngine {
         ],
       ]
     })
+  }
+
+  /**
+   * Set-Cookie values with chunking on: one cookie when the value fits, else `<name>.0` …;
+   * whichever form the request carried and this response does not write is cleared.
+   */
+  #chunkedHeaders(
+    state: SessionState,
+    outcome: 'clear' | { value: string; maxAge: number; now: number },
+    attrs: string,
+  ): Array<[string, string]> {
+    const name = this.options.cookieName
+    const headers: Array<[string, string]> = []
+    let plain = false
+    let chunks = 0
+    if (outcome !== 'clear') {
+      const { value, maxAge, now } = outcome
+      if (name.length + 1 + value.length <= MAX_COOKIE_BYTES) {
+        plain = true
+        headers.push(['set-cookie', serializeCookie(name, value, maxAge, attrs, now)])
+      } else {
+        for (let at = 0; at < value.length; at += this.#chunkChars, chunks++) {
+          const part = value.slice(at, at + this.#chunkChars)
+          headers.push([
+            'set-cookie',
+            serializeCookie(`${name}.${chunks}`, part, maxAge, attrs, now),
+          ])
+        }
+      }
+    }
+    // A clear with nothing seen still clears the plain name: the browser may hold it.
+    const clearPlain =
+      !plain && (state.sentPlain || (outcome === 'clear' && state.sentChunks === 0))
+    if (clearPlain) headers.push(['set-cookie', clearCookie(name, attrs)])
+    for (let i = chunks; i < state.sentChunks; i++) {
+      headers.push(['set-cookie', clearCookie(`${name}.${i}`, attrs)])
+    }
+    return headers
   }
 
   /** Like `commitHeaders`, but only the Set-Cookie values (cookie transport). */
@@ -309,7 +401,9 @@ export class SessionEngine {
       const outcome = state.hadCookie ? 'clear' : undefined
       if (old === undefined) return outcome
       return chain(
-        this.#storeCall('delete', () => o.store!.delete(old, ctx)),
+        o.store
+          ? this.#storeCall('delete', () => o.store!.delete(old, ctx))
+          : this.#revokeOld(state),
         () => outcome,
       )
     }
@@ -336,7 +430,14 @@ export class SessionEngine {
     const id = state.id
     const sized = (value: string): Outcome => {
       const size = o.cookieName.length + 1 + value.length
-      if (size > MAX_COOKIE_BYTES) throw new SessionTooLargeError(size, MAX_COOKIE_BYTES)
+      if (size > MAX_COOKIE_BYTES) {
+        if (o.maxChunks === 1) throw new SessionTooLargeError(size, MAX_COOKIE_BYTES)
+        const chunks = Math.ceil(value.length / this.#chunkChars)
+        if (chunks > o.maxChunks) {
+          const total = value.length + chunks * (o.cookieName.length + 3)
+          throw new SessionTooLargeError(total, o.maxChunks * MAX_COOKIE_BYTES, o.maxChunks)
+        }
+      }
       return { value, maxAge, now }
     }
     if (!o.store) {
@@ -345,7 +446,12 @@ export class SessionEngine {
         const encoder = o.encoder
         return chain(encoder.encode(record, o.keys[0]!.secret), (v) => sized(encodeURIComponent(v)))
       }
-      return chain(this.codec!.seal(toCompact(record)), sized)
+      const outcome = chain(this.codec!.seal(toCompact(record, o.purpose)), sized)
+      // After regenerate() or destroy(): the cookie the request brought must not work again.
+      if (o.revocation === undefined || state.loadedId === undefined || state.loadedId === id) {
+        return outcome
+      }
+      return chain(outcome, (written) => chain(this.#revokeOld(state), () => written))
     }
     const signed = () => chain(this.#signer!.sign(id), sized)
     if (!rewrite) return signed()

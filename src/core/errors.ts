@@ -56,15 +56,19 @@ export class SessionConfigError extends SessionError {
  * c.session.blob = 'x'.repeat(10_000) // the response fails with SessionTooLargeError
  */
 export class SessionTooLargeError extends SessionError {
-  /** Bytes the Set-Cookie name=value would take. */
+  /** Bytes the Set-Cookie name=value pairs would take (all chunks, with `chunk`). */
   readonly size: number
-  /** The limit that was exceeded, in bytes. */
+  /** The limit that was exceeded, in bytes (4096 per cookie the session may span). */
   readonly limit: number
 
-  constructor(size: number, limit: number) {
+  constructor(size: number, limit: number, cookies = 1) {
+    const where =
+      cookies === 1
+        ? `the ${limit}-byte limit browsers keep`
+        : `the ${limit}-byte limit of ${cookies} cookies (chunk.maxChunks)`
     super(
       'ERR_SESSION_TOO_LARGE',
-      `Session cookie is ${size} bytes, over the ${limit}-byte limit browsers keep; store less in the session or use a store`,
+      `Session cookie is ${size} bytes, over ${where}; store less in the session or use a store`,
     )
     this.size = size
     this.limit = limit

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { SessionConfigError } from './errors.ts'
 import { mapStore } from './map-store.ts'
+import type { SessionRevocation } from './revocation.ts'
 import type { InvalidReason, SessionEncoder, SessionOptions, SessionStore } from './types.ts'
 
 /** Shortest secret accepted, in characters (iron's own minimum). */
@@ -16,6 +17,7 @@ export const defaults = Object.freeze({
   secure: 'auto',
   httpOnly: true,
   partitioned: false,
+  maxChunks: 3,
 } as const)
 
 /** One key of the ring. `ids` are every password id a cookie sealed with it may carry. */
@@ -51,6 +53,11 @@ export interface ResolvedOptions {
   encoder: SessionEncoder | undefined
   onInvalid: ((reason: InvalidReason, ctx: any) => void) | undefined
   now: () => number
+  /** Bound into every seal and signed id. */
+  purpose: string
+  /** Most cookies one session may span; 1 when chunking is off. */
+  maxChunks: number
+  revocation: SessionRevocation | undefined
 }
 
 // RFC 6265 §4.1.1: a cookie name is an RFC 7230 token.
@@ -124,6 +131,18 @@ const schema = z
       .custom<(...a: any[]) => void>(isFunction, { error: 'must be a function' })
       .optional(),
     now: z.custom<() => number>(isFunction, { error: 'must be a function' }).optional(),
+    purpose: z
+      .string()
+      .min(1, 'must be a non-empty string')
+      .max(200, 'must be at most 200 characters')
+      .optional(),
+    // Checked in superRefine: a union would report a bad maxChunks as a bad `chunk`.
+    chunk: z.unknown().optional(),
+    revocation: z
+      .custom<SessionRevocation>(hasMethods('revoke', 'revokeUser', 'isRevoked'), {
+        error: 'must be a revocation list from sessionRevocation()',
+      })
+      .optional(),
   })
   .superRefine((o, ctx) => {
     const name = o.cookieName ?? defaults.cookieName
@@ -148,6 +167,38 @@ const schema = z
     }
     if (o.encoder && o.store) {
       issue(['encoder'], 'only applies in sealed mode; remove it or the store')
+    }
+    if (o.revocation && o.store) {
+      issue(
+        ['revocation'],
+        'only applies in sealed mode: in store mode deleting the entry revokes a session (see destroyUserSessions)',
+      )
+    }
+    if (o.revocation && o.encoder) {
+      issue(['revocation'], 'needs the built-in iron sealing, which carries the session id')
+    }
+    const chunk = o.chunk
+    if (chunk !== undefined && typeof chunk !== 'boolean') {
+      if (typeof chunk !== 'object' || chunk === null || Array.isArray(chunk)) {
+        issue(['chunk'], 'must be true, false or { maxChunks }')
+      } else {
+        for (const key of Object.keys(chunk)) {
+          if (key !== 'maxChunks') issue(['chunk', key], 'is not an option of chunk')
+        }
+        const max = (chunk as { maxChunks?: unknown }).maxChunks
+        if (
+          max !== undefined &&
+          !(Number.isInteger(max) && (max as number) >= 2 && (max as number) <= 10)
+        ) {
+          issue(['chunk', 'maxChunks'], 'must be a whole number from 2 to 10')
+        }
+      }
+    }
+    if (o.chunk && o.store) {
+      issue(['chunk'], 'only applies in sealed mode: a store-mode cookie is a short id')
+    }
+    if (o.chunk && o.transport === 'header') {
+      issue(['chunk'], 'only applies to the cookie transport')
     }
   })
 
@@ -232,5 +283,12 @@ export function resolveOptions(options: SessionOptions = {}): ResolvedOptions {
     encoder: options.encoder,
     onInvalid: options.onInvalid,
     now: options.now ?? Date.now,
+    purpose: options.purpose ?? options.cookieName ?? defaults.cookieName,
+    maxChunks: !options.chunk
+      ? 1
+      : options.chunk === true
+        ? defaults.maxChunks
+        : (options.chunk.maxChunks ?? defaults.maxChunks),
+    revocation: options.revocation,
   }
 }

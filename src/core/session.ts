@@ -74,8 +74,15 @@ export class SessionState {
   idleExpiresAt: number | undefined
   /** Session id now (store key, or the sealed session's internal id); made on demand. */
   id: string | undefined
-  /** Store id the request arrived with, to delete on regenerate/destroy. */
+  /**
+   * Id the request arrived with: the store key to delete on regenerate/destroy, or the sealed
+   * session's internal id to revoke then.
+   */
   loadedId: string | undefined
+  /** The request carried the session cookie unchunked (`<name>`): clear it when writing chunks. */
+  sentPlain = false
+  /** Chunk cookies (`<name>.0` …) the request carried: stale ones are cleared on write. */
+  sentChunks = 0
   isNew = true
   /** A session cookie of ours arrived with the request (valid or not). */
   hadCookie = false
@@ -156,7 +163,7 @@ export class SessionState {
     this.idleExpiresAt = record.idleExpiresAt
     this.#loadedFlash = record.flash ?? []
     this.id = storeId ?? record.sid
-    this.loadedId = storeId
+    this.loadedId = this.id
     this.isNew = false
   }
 
@@ -342,8 +349,14 @@ export class SessionState {
         }
       },
       regenerate() {
+        // A new session as far as anyone can tell: new id, and its lifetime starts now (a
+        // login after a long anonymous visit gets the whole maxAge).
         state.regenerated = true
         state.id = randomId()
+        const at = state.#now()
+        state.createdAt = at
+        state.expiresAt = at + state.#maxAge
+        if (state.#idleTimeout !== undefined) state.idleExpiresAt = at + state.#idleTimeout
         return Promise.resolve()
       },
       renew(maxAge) {

@@ -1,3 +1,5 @@
+import type { SessionRevocation } from './revocation.ts'
+
 /** A value, or a promise of it: stores and encoders may be sync or async. */
 export type MaybePromise<T> = T | Promise<T>
 
@@ -170,6 +172,8 @@ export interface SessionEncoder {
  * - `not-found`: store mode, the id is signed correctly but the store has no entry
  * - `too-large`: the cookie is longer than any cookie this library writes
  * - `invalid-data`: it opened, but what was inside is not a session record
+ * - `wrong-purpose`: authentic, but sealed or signed for another `purpose` (another cookie name or app)
+ * - `revoked`: a sealed session on the revocation list
  */
 export type InvalidReason =
   | 'malformed'
@@ -179,6 +183,8 @@ export type InvalidReason =
   | 'not-found'
   | 'too-large'
   | 'invalid-data'
+  | 'wrong-purpose'
+  | 'revoked'
 
 /** Cookie attributes. */
 export interface SessionCookieOptions {
@@ -293,6 +299,30 @@ export interface SessionOptions<Ctx = any> {
    * @default Date.now
    */
   now?: () => number
+  /**
+   * What these sessions are for. It is sealed into every cookie (and into the signature of a
+   * store id) and checked on every request, so a value sealed with the same secret for another
+   * purpose — another cookie name, another app sharing the secret — is refused
+   * (`onInvalid('wrong-purpose')`). Give apps that share a secret different purposes.
+   * @default the cookie name
+   */
+  purpose?: string
+  /**
+   * Sealed mode: let a session larger than one cookie (4096 bytes) span several, named
+   * `<cookieName>.0`, `<cookieName>.1`, …; stale ones are cleared when it shrinks. `true` allows
+   * up to 3 cookies (about 12 KB: mind your server's header size limit, 16 KB on Node);
+   * `{ maxChunks }` sets the cap, from 2 to 10. A session over the cap throws
+   * `SessionTooLargeError` at commit.
+   * @default false (a session over 4096 bytes throws SessionTooLargeError at commit)
+   */
+  chunk?: boolean | { maxChunks?: number }
+  /**
+   * Sealed mode: a revocation list from `sessionRevocation()`. Every request then asks it
+   * whether its session was revoked (by id, or by user with `revokeUser()`), and `destroy()` and
+   * `regenerate()` revoke the old id, so a copy of a logged-out cookie stops working everywhere.
+   * @default undefined (a sealed cookie is valid until it expires)
+   */
+  revocation?: SessionRevocation
 }
 
 /**

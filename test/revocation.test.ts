@@ -1,0 +1,316 @@
+// Revocation for sealed sessions: revoke(id), revokeUser(userId), and logout/regenerate revoking
+// the old cookie, honoured by every app instance that shares the revocation store.
+import { Hono } from 'hono'
+import { describe, expect, it, vi } from 'vitest'
+import { session } from '../src/adapters/hono.ts'
+import { SessionConfigError, SessionStoreError } from '../src/core/errors.ts'
+import { type SessionRevocation, sessionRevocation } from '../src/core/revocation.ts'
+import type { InvalidReason, SessionOptions, SessionStore } from '../src/core/types.ts'
+import { Jar, type Requestable, SECRET, setCookies, testClock } from './support.ts'
+
+type Body = { id: string; isNew: boolean; data: Record<string, unknown> }
+
+/** One app instance; several share a secret and a revocation list like servers behind a balancer. */
+function instance(revocation: SessionRevocation, options: SessionOptions = {}) {
+  const onInvalid = vi.fn<(reason: InvalidReason) => void>()
+  const errors: unknown[] = []
+  const app = new Hono()
+    .use(session({ secret: SECRET, revocation, onInvalid, ...options }))
+    .post('/login/:user', async (c) => {
+      await c.session.regenerate()
+      c.session.userId = c.req.param('user')
+      return c.text(c.session.id)
+    })
+    .post('/logout', (c) => {
+      c.session = null
+      return c.text('bye')
+    })
+    .post('/revoke-others', async (c) => {
+      await revocation.revokeUser(c.session.userId, { except: c.session.id })
+      return c.text('ok')
+    })
+    .get('/', (c) => c.json({ id: c.session.id, isNew: c.session.isNew, data: c.session.toJSON() }))
+  app.onError((err, c) => {
+    errors.push(err)
+    return c.text(err.name, 500)
+  })
+  return { app, onInvalid, errors }
+}
+
+const state = async (app: Requestable, jar: Jar) =>
+  (await (await jar.request(app, '/')).json()) as Body
+
+/** A copy of the jar's cookies, as an attacker who stole them would hold. */
+const steal = (jar: Jar) => {
+  const copy = new Jar()
+  for (const [k, v] of jar.cookies) copy.cookies.set(k, v)
+  return copy
+}
+
+async function login(app: Requestable, user: string): Promise<{ jar: Jar; id: string }> {
+  const jar = new Jar()
+  const id = await (await jar.request(app, `/login/${user}`, { method: 'POST' })).text()
+  return { jar, id }
+}
+
+describe('revoke(sessionId)', () => {
+  it('refuses that session on its next request, on every instance, and nothing else', async () => {
+    const revocation = sessionRevocation({ store: new Map() })
+    const a = instance(revocation)
+    const b = instance(revocation)
+    const alice = await login(a.app, 'alice')
+    const bob = await login(a.app, 'bob')
+    expect((await state(b.app, alice.jar)).data).toEqual({ userId: 'alice' })
+
+    await revocation.revoke(alice.id)
+    const after = await state(b.app, steal(alice.jar))
+    expect(after).toMatchObject({ isNew: true, data: {} })
+    expect(b.onInvalid).toHaveBeenCalledWith('revoked', expect.anything())
+    // The refused cookie is cleared, as any refused cookie is.
+    const res = await steal(alice.jar).request(a.app, '/')
+    expect(setCookies(res).map((c) => [c.name, c.attributes['max-age']])).toEqual([['sid', '0']])
+    // Bob's session is untouched.
+    expect((await state(b.app, bob.jar)).data).toEqual({ userId: 'bob' })
+  })
+
+  it('takes the id a session reports as session.id', async () => {
+    const revocation = sessionRevocation({ store: new Map() })
+    const a = instance(revocation)
+    const alice = await login(a.app, 'alice')
+    expect((await state(a.app, alice.jar)).id).toBe(alice.id)
+    expect(alice.id).toMatch(/^[A-Za-z0-9_-]{32}$/)
+  })
+
+  it('rejects an empty id with a TypeError', async () => {
+    const revocation = sessionRevocation({ store: new Map() })
+    await expect(revocation.revoke('')).rejects.toThrow(TypeError)
+    await expect(revocation.revokeUser('')).rejects.toThrow(TypeError)
+  })
+})
+
+describe('logout and regenerate revoke the cookie the request brought', () => {
+  it('a copy of a logged-out cookie no longer works anywhere', async () => {
+    const revocation = sessionRevocation({ store: new Map() })
+    const a = instance(revocation)
+    const b = instance(revocation)
+    const alice = await login(a.app, 'alice')
+    const stolen = steal(alice.jar)
+    const res = await alice.jar.request(a.app, '/logout', { method: 'POST' })
+    expect(setCookies(res).map((c) => [c.name, c.attributes['max-age']])).toEqual([['sid', '0']])
+    const replayed = await state(b.app, stolen)
+    expect(replayed).toMatchObject({ isNew: true, data: {} })
+    expect(b.onInvalid).toHaveBeenCalledWith('revoked', expect.anything())
+  })
+
+  it('the cookie from before regenerate() is dead; the new one works', async () => {
+    const revocation = sessionRevocation({ store: new Map() })
+    const a = instance(revocation)
+    const first = await login(a.app, 'alice')
+    const before = steal(first.jar)
+    // Log in again on the same browser: regenerate() issues a new id.
+    const second = await (await first.jar.request(a.app, '/login/alice', { method: 'POST' })).text()
+    expect(second).not.toBe(first.id)
+    expect((await state(a.app, first.jar)).data).toEqual({ userId: 'alice' })
+    expect((await state(a.app, before)).isNew).toBe(true)
+    expect(a.onInvalid).toHaveBeenCalledWith('revoked', expect.anything())
+  })
+
+  it('without a revocation list a logged-out cookie copy still opens (what revocation is for)', async () => {
+    const a = new Hono()
+      .use(session({ secret: SECRET }))
+      .post('/login', (c) => {
+        c.session.userId = 'alice'
+        return c.text('ok')
+      })
+      .post('/logout', (c) => {
+        c.session = null
+        return c.text('bye')
+      })
+      .get('/', (c) => c.json({ isNew: c.session.isNew, data: c.session.toJSON() }))
+    const jar = new Jar()
+    await jar.request(a, '/login', { method: 'POST' })
+    const stolen = steal(jar)
+    await jar.request(a, '/logout', { method: 'POST' })
+    expect(await (await stolen.request(a, '/')).json()).toEqual({
+      isNew: false,
+      data: { userId: 'alice' },
+    })
+  })
+})
+
+describe('revokeUser(userId)', () => {
+  it('refuses every session of the user created until then, but not later logins', async () => {
+    const clock = testClock()
+    const revocation = sessionRevocation({ store: new Map(), now: clock.now })
+    const a = instance(revocation, { now: clock.now })
+    const b = instance(revocation, { now: clock.now })
+    const laptop = await login(a.app, 'alice')
+    const phone = await login(b.app, 'alice')
+    const bob = await login(a.app, 'bob')
+    clock.advance(1)
+    await revocation.revokeUser('alice')
+    expect((await state(a.app, laptop.jar)).isNew).toBe(true)
+    expect((await state(a.app, phone.jar)).isNew).toBe(true)
+    expect((await state(b.app, bob.jar)).data).toEqual({ userId: 'bob' })
+    clock.advance(1)
+    const again = await login(b.app, 'alice')
+    expect((await state(a.app, again.jar)).data).toEqual({ userId: 'alice' })
+  })
+
+  it('except keeps the session that asked ("log out my other devices")', async () => {
+    const clock = testClock()
+    const revocation = sessionRevocation({ store: new Map(), now: clock.now })
+    const a = instance(revocation, { now: clock.now })
+    const laptop = await login(a.app, 'alice')
+    const phone = await login(a.app, 'alice')
+    clock.advance(1)
+    expect((await phone.jar.request(a.app, '/revoke-others', { method: 'POST' })).status).toBe(200)
+    expect((await state(a.app, phone.jar)).data).toEqual({ userId: 'alice' })
+    expect((await state(a.app, laptop.jar)).isNew).toBe(true)
+  })
+
+  it('a session logged in after an anonymous visit counts from its login (regenerate restarts it)', async () => {
+    const clock = testClock()
+    const revocation = sessionRevocation({ store: new Map(), now: clock.now })
+    const a = instance(revocation, { now: clock.now })
+    const jar = new Jar()
+    // An anonymous session from long ago, then revokeUser, then this browser logs in.
+    const anon = new Hono()
+      .use(session({ secret: SECRET, revocation, now: clock.now }))
+      .post('/visit', (c) => {
+        c.session.seen = true
+        return c.text('ok')
+      })
+    await jar.request(anon, '/visit', { method: 'POST' })
+    clock.advance(3600)
+    await revocation.revokeUser('alice')
+    clock.advance(1)
+    await jar.request(a.app, '/login/alice', { method: 'POST' })
+    expect((await state(a.app, jar)).data).toEqual({ seen: true, userId: 'alice' })
+  })
+
+  it('uses the userKey option to find the user in the data', async () => {
+    const clock = testClock()
+    const revocation = sessionRevocation({ store: new Map(), userKey: 'account', now: clock.now })
+    const app = new Hono()
+      .use(session({ secret: SECRET, revocation, now: clock.now }))
+      .post('/login', (c) => {
+        c.session.account = 'acme'
+        return c.text('ok')
+      })
+      .get('/', (c) => c.json({ isNew: c.session.isNew }))
+    const jar = new Jar()
+    await jar.request(app, '/login', { method: 'POST' })
+    clock.advance(1)
+    await revocation.revokeUser('acme')
+    expect(await (await jar.request(app, '/')).json()).toEqual({ isNew: true })
+  })
+})
+
+describe('entries', () => {
+  it('expire once no cookie they stop can be valid: maxAge (the longest of its apps) plus 60 s', async () => {
+    const clock = testClock()
+    const map = new Map<string, unknown>()
+    const revocation = sessionRevocation({ store: map, now: clock.now })
+    instance(revocation, { now: clock.now, maxAge: 3600 })
+    instance(revocation, { now: clock.now, maxAge: 600 })
+    await revocation.revoke('x'.repeat(32))
+    const entry = map.get(`sid:${'x'.repeat(32)}`) as { createdAt: number; expiresAt: number }
+    expect(entry.expiresAt - entry.createdAt).toBe(3600_000 + 60_000)
+    expect(revocation.isRevoked({ id: 'x'.repeat(32), createdAt: 0 })).toBe(true)
+    clock.advance(3660)
+    // A Map has no TTL: an entry past its time is ignored.
+    expect(revocation.isRevoked({ id: 'x'.repeat(32), createdAt: 0 })).toBe(false)
+  })
+
+  it('work with an async store, which is asked once per key, both lookups at once', async () => {
+    const map = new Map<string, unknown>()
+    const pending: string[] = []
+    const store: SessionStore = {
+      get: async (id) => {
+        pending.push(id)
+        await new Promise((r) => setTimeout(r, 5))
+        return map.get(id)
+      },
+      set: async (id, record) => void map.set(id, record),
+      delete: async (id) => void map.delete(id),
+    }
+    const revocation = sessionRevocation({ store })
+    const a = instance(revocation)
+    const alice = await login(a.app, 'alice')
+    pending.length = 0
+    expect((await state(a.app, alice.jar)).data).toEqual({ userId: 'alice' })
+    expect(pending.sort()).toEqual([`sid:${alice.id}`, 'user:alice'])
+    await revocation.revoke(alice.id)
+    expect((await state(a.app, alice.jar)).isNew).toBe(true)
+  })
+})
+
+describe('a failing revocation store', () => {
+  const failing = (op: 'get' | 'set'): SessionStore => ({
+    get: () => {
+      if (op === 'get') throw new Error('connection refused')
+      return undefined
+    },
+    set: async () => {
+      if (op === 'set') throw new Error('connection refused')
+    },
+    delete: () => undefined,
+  })
+
+  it('a lookup that fails gives a 500 with SessionStoreError, never a session it could not check', async () => {
+    const ok = instance(sessionRevocation({ store: new Map() }))
+    const alice = await login(ok.app, 'alice')
+    const down = instance(sessionRevocation({ store: failing('get') }))
+    const res = await alice.jar.request(down.app, '/')
+    expect(res.status).toBe(500)
+    expect(down.errors[0]).toBeInstanceOf(SessionStoreError)
+    expect((down.errors[0] as SessionStoreError).operation).toBe('get')
+    expect(setCookies(res)).toEqual([])
+  })
+
+  it('a logout whose revocation cannot be written fails with 500 and keeps the cookie', async () => {
+    const down = instance(sessionRevocation({ store: failing('set') }))
+    const alice = await login(down.app, 'alice')
+    const res = await alice.jar.request(down.app, '/logout', { method: 'POST' })
+    expect(res.status).toBe(500)
+    expect(down.errors[0]).toBeInstanceOf(SessionStoreError)
+    expect(setCookies(res)).toEqual([])
+  })
+})
+
+describe('configuration', () => {
+  const issues = (fn: () => unknown) => {
+    try {
+      fn()
+    } catch (err) {
+      expect(err).toBeInstanceOf(SessionConfigError)
+      return (err as SessionConfigError).issues.map((i) => i.path)
+    }
+    throw new Error('no error')
+  }
+
+  it('revocation with a store is refused: deleting the entry already revokes', () => {
+    const revocation = sessionRevocation({ store: new Map() })
+    expect(issues(() => session({ secret: SECRET, store: new Map(), revocation }))).toEqual([
+      'revocation',
+    ])
+  })
+
+  it('revocation with a custom encoder is refused', () => {
+    const revocation = sessionRevocation({ store: new Map() })
+    const encoder = { encode: () => 'x', decode: () => null }
+    expect(issues(() => session({ secret: SECRET, encoder, revocation }))).toEqual(['revocation'])
+  })
+
+  it('something that is not a revocation list is refused', () => {
+    expect(issues(() => session({ secret: SECRET, revocation: {} as never }))).toEqual([
+      'revocation',
+    ])
+  })
+
+  it('sessionRevocation() checks its store and userKey', () => {
+    expect(issues(() => sessionRevocation({ store: {} as never }))).toEqual(['store'])
+    expect(issues(() => sessionRevocation({ store: new Map(), userKey: '' }))).toEqual(['userKey'])
+  })
+})
