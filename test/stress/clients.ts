@@ -159,6 +159,8 @@ export interface Connection {
    * (the store applied it, then the reply was lost), so the next value may skip that many.
    */
   uncertain: number
+  /** Increments answered non-2xx that had been committed all the same (the next value skipped them). */
+  skipped: number
   /** Increments sent (answered or not). */
   sent: number
   /** Answers that broke the per-session sequence 1, 2, 3, … (or a read that disagreed). */
@@ -211,6 +213,7 @@ export async function runCookieLoad(options: CookieLoadOptions): Promise<CookieL
       value: 0,
       acks: 0,
       uncertain: 0,
+      skipped: 0,
       sent: 0,
       mismatches: [],
       cookieOnError: 0,
@@ -265,6 +268,7 @@ export async function runCookieLoad(options: CookieLoadOptions): Promise<CookieL
                   `increment answered ${body}, expected ${conn.value + 1}${most > conn.value + 1 ? `..${most}` : ''}`,
                 )
               }
+              if (n > conn.value + 1) conn.skipped += n - conn.value - 1
               conn.value = n
               conn.acks++
               conn.uncertain = 0

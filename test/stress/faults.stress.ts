@@ -97,6 +97,7 @@ describe('(a) Redis killed under load, then restarted', () => {
         maxLatencyWhileDownMs: round(Math.max(0, ...whileDown.map((a) => a.latency))),
         maxLatencyMs: round(Math.max(...answers.map((a) => a.latency))),
         recoveryMs: recovery,
+        status503AfterRestart: failed.filter((a) => a.sentAt >= timeline.upAt).length,
         sessionsAfterRecovery: connections.filter((c) => c.cookies.length === 2).length,
         statusCodeStats: result.statusCodeStats,
         errors: result.errors,
@@ -174,7 +175,7 @@ describe('(a) Redis killed under load, then restarted', () => {
       results.redisShutdown = {
         redisDownMs: timeline.upAt - timeline.downAt,
         statusCodeStats: result.statusCodeStats,
-        uncertainCommits: connections.reduce((n, c) => n + c.uncertain, 0),
+        failedButCommitted: connections.reduce((n, c) => n + c.skipped, 0),
       }
 
       expect(result.errors).toBe(0)

@@ -159,3 +159,7 @@ function instanceScenarios(mode: 'store' | 'sealed') {
 describe('three instances, one Redis: store mode (redisStore)', () => {
   instanceScenarios('store')
 })
+
+describe('three instances, one Redis: sealed cookies with a revocation list in Redis', () => {
+  instanceScenarios('sealed')
+})

@@ -9,6 +9,7 @@ import { Hono } from 'hono'
 import { Redis } from 'ioredis'
 import { session } from '../../src/adapters/hono.ts'
 import { SessionStoreError } from '../../src/core/errors.ts'
+import { sessionRevocation } from '../../src/index.ts'
 import { redisStore } from '../../src/stores/redis.ts'
 
 const env = (name: string): string => {
@@ -39,22 +40,13 @@ const secret = env('SESSION_SECRET')
 
 type Data = { count?: number; a?: number; b?: number; userId?: string; [key: string]: unknown }
 
-async function sessionMiddleware() {
-  if (mode === 'store') return session<Data>({ secret, store })
-  if (mode === 'sealed') {
-    // Loaded only here, so the store-mode server runs before this API exists in the library.
-    const { sessionRevocation } = (await import('../../src/index.ts')) as any
-    const revocation = sessionRevocation({
-      store: redisStore({ client: redis, prefix: 'revoked:' }),
-    })
-    return { middleware: session<Data>({ secret, revocation } as any), revocation }
-  }
-  throw new Error(`unknown MODE ${mode}`)
-}
-
-const made = await sessionMiddleware()
-const middleware = 'middleware' in made ? made.middleware : made
-const revocation = 'revocation' in made ? made.revocation : undefined
+// Sealed mode checks every request against a revocation list kept in the same Redis.
+const revocation =
+  mode === 'sealed'
+    ? sessionRevocation({ store: redisStore({ client: redis, prefix: 'revoked:' }) })
+    : undefined
+if (mode !== 'store' && mode !== 'sealed') throw new Error(`unknown MODE ${mode}`)
+const middleware = session<Data>(revocation ? { secret, revocation } : { secret, store })
 
 // Requests held by /pause until the test releases them (or kills this process).
 const held: (() => void)[] = []
