@@ -1,7 +1,7 @@
 import { type Context, Elysia } from 'elysia'
 import { SessionEngine } from '../core/engine.ts'
 import type { SessionState } from '../core/session.ts'
-import type { DefaultSessionData, Session, SessionOptions } from '../core/types.ts'
+import type { DefaultSessionData, MaybePromise, Session, SessionOptions } from '../core/types.ts'
 
 /**
  * What the Elysia adapter passes to the store and `onInvalid` as their context: the parts of
@@ -20,8 +20,6 @@ export interface ElysiaSessionContext {
   set: Context['set']
   /** The request path, like `/login`. */
   path: string
-  /** The server that answers, when there is one (`server.requestIP(request)` on Bun). */
-  readonly server: Context['server']
 }
 
 /** One request's session between `derive` and commit. */
@@ -32,6 +30,8 @@ interface Open {
   cookies?: string[]
   /** The other headers committed (the bearer token header). */
   names?: string[]
+  /** The response to use instead of the handler's, when ours had to go on a copy. */
+  replaced?: Response | undefined
 }
 
 type SetHeaders = Context['set']['headers'] | Headers
@@ -165,42 +165,91 @@ export function session<Data extends object = DefaultSessionData>(
 ) {
   const engine = new SessionEngine(options)
   const requests = new WeakMap<Request, Open>()
+  const bearer = engine.options.transport === 'header'
+  const load = (request: Request, ctx: ElysiaSessionContext): MaybePromise<SessionState> => {
+    const h = request.headers
+    return engine.load(
+      bearer ? undefined : h.get('cookie'),
+      ctx,
+      () => request.url,
+      bearer ? h.get('authorization') : undefined,
+    )
+  }
+  const open = (request: Request, state: SessionState, ctx: ElysiaSessionContext) => {
+    requests.set(request, { state, ctx })
+    return { session: state.session as Session<Data> }
+  }
+  const finish = (
+    set: Context['set'],
+    response: unknown,
+    o: Open,
+    headers: Array<[string, string]>,
+  ): Response | undefined => {
+    o.cookies = []
+    if (headers.length === 0) return undefined
+    return addHeaders(set, response, o, headers)
+  }
+  const plugin = new Elysia({ name: 'sealed-session', seed: seedOf(options) })
   // Elysia reads these hooks' source to decide what each request needs: a context handed whole
   // to a function makes it parse every body (leaving it unreadable for the handler), query and
-  // cookie. So the hooks only read properties of `context`, and never pass it on.
-  return (
-    new Elysia({ name: 'sealed-session', seed: seedOf(options) })
+  // cookie. So the hooks only read properties of `context`, and never pass it on. It also awaits
+  // a hook whose source looks asynchronous (a call right after `return` or `=>`, or the words
+  // async/await), at a microtask or two per request: with a synchronous engine (sealed mode on
+  // node:crypto, a Map store) the first pair of hooks does not look it (nor after Bun's
+  // transpiler folds locals: hence no call in a return), and never waits.
+  const synchronous = () =>
+    plugin
       // derive runs before validation and guards, so beforeHandle can read the session.
+      .derive({ as: 'global' }, (context) => {
+        const { request } = context
+        const ctx: ElysiaSessionContext = {
+          request,
+          set: context.set,
+          path: context.path,
+        }
+        const state = load(request, ctx) as SessionState
+        requests.set(request, { state, ctx })
+        return { session: state.session as Session<Data> }
+      })
+      // Not reached when the handler or a guard throws: a failed request commits nothing.
+      .onAfterHandle({ as: 'global' }, (context) => {
+        const o = requests.get(context.request)
+        if (!o || o.cookies) return
+        const headers = engine.commitHeaders(o.state, o.ctx) as Array<[string, string]>
+        // Through a property: a transpiler would fold a local into `return finish(…)`.
+        o.replaced = finish(context.set, context.responseValue, o, headers)
+        return o.replaced
+      })
+  const asynchronous = () =>
+    plugin
       .derive({ as: 'global' }, async (context) => {
         const { request } = context
         const ctx: ElysiaSessionContext = {
           request,
           set: context.set,
           path: context.path,
-          get server() {
-            return context.server
-          },
         }
-        const h = request.headers
-        const state = await engine.load(h.get('cookie'), ctx, request.url, h.get('authorization'))
-        requests.set(request, { state, ctx })
-        return { session: state.session as Session<Data> }
+        return open(request, await load(request, ctx), ctx)
       })
-      // Not reached when the handler or a guard throws: a failed request commits nothing.
       .onAfterHandle({ as: 'global' }, async (context) => {
-        const open = requests.get(context.request)
-        if (!open || open.cookies) return
-        const headers = await engine.commitHeaders(open.state, open.ctx)
-        open.cookies = []
-        if (headers.length > 0) return addHeaders(context.set, context.responseValue, open, headers)
+        const o = requests.get(context.request)
+        if (!o || o.cookies) return
+        const headers = await engine.commitHeaders(o.state, o.ctx)
+        return finish(context.set, context.responseValue, o, headers)
       })
+  // Both add the same `session`; only whether Elysia awaits the hooks differs.
+  const withHooks = engine.synchronous
+    ? synchronous()
+    : (asynchronous() as unknown as ReturnType<typeof synchronous>)
+  return (
+    withHooks
       // A hook after ours threw: the error response must not carry the session either.
       .onError({ as: 'global' }, (context) => {
-        const open = requests.get(context.request)
-        if (!open?.cookies) return
-        open.cookies.length = 0
+        const o = requests.get(context.request)
+        if (!o?.cookies) return
+        o.cookies.length = 0
         const set = context.set.headers as SetHeaders
-        for (const name of open.names ?? []) {
+        for (const name of o.names ?? []) {
           if (set instanceof Headers) set.delete(name)
           else delete (set as Record<string, unknown>)[name]
         }

@@ -86,21 +86,13 @@ export function readBearer(header: string | null | undefined): string[] {
   return token === '' ? [] : [token]
 }
 
-const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
+// Plain HTTP to localhost, 127.0.0.1, [::1] or *.localhost, with any port.
+const LOCAL_HTTP =
+  /^http:\/\/(?:localhost|127\.0\.0\.1|\[::1\]|[^/?#:[\]]+\.localhost)(?::\d*)?(?:[/?#]|$)/i
 
 /** True for plain-HTTP requests to this machine, where browsers may refuse `Secure` cookies. */
 export function isLocalHttp(url: string | undefined): boolean {
-  if (!url?.startsWith('http://')) return false
-  const rest = url.slice(7)
-  let end = rest.length
-  for (const stop of ['/', '?', '#']) {
-    const i = rest.indexOf(stop)
-    if (i !== -1 && i < end) end = i
-  }
-  let host = rest.slice(0, end).toLowerCase()
-  if (!host.startsWith('[')) host = host.replace(/:\d*$/, '')
-  else host = host.replace(/\]:\d*$/, ']')
-  return LOCAL_HOSTS.has(host) || host.endsWith('.localhost')
+  return url !== undefined && LOCAL_HTTP.test(url)
 }
 
 /** The attribute part of Set-Cookie (everything after name=value) for one request. */

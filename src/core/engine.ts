@@ -9,12 +9,13 @@ import {
   readCookie,
   serializeCookie,
 } from './cookie.ts'
-import { IdSigner, randomId } from './crypto.ts'
+import { IdSigner, nodeCrypto, randomId } from './crypto.ts'
 import { SessionStoreError, SessionTooLargeError } from './errors.ts'
 import { assertJson, isPlainContainer } from './json.ts'
 import { chain, isPromise, type MaybePromise, settle } from './maybe.ts'
 import { type ResolvedOptions, resolveOptions } from './options.ts'
-import { retainRevocations } from './revocation.ts'
+import { isSynchronousStore } from './map-store.ts'
+import { isSynchronousRevocation, retainRevocations } from './revocation.ts'
 import { SessionState } from './session.ts'
 import type { InvalidReason, SessionOptions, SessionRecord } from './types.ts'
 
@@ -112,6 +113,12 @@ const fromCompact = (v: unknown): SealedRecord | undefined => {
 export class SessionEngine {
   readonly options: ResolvedOptions
   readonly codec: IronCodec<SealedRecord> | undefined
+  /**
+   * True when `load` and `commitHeaders` never wait: sealed mode on `node:crypto` (with no
+   * custom encoder, and a revocation list, if any, in a `Map`) or a `Map` store. Adapters whose
+   * framework treats synchronous hooks more cheaply may then register synchronous ones.
+   */
+  readonly synchronous: boolean
   readonly #signer: IdSigner | undefined
   // Set-Cookie attributes are fixed per engine but for Secure, which depends on the request.
   readonly #attrs: { secure: string; plain: string }
@@ -127,6 +134,11 @@ export class SessionEngine {
       o.store || o.encoder ? undefined : new IronCodec(o.keys, { now: o.now, revive: fromCompact })
     this.#signer = o.store ? new IdSigner(o.keys, o.purpose) : undefined
     if (o.revocation) retainRevocations(o.revocation, o.maxAge)
+    this.synchronous =
+      nodeCrypto !== undefined &&
+      (o.store
+        ? isSynchronousStore(o.store)
+        : !o.encoder && (!o.revocation || isSynchronousRevocation(o.revocation)))
     this.#attrs = {
       secure: cookieAttributes(o.cookie, o.cookieName, true),
       plain: cookieAttributes(o.cookie, o.cookieName, false),

@@ -5,7 +5,7 @@ import { applySessionPatch, type SessionRecord, type SessionStore } from './type
  * requests that change different keys of one session both survive.
  */
 export function mapStore(map: Map<string, unknown>): SessionStore {
-  return {
+  const store: SessionStore = {
     get: (id) => map.get(id),
     set: (id, record) => void map.set(id, record),
     delete: (id) => void map.delete(id),
@@ -14,4 +14,13 @@ export function mapStore(map: Map<string, unknown>): SessionStore {
       if (next) map.set(id, next)
     },
   }
+  synchronous.add(store)
+  return store
+}
+
+const synchronous = new WeakSet<object>()
+
+/** True for stores that answer every call synchronously (those `mapStore` made). */
+export function isSynchronousStore(store: object): boolean {
+  return synchronous.has(store)
 }

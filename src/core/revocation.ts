@@ -1,5 +1,5 @@
 import { SessionConfigError, SessionStoreError } from './errors.ts'
-import { mapStore } from './map-store.ts'
+import { isSynchronousStore, mapStore } from './map-store.ts'
 import { chain, type MaybePromise, settle } from './maybe.ts'
 import type { SessionRecord, SessionStore } from './types.ts'
 
@@ -60,6 +60,11 @@ interface Entry {
 
 const RETAIN = Symbol.for('sealed-session.revocation.retain')
 
+/** True when `revocation` answers without waiting (it keeps its entries in a `Map`). */
+export function isSynchronousRevocation(revocation: SessionRevocation): boolean {
+  return revocation instanceof RevocationList && revocation.synchronous
+}
+
 /** Makes `revocation` keep its entries at least `ms` milliseconds (an engine's `maxAge`). */
 export function retainRevocations(revocation: SessionRevocation, ms: number): void {
   ;(revocation as { [RETAIN]?: (ms: number) => void })[RETAIN]?.(ms)
@@ -103,6 +108,11 @@ class RevocationList implements SessionRevocation {
     this.#store = store instanceof Map ? mapStore(store) : store
     this.userKey = options.userKey ?? 'userId'
     this.#now = options.now ?? Date.now
+  }
+
+  /** Its store answers synchronously. */
+  get synchronous(): boolean {
+    return isSynchronousStore(this.#store)
   }
 
   [RETAIN](ms: number): void {
