@@ -223,6 +223,19 @@ describe('entries', () => {
     expect(revocation.isRevoked({ id: 'x'.repeat(32), createdAt: 0 })).toBe(false)
   })
 
+  it('a Map is swept of expired entries as new revocations arrive, and keeps the live ones', async () => {
+    const clock = testClock()
+    const map = new Map<string, unknown>()
+    const revocation = sessionRevocation({ store: map, now: clock.now })
+    instance(revocation, { now: clock.now, maxAge: 60 })
+    for (let i = 0; i < 200; i++) await revocation.revoke(`old${i}`.padEnd(32, 'x'))
+    clock.advance(121)
+    for (let i = 0; i < 100; i++) await revocation.revoke(`new${i}`.padEnd(32, 'x'))
+    // The sweep ran on the 256th write: the 200 expired ones are gone, the new ones are kept.
+    expect(map.size).toBe(100)
+    expect(revocation.isRevoked({ id: 'new0'.padEnd(32, 'x'), createdAt: 0 })).toBe(true)
+  })
+
   it('work with an async store, which is asked once per key, both lookups at once', async () => {
     const map = new Map<string, unknown>()
     const pending: string[] = []

@@ -5,13 +5,17 @@ import type { SessionRecord, SessionStore } from './types.ts'
 
 // Entries outlive the sessions they stop by this much, for clocks that disagree a little.
 const SKEW_MS = 60_000
+// A Map store is swept of expired entries once per this many revocations written.
+const SWEEP_EVERY = 256
 
 /** Options of `sessionRevocation()`. */
 export interface SessionRevocationOptions {
   /**
    * Where revocations are kept, shared by every instance of the app: a `Map` (one process) or
    * any `SessionStore` (`redisStore({ client, prefix: 'revoked:' })`, a database table, …).
-   * Entries expire on their own once no cookie they stop can still be valid.
+   * Entries expire on their own once no cookie they stop can still be valid (a Map is swept as
+   * new entries arrive). Not a store that evicts entries early (an LRU with a `max`): an
+   * evicted revocation is a revoked session valid again.
    */
   store: SessionStore | Map<string, unknown>
   /**
@@ -83,6 +87,9 @@ const entryOf = (stored: unknown, now: number): Entry | undefined => {
 class RevocationList implements SessionRevocation {
   readonly userKey: string
   readonly #store: SessionStore
+  /** The Map itself when the store is one: it has no TTLs, so expired entries are swept here. */
+  readonly #map: Map<string, unknown> | undefined
+  #writes = 0
   readonly #now: () => number
   /** How long an entry must stop cookies: the longest `maxAge` of the engines that use it. */
   #retain = 0
@@ -106,6 +113,7 @@ class RevocationList implements SessionRevocation {
       throw new SessionConfigError([{ path: 'userKey', message: 'must be a non-empty string' }])
     }
     this.#store = store instanceof Map ? mapStore(store) : store
+    this.#map = store instanceof Map ? store : undefined
     this.userKey = options.userKey ?? 'userId'
     this.#now = options.now ?? Date.now
   }
@@ -126,6 +134,16 @@ class RevocationList implements SessionRevocation {
     return { data: entry, createdAt: at, expiresAt: at + this.#retain + SKEW_MS }
   }
 
+  /** Every 256 writes to a Map, drops the entries whose time is up. */
+  #sweep(): void {
+    if (!this.#map || ++this.#writes % SWEEP_EVERY !== 0) return
+    const now = this.#now()
+    for (const [key, value] of this.#map) {
+      const expiresAt = (value as Partial<SessionRecord>).expiresAt
+      if (typeof expiresAt === 'number' && now >= expiresAt) this.#map.delete(key)
+    }
+  }
+
   #call<T>(op: SessionStoreError['operation'], call: () => unknown): MaybePromise<T> {
     return settle(
       call as () => MaybePromise<T>,
@@ -141,6 +159,7 @@ class RevocationList implements SessionRevocation {
       throw new TypeError('revoke(sessionId) takes the id of a session (session.id)')
     }
     const at = this.#now()
+    this.#sweep()
     await this.#call('set', () =>
       this.#store.set(`sid:${sessionId}`, this.#record({ revokedAt: at }), undefined),
     )
@@ -152,6 +171,7 @@ class RevocationList implements SessionRevocation {
     }
     const entry: Entry = { revokedAt: this.#now() }
     if (options.except !== undefined) entry.except = options.except
+    this.#sweep()
     await this.#call('set', () => this.#store.set(`user:${userId}`, this.#record(entry), undefined))
   }
 
