@@ -73,11 +73,18 @@ export function createSessionHandler<Data extends object = DefaultSessionData>(
   const engine = new SessionEngine(options)
   // The user holds only the session proxy; commit finds its state and context here.
   const open = new WeakMap<object, { state: SessionState; ctx: FetchContext }>()
+  const bearer = engine.options.transport === 'header'
   return {
     async getSession(request, ...args) {
       const ctx: FetchContext = { request, args }
       const h = request.headers
-      const state = await engine.load(h.get('cookie'), ctx, request.url, h.get('authorization'))
+      const state = await engine.load(
+        bearer ? undefined : h.get('cookie'),
+        ctx,
+        // Read only when a cookie is written: most requests write none.
+        () => request.url,
+        bearer ? h.get('authorization') : undefined,
+      )
       open.set(state.session, { state, ctx })
       return state.session as Session<Data>
     },
