@@ -27,6 +27,8 @@ type Loaded =
       stale: boolean
       /** The record is kept by a cache: the request must copy what it may change. */
       shared?: boolean
+      /** The sealed string it was opened from (sealed mode). */
+      sealed?: string
     }
   | InvalidReason
 type Outcome = undefined | 'clear' | { value: string; maxAge: number; now: number }
@@ -263,6 +265,7 @@ export class SessionEngine {
 
   #adopt(state: SessionState, loaded: Exclude<Loaded, InvalidReason>, now: number): undefined {
     state.adopt(loaded.record, loaded.id, loaded.shared === true)
+    state.sealedValue = loaded.sealed
     state.stale = loaded.stale
     if (this.options.rolling) state.touchDue = this.#rollingDue(state, now)
     return undefined
@@ -297,7 +300,7 @@ export class SessionEngine {
       if (!result.ok) return result.reason
       if (result.value.purpose !== o.purpose) return 'wrong-purpose'
       // The codec keeps one frozen record per sealed string; the request copies what it changes.
-      return { record: result.value, stale: result.stale, shared: true }
+      return { record: result.value, stale: result.stale, shared: true, sealed: value }
     })
   }
 
@@ -458,6 +461,10 @@ export class SessionEngine {
         const encoder = o.encoder
         return chain(encoder.encode(record, o.keys[0]!.secret), (v) => sized(encodeURIComponent(v)))
       }
+      // The cookie this request brought is superseded: drop its cached result now, so a stream
+      // of writes does not fill the result cache with strings that will not come back (and
+      // push the ones that will out).
+      if (state.sealedValue !== undefined) this.codec!.forget(state.sealedValue)
       const outcome = chain(this.codec!.seal(toCompact(record, o.purpose)), sized)
       // After regenerate() or destroy(): the cookie the request brought must not work again.
       if (o.revocation === undefined || state.loadedId === undefined || state.loadedId === id) {

@@ -83,6 +83,8 @@ export class SessionState {
   sentPlain = false
   /** Chunk cookies (`<name>.0` …) the request carried: stale ones are cleared on write. */
   sentChunks = 0
+  /** The sealed string the session was opened from (sealed mode). */
+  sealedValue: string | undefined
   isNew = true
   /** A session cookie of ours arrived with the request (valid or not). */
   hadCookie = false

@@ -299,6 +299,12 @@ export class IronCodec<T = unknown> {
     return fail('tampered')
   }
 
+  /** Drops the cached result for `sealed`, if any (a cookie the server has just superseded). */
+  forget(sealed: string): void {
+    const mac = sealed.slice(-MAC_CHARS)
+    if (this.#results.get(mac)?.sealed === sealed) this.#results.delete(mac)
+  }
+
   /** Entries in the derived-key caches, for benchmarks and tests of the forged-cookie bound. */
   cacheSizes(): { enc: number; mac: number } {
     let enc = 0
@@ -319,8 +325,20 @@ export class IronCodec<T = unknown> {
 // Runs only on strings whose MAC verified, so decoding leniently here is safe: the MAC covers
 // the exact characters.
 function decryptNode(encKey: AesCbc, ivB64: string, encB64: string): string | InvalidResult {
-  const iv = Buffer.from(ivB64, 'base64url')
-  const encrypted = Buffer.from(encB64, 'base64url')
+  // Decoded into buffers kept for the purpose: this runs synchronously, one cookie at a time.
+  decoded ??= Buffer.allocUnsafeSlow(MAX_SEALED_BYTES)
+  ivBytes ??= Buffer.allocUnsafeSlow(IV_BYTES)
+  const ivLength = ivBytes.write(ivB64, 'base64url')
+  const length = encB64.length <= MAX_SEALED_BYTES ? decoded.write(encB64, 'base64url') : -1
+  const result =
+    length === -1
+      ? encKey.decrypt(Buffer.from(encB64, 'base64url'), ivBytes.subarray(0, ivLength))
+      : encKey.decrypt(decoded.subarray(0, length), ivBytes.subarray(0, ivLength))
   // Authentic but undecryptable: sealed by a holder of the key with other parameters.
-  return encKey.decrypt(encrypted, iv) ?? fail('invalid-data')
+  return result ?? fail('invalid-data')
 }
+
+// A chunked session is at most 10 cookies of 4096 bytes; longer ones are decoded the slow way.
+const MAX_SEALED_BYTES = 40_960
+let decoded: Buffer | undefined
+let ivBytes: Buffer | undefined
