@@ -1,0 +1,74 @@
+// The unseal-result cache: one frozen record per sealed string, shared by the requests that
+// bring that string; each request copies what it reads of it, so nothing leaks between them.
+import { describe, expect, it } from 'vitest'
+import { SessionEngine } from '../src/core/engine.ts'
+import { SECRET } from './support.ts'
+
+const URL = 'https://example.com/'
+
+function setup() {
+  const engine = new SessionEngine({ secret: SECRET })
+  const codec = engine.codec!
+  const open = (cookie: string) =>
+    engine.load(cookie, undefined, URL) as ReturnType<typeof engine.load> & object
+  const commit = (state: Awaited<ReturnType<typeof engine.load>>) => {
+    const headers = engine.commitHeaders(state, undefined) as Array<[string, string]>
+    return headers.length === 0 ? undefined : headers[0]![1].split(';', 1)[0]!
+  }
+  return { engine, codec, open, commit }
+}
+
+describe('unseal-result cache', () => {
+  it('a nested change in one request is not seen by the next one bringing the same cookie', async () => {
+    const { engine, open, commit } = setup()
+    const first = await engine.load(undefined, undefined, URL)
+    first.session.cart = { items: ['a'] }
+    first.session.tags = ['x']
+    const cookie = commit(first)!
+
+    const a = await open(cookie)
+    expect(a.session.cart).toEqual({ items: ['a'] })
+    // A handler changes nested data, then fails: its response is never committed.
+    a.session.cart.items.push('b')
+    a.session.tags.length = 0
+    const b = await open(cookie)
+    expect(b.session.toJSON()).toEqual({ cart: { items: ['a'] }, tags: ['x'] })
+    // And what a request reads is its own: plain, writable, tracked.
+    b.session.cart.items.push('c')
+    expect(b.session.hasChanged).toBe(true)
+    expect(Object.isFrozen(b.session.cart)).toBe(false)
+  })
+
+  it('Object.getOwnPropertyDescriptor gives the request its copy too, never the cached object', async () => {
+    const { engine, open, commit } = setup()
+    const first = await engine.load(undefined, undefined, URL)
+    first.session.cart = { items: ['a'] }
+    const cookie = commit(first)!
+    const a = await open(cookie)
+    const descriptor = Object.getOwnPropertyDescriptor(a.session, 'cart')!
+    descriptor.value.items.push('b')
+    expect(a.session.hasChanged).toBe(true)
+    expect((await open(cookie)).session.toJSON()).toEqual({ cart: { items: ['a'] } })
+  })
+
+  it('holds an entry only for cookies that were opened and not superseded', async () => {
+    const { engine, codec, open, commit } = setup()
+    const first = await engine.load(undefined, undefined, URL)
+    first.session.n = 0
+    let cookie = commit(first)!
+    expect(codec.resultCacheSize()).toBe(0)
+    // Reads: the cookie's result is kept, once.
+    for (let i = 0; i < 3; i++) expect(commit(await open(cookie))).toBeUndefined()
+    expect(codec.resultCacheSize()).toBe(1)
+    // Writes: each one supersedes the cookie it brought, whose entry goes.
+    for (let i = 1; i <= 50; i++) {
+      const state = await open(cookie)
+      expect(state.session.n).toBe(i - 1)
+      state.session.n = i
+      cookie = commit(state)!
+    }
+    expect(codec.resultCacheSize()).toBe(0)
+    expect((await open(cookie)).session.n).toBe(50)
+    expect(codec.resultCacheSize()).toBe(1)
+  })
+})
