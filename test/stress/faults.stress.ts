@@ -1,7 +1,8 @@
 // Faults under load, on real processes:
 // (a) Redis SIGKILLed while autocannon drives two app servers, then restarted: while it is
 //     down every request fails fast with a 503 and no Set-Cookie, no process dies, and once it
-//     is back the same processes answer 2xx again and new sessions work;
+//     is back the same processes answer 2xx again and new sessions work (and, shut down
+//     cleanly with its data kept, the same sessions go on);
 // (b) app server processes SIGKILLed at random moments under load (and one deterministically
 //     while its handler is paused with the session changed): no session in Redis is ever
 //     half-written, and no acknowledged write is lost.
@@ -46,7 +47,7 @@ async function health(server: AppServer): Promise<{ pid: number }> {
   return res.json()
 }
 
-describe('(a) Redis killed under load, then restarted', () => {
+describe('(a) Redis down under load, then restarted', () => {
   it(
     'fails fast with 503 while down, no process dies, the same processes recover',
     async () => {
