@@ -3,7 +3,7 @@
 // heap growth of one library must not tax another.
 //
 // Usage (normally by run.ts): node --import tsx bench/hono-child.ts <library>
-//   libraries: baseline | sealed | sealed-map | hono-session | hono-sessions | @hono/session |
+//   libraries: baseline | floor | sealed | sealed-map | hono-session | hono-sessions | @hono/session |
 //              iron-session
 import { Hono } from 'hono'
 import { built, Jar, LARGE_DATA, SECRET, SMALL_DATA, type Step, serveChild } from './lib.ts'
@@ -59,6 +59,29 @@ async function build(name: string): Promise<Lib> {
         read: () => SMALL_DATA.userId,
         write: () => undefined,
       })
+      return { fetch: app.fetch, cookie: setCookie!.split(';', 1)[0]! }
+    }
+    case 'floor': {
+      // The least any session middleware does: read the Cookie header, set a context variable,
+      // await the handler, look at the response. What is left between this and the baseline is
+      // Hono's cost of one more middleware, not session work.
+      const mw = async (c: any, next: () => Promise<void>) => {
+        c.set('session', c.req.header('cookie'))
+        await next()
+        if (c.error) return
+      }
+      const app = routes(new Hono().use(mw), {
+        login: () => undefined,
+        read: () => SMALL_DATA.userId,
+        write: () => undefined,
+      })
+      const { SessionEngine } = (await import(
+        built('core/engine.js')
+      )) as typeof import('../src/core/engine.ts')
+      const engine = new SessionEngine({ secret: SECRET })
+      const state = await engine.load(undefined, undefined, URL_BASE)
+      Object.assign(state.session, SMALL_DATA)
+      const [setCookie] = await engine.commit(state, undefined)
       return { fetch: app.fetch, cookie: setCookie!.split(';', 1)[0]! }
     }
     case 'sealed':

@@ -1,4 +1,4 @@
-import { IronCodec } from '../encoders/iron.ts'
+import { IronCodec, type UnsealResult } from '../encoders/iron.ts'
 import {
   clearCookie,
   cookieAttributes,
@@ -12,9 +12,9 @@ import {
 import { IdSigner, nodeCrypto, randomId } from './crypto.ts'
 import { SessionStoreError, SessionTooLargeError } from './errors.ts'
 import { assertJson, isPlainContainer } from './json.ts'
+import { isSynchronousStore } from './map-store.ts'
 import { chain, isPromise, type MaybePromise, settle } from './maybe.ts'
 import { type ResolvedOptions, resolveOptions } from './options.ts'
-import { isSynchronousStore } from './map-store.ts'
 import { isSynchronousRevocation, retainRevocations } from './revocation.ts'
 import { SessionState } from './session.ts'
 import type { InvalidReason, SessionOptions, SessionRecord } from './types.ts'
@@ -29,6 +29,8 @@ type Loaded =
       shared?: boolean
       /** The sealed string it was opened from (sealed mode). */
       sealed?: string
+      /** What the codec answered for it, to keep in its cache once the request is done. */
+      result?: UnsealResult<SealedRecord>
     }
   | InvalidReason
 type Outcome = undefined | 'clear' | { value: string; maxAge: number; now: number }
@@ -266,6 +268,7 @@ export class SessionEngine {
   #adopt(state: SessionState, loaded: Exclude<Loaded, InvalidReason>, now: number): undefined {
     state.adopt(loaded.record, loaded.id, loaded.shared === true)
     state.sealedValue = loaded.sealed
+    state.unsealed = loaded.result
     state.stale = loaded.stale
     if (this.options.rolling) state.touchDue = this.#rollingDue(state, now)
     return undefined
@@ -296,11 +299,13 @@ export class SessionEngine {
         (): Loaded => 'tampered',
       )
     }
-    return chain(this.codec!.unseal(value), (result): Loaded => {
+    // Kept by the codec only if this request does not reseal it (see #write): a cookie that is
+    // superseded at once would fill the cache with strings that do not come back.
+    return chain(this.codec!.unseal(value, false), (result): Loaded => {
       if (!result.ok) return result.reason
       if (result.value.purpose !== o.purpose) return 'wrong-purpose'
-      // The codec keeps one frozen record per sealed string; the request copies what it changes.
-      return { record: result.value, stale: result.stale, shared: true, sealed: value }
+      // Shared with the cache (now or once kept): the request copies what it changes.
+      return { record: result.value, stale: result.stale, shared: true, sealed: value, result }
     })
   }
 
@@ -423,8 +428,13 @@ export class SessionEngine {
       )
     }
     const rewrite = pending.changed || state.renewed || state.regenerated || state.touchDue
-    // A refused cookie is cleared once, so the browser stops sending it on every request.
-    if (!rewrite && !state.stale) return state.refused ? 'clear' : undefined
+    if (!rewrite && !state.stale) {
+      // The cookie stays current: later requests bringing it skip the crypto.
+      if (state.unsealed)
+        this.codec!.keep(state.sealedValue!, state.unsealed as UnsealResult<SealedRecord>)
+      // A refused cookie is cleared once, so the browser stops sending it on every request.
+      return state.refused ? 'clear' : undefined
+    }
 
     const now = o.now()
     if (state.touchDue && o.idleTimeout === undefined) state.expiresAt = now + o.maxAge
@@ -461,10 +471,11 @@ export class SessionEngine {
         const encoder = o.encoder
         return chain(encoder.encode(record, o.keys[0]!.secret), (v) => sized(encodeURIComponent(v)))
       }
-      // The cookie this request brought is superseded: drop its cached result now, so a stream
-      // of writes does not fill the result cache with strings that will not come back (and
-      // push the ones that will out).
-      if (state.sealedValue !== undefined) this.codec!.forget(state.sealedValue)
+      // The cookie this request brought is superseded: if an earlier request had it cached,
+      // drop it, so the cache holds strings that may come back.
+      if (state.sealedValue !== undefined && state.unsealed && Object.isFrozen(state.unsealed)) {
+        this.codec!.forget(state.sealedValue)
+      }
       const outcome = chain(this.codec!.seal(toCompact(record, o.purpose)), sized)
       // After regenerate() or destroy(): the cookie the request brought must not work again.
       if (o.revocation === undefined || state.loadedId === undefined || state.loadedId === id) {

@@ -2,10 +2,10 @@
 //
 // Node's createHmac / createCipheriv / createDecipheriv cost 3-7 µs each on Node 20, several
 // times the cryptography they do on a cookie. The same results come cheaper from primitives
-// that can be kept: a one-shot hash (HMAC is two of them, RFC 2104), one AES-ECB decipher per
-// key (CBC decryption is ECB plus an XOR, NIST SP 800-38A §6.2), and one CBC cipher per key
-// whose chaining value is steered to each message's own IV. Outputs are byte for byte those of
-// createHmac and createCipheriv; the tests compare them on random inputs.
+// that can be kept: a one-shot hash (HMAC is two of them, RFC 2104), one CBC cipher and one CBC
+// decipher per key, each steered to the message's own IV (NIST SP 800-38A §6.2: CBC chains
+// through the previous ciphertext block, which for the first block is the IV). Outputs are
+// byte for byte those of createHmac and createCipheriv; the tests compare them on random inputs.
 import type { Cipher, Decipher } from 'node:crypto'
 
 type NodeCrypto = typeof import('node:crypto')
@@ -72,7 +72,7 @@ export class HmacSha256 {
 /** One AES-256 key for CBC with PKCS#7 padding. Needs `node:crypto`. */
 export class AesCbc {
   readonly #key: Uint8Array
-  #ecb: Decipher | undefined
+  #cbcDecipher: Decipher | undefined
   #cbc: Cipher | undefined
   /** The CBC cipher's chaining value: its last ciphertext block (zero before the first). */
   #chain: Uint8Array = new Uint8Array(BLOCK)
@@ -109,25 +109,29 @@ export class AesCbc {
   }
 
   /**
-   * Decrypts CBC `encrypted` under `iv`: one ECB pass over every block, then
-   * P_i = D(C_i) XOR C_(i-1). Undefined when the padding is wrong. Call it only on
-   * authenticated input (the MAC verified), so padding errors tell an attacker nothing.
+   * Decrypts CBC `encrypted` under `iv`; undefined when the padding is wrong. A kept CBC
+   * decipher turns each block into D(C_i) XOR C_(i-1), chaining from the last block it was fed:
+   * fed `iv` first (its output thrown away), it chains from `iv` as a fresh decipher would.
+   * Call it only on authenticated input (the MAC verified), so padding errors tell an attacker
+   * nothing. With `iv` undefined, `encrypted` already starts with the IV block.
    */
-  decrypt(encrypted: Uint8Array, iv: Uint8Array): string | undefined {
-    if (encrypted.length === 0 || encrypted.length % BLOCK !== 0 || iv.length !== BLOCK) {
-      return undefined
+  decrypt(encrypted: Uint8Array, iv: Uint8Array | undefined): string | undefined {
+    if (iv !== undefined && iv.length !== BLOCK) return undefined
+    const input = iv === undefined ? encrypted : Buffer.concat([iv, encrypted])
+    if (input.length <= BLOCK || input.length % BLOCK !== 0) return undefined
+    if (!this.#cbcDecipher) {
+      this.#cbcDecipher = nodeCrypto!.createDecipheriv(
+        'aes-256-cbc',
+        this.#key,
+        new Uint8Array(BLOCK),
+      )
+      this.#cbcDecipher.setAutoPadding(false)
     }
-    if (!this.#ecb) {
-      this.#ecb = nodeCrypto!.createDecipheriv('aes-256-ecb', this.#key, null)
-      this.#ecb.setAutoPadding(false)
-    }
-    const out = this.#ecb.update(encrypted)
-    if (out.length !== encrypted.length) return undefined
-    for (let i = out.length - 1; i >= BLOCK; i--) out[i]! ^= encrypted[i - BLOCK]!
-    for (let i = 0; i < BLOCK; i++) out[i]! ^= iv[i]!
+    const out = this.#cbcDecipher.update(input)
+    if (out.length !== input.length) return undefined
     const pad = out[out.length - 1]!
-    if (pad < 1 || pad > BLOCK) return undefined
+    if (pad < 1 || pad > BLOCK || out.length - pad < BLOCK) return undefined
     for (let i = out.length - pad; i < out.length - 1; i++) if (out[i] !== pad) return undefined
-    return out.toString('utf8', 0, out.length - pad)
+    return out.toString('utf8', BLOCK, out.length - pad)
   }
 }

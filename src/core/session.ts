@@ -85,6 +85,8 @@ export class SessionState {
   sentChunks = 0
   /** The sealed string the session was opened from (sealed mode). */
   sealedValue: string | undefined
+  /** The codec's answer for `sealedValue`: frozen once cached, for commit to keep or drop. */
+  unsealed: object | undefined
   isNew = true
   /** A session cookie of ours arrived with the request (valid or not). */
   hadCookie = false

@@ -174,10 +174,11 @@ export class IronCodec<T = unknown> {
   }
 
   /**
-   * Opens a sealed string. Never throws: a bad seal is `{ ok: false, reason }`.
+   * Opens a sealed string. Never throws: a bad seal is `{ ok: false, reason }`. A result opened
+   * now is cached (deep-frozen) unless `keep` is false; then the caller may `keep()` it later.
    * The work spent on a forged string is bounded by one key derivation per ring key tried.
    */
-  unseal(sealed: string): MaybePromise<UnsealResult<T>> {
+  unseal(sealed: string, keep = true): MaybePromise<UnsealResult<T>> {
     // Indexed by the MAC: hashing 43 characters instead of the whole cookie is most of a hit.
     const hit = this.#results.get(sealed.slice(-MAC_CHARS))
     if (hit && hit.sealed === sealed) {
@@ -214,7 +215,7 @@ export class IronCodec<T = unknown> {
     if (candidates.length === 0) return fail('unknown-key')
     const base = sealed.slice(0, sealed.length - macSalt.length - mac.length - 2)
     const done = (json: string | UnsealResult<T>, key: CodecKey): UnsealResult<T> =>
-      typeof json === 'string' ? this.#remember(sealed, mac, exp, json, key) : json
+      typeof json === 'string' ? this.#open(sealed, mac, exp, json, key, keep) : json
     if (!this.#node) return this.#unsealWeb(candidates, sealed, id, ivB64, encB64, done)
     const c = nodeCrypto!
     // Our own current seal: its keys are at hand, no cache lookup (nor salt hashing) needed.
@@ -247,13 +248,14 @@ export class IronCodec<T = unknown> {
     return encKey
   }
 
-  /** Parses and revives an authentic payload, and keeps the frozen result for `sealed`. */
-  #remember(
+  /** Parses and revives an authentic payload; keeps the result for `sealed` when `keep`. */
+  #open(
     sealed: string,
     mac: string,
     expiration: number,
     json: string,
     key: CodecKey,
+    keep: boolean,
   ): UnsealResult<T> {
     let value: T | undefined
     try {
@@ -262,10 +264,25 @@ export class IronCodec<T = unknown> {
       return fail('invalid-data')
     }
     if (value === undefined) return fail('invalid-data')
-    const stale = key !== this.#keys[0]
-    const result = Object.freeze({ ok: true as const, value: deepFreeze(value), stale })
-    this.#results.set(mac, { sealed, result, expiration })
+    const result = { ok: true as const, value, stale: key !== this.#keys[0] }
+    if (keep) this.#keep(sealed, mac, expiration, result)
     return result
+  }
+
+  #keep(sealed: string, mac: string, expiration: number, result: UnsealResult<T>): void {
+    deepFreeze(result)
+    this.#results.set(mac, { sealed, result, expiration })
+  }
+
+  /**
+   * Caches a result `unseal(sealed, false)` answered, once the caller knows the string is still
+   * current (a request that did not reseal it). A result already cached (frozen) is left alone.
+   */
+  keep(sealed: string, result: UnsealResult<T>): void {
+    if (!result.ok || Object.isFrozen(result)) return
+    const parts = sealed.split('*')
+    const expiration = parts[5] ? Number(parts[5]) : 0
+    this.#keep(sealed, sealed.slice(-MAC_CHARS), expiration, result)
   }
 
   async #unsealWeb(
@@ -325,20 +342,21 @@ export class IronCodec<T = unknown> {
 // Runs only on strings whose MAC verified, so decoding leniently here is safe: the MAC covers
 // the exact characters.
 function decryptNode(encKey: AesCbc, ivB64: string, encB64: string): string | InvalidResult {
-  // Decoded into buffers kept for the purpose: this runs synchronously, one cookie at a time.
-  decoded ??= Buffer.allocUnsafeSlow(MAX_SEALED_BYTES)
-  ivBytes ??= Buffer.allocUnsafeSlow(IV_BYTES)
-  const ivLength = ivBytes.write(ivB64, 'base64url')
-  const length = encB64.length <= MAX_SEALED_BYTES ? decoded.write(encB64, 'base64url') : -1
-  const result =
-    length === -1
-      ? encKey.decrypt(Buffer.from(encB64, 'base64url'), ivBytes.subarray(0, ivLength))
-      : encKey.decrypt(decoded.subarray(0, length), ivBytes.subarray(0, ivLength))
+  let result: string | undefined
+  if (encB64.length <= MAX_SEALED_CHARS) {
+    // IV then ciphertext, decoded into one buffer kept for the purpose: this runs synchronously,
+    // one cookie at a time, and the decipher takes them in one call.
+    decoded ??= Buffer.allocUnsafeSlow(IV_BYTES + MAX_SEALED_CHARS)
+    if (decoded.write(ivB64, 0, 'base64url') !== IV_BYTES) return fail('invalid-data')
+    const length = decoded.write(encB64, IV_BYTES, 'base64url')
+    result = encKey.decrypt(decoded.subarray(0, IV_BYTES + length), undefined)
+  } else {
+    result = encKey.decrypt(Buffer.from(encB64, 'base64url'), Buffer.from(ivB64, 'base64url'))
+  }
   // Authentic but undecryptable: sealed by a holder of the key with other parameters.
   return result ?? fail('invalid-data')
 }
 
 // A chunked session is at most 10 cookies of 4096 bytes; longer ones are decoded the slow way.
-const MAX_SEALED_BYTES = 40_960
+const MAX_SEALED_CHARS = 40_960
 let decoded: Buffer | undefined
-let ivBytes: Buffer | undefined
