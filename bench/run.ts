@@ -40,6 +40,7 @@ const childEnv = {
 
 const LIBS = [
   'baseline',
+  'floor',
   'sealed',
   'sealed-map',
   'hono-session',
@@ -51,6 +52,7 @@ type LibName = (typeof LIBS)[number]
 const PEERS: LibName[] = ['hono-session', 'hono-sessions', '@hono/session', 'iron-session']
 const LABEL: Record<LibName, string> = {
   baseline: 'no session (baseline)',
+  floor: 'empty middleware (floor)',
   sealed: 'sealed-session',
   'sealed-map': 'sealed-session + Map store',
   'hono-session': 'hono-session',
@@ -429,7 +431,7 @@ if (honoResults) {
   }
   md.push('')
   md.push(
-    'Baseline has no write: it has no session. The Map store row writes through `Map.set` (its cookie is the signed id, unchanged).',
+    'Baseline has no write: it has no session. The floor is the baseline app plus one middleware that only reads the Cookie header and sets a context variable: what one more Hono middleware costs before any session work. The Map store row writes through `Map.set` (its cookie is the signed id, unchanged).',
   )
   for (const [lib, n] of notes)
     for (const [k, v] of Object.entries(n)) md.push(`- ${lib} (${k}): ${v}`)
@@ -469,7 +471,7 @@ if (honoResults) {
     '|---|--:|--:|',
   )
   for (const lib of LIBS) {
-    if (lib === 'baseline') continue
+    if (lib === 'baseline' || lib === 'floor') continue
     const b = bytes.get(lib)
     md.push(`| ${LABEL[lib]} | ${b?.small ?? 'n/a'} | ${b?.large ?? 'n/a'} |`)
   }
@@ -588,7 +590,7 @@ if (!PARTIAL) {
 
 if (honoResults && !PARTIAL) {
   const base = honoResults.medians.get('baseline')?.get('read c1') ?? Number.NaN
-  const bars = LIBS.filter((l) => l !== 'baseline').map((lib) => ({
+  const bars = LIBS.filter((l) => l !== 'baseline' && l !== 'floor').map((lib) => ({
     label: LABEL[lib],
     read: (honoResults.medians.get(lib)?.get('read c1') ?? Number.NaN) / base,
     write:

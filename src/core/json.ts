@@ -36,31 +36,45 @@ const HINTS: Record<string, string> = {
  * `undefined` object properties are allowed: they simply are not stored.
  */
 export function assertJson(data: Record<string, unknown>): void {
-  const ancestors = new Set<object>()
-  const walk = (value: unknown, path: string, inArray: boolean): void => {
-    if (value === undefined && !inArray) return
-    const bad = describe(value)
-    if (bad !== undefined) {
-      throw new SessionDataError(
-        path,
-        `Session key "${path}" holds ${bad}, which cannot be stored as JSON${HINTS[bad] ?? ''}`,
-      )
-    }
-    if (typeof value !== 'object' || value === null) return
-    if (ancestors.has(value)) {
-      throw new SessionDataError(path, `Session key "${path}" holds a circular reference`)
-    }
-    ancestors.add(value)
-    if (Array.isArray(value)) {
-      for (let i = 0; i < value.length; i++) walk(value[i], `${path}.${i}`, true)
-    } else {
-      for (const key of Object.keys(value)) {
-        walk((value as Record<string, unknown>)[key], `${path}.${key}`, false)
-      }
-    }
-    ancestors.delete(value)
+  for (const key of Object.keys(data)) check(data[key], key, false, undefined)
+}
+
+function check(value: unknown, path: string, inArray: boolean, ancestors: object[] | undefined) {
+  // Strings, finite numbers, booleans and null are most values: answered without a call.
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return
+    case 'number':
+      if (Number.isFinite(value)) return
+      break
+    case 'undefined':
+      if (!inArray) return
+      break
+    case 'object':
+      if (value === null) return
   }
-  for (const key of Object.keys(data)) walk(data[key], key, false)
+  const bad = describe(value)
+  if (bad !== undefined) {
+    throw new SessionDataError(
+      path,
+      `Session key "${path}" holds ${bad}, which cannot be stored as JSON${HINTS[bad] ?? ''}`,
+    )
+  }
+  const object = value as object
+  const seen = ancestors ?? []
+  if (seen.includes(object)) {
+    throw new SessionDataError(path, `Session key "${path}" holds a circular reference`)
+  }
+  seen.push(object)
+  if (Array.isArray(object)) {
+    for (let i = 0; i < object.length; i++) check(object[i], `${path}.${i}`, true, seen)
+  } else {
+    for (const key of Object.keys(object)) {
+      check((object as Record<string, unknown>)[key], `${path}.${key}`, false, seen)
+    }
+  }
+  seen.pop()
 }
 
 /** JSON of `value`, or undefined when it has none or cannot be serialised. */

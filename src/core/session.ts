@@ -185,8 +185,11 @@ export class SessionState {
 
   #set(key: string, value: unknown): void {
     if (RESERVED_KEYS.has(key)) throw reservedKeyError(key)
-    this.#plain ??= new Set()
-    this.#plain.add(key)
+    // Only a loaded flash key turns ordinary by being assigned; others need no record of it.
+    if (this.#loadedFlash.length > 0 && this.#loadedFlash.includes(key)) {
+      this.#plain ??= new Set()
+      this.#plain.add(key)
+    }
     this.#flashed?.delete(key)
     const raw = unwrap(value)
     if (key in this.data && Object.is(this.data[key], raw)) return
