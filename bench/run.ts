@@ -3,8 +3,8 @@
 // bench/results.svg and bench/PROFILE.md.
 //
 // Env (defaults in brackets; BENCH_QUICK=1 picks the quick column):
-//   BENCH_ROUND_MS     length of one timed round in ms          [1000 | quick 250]
-//   BENCH_ROUNDS       timed rounds per scenario                [5    | quick 3]
+//   BENCH_ROUND_MS     length of one timed round in ms          [500 | quick 250]
+//   BENCH_ROUNDS       timed rounds per scenario                [11   | quick 3]
 //   BENCH_WARMUP       warm-up rounds per scenario (untimed)    [1]
 //   BENCH_CONCURRENCY  concurrent clients of the parallel mode  [16]
 //   BENCH_MEMORY_N     distinct sessions / forged cookies       [100000 | quick 10000]
@@ -20,8 +20,10 @@ import { type ChildReply, type ChildRequest, envNumber, median } from './lib.ts'
 const HERE = dirname(fileURLToPath(import.meta.url))
 const ROOT = dirname(HERE)
 const QUICK = process.env.BENCH_QUICK === '1'
-const ROUND_MS = envNumber('BENCH_ROUND_MS', QUICK ? 250 : 1000)
-const ROUNDS = envNumber('BENCH_ROUNDS', QUICK ? 3 : 5)
+// Many short rounds rather than a few long ones: this shared VM has slow spells lasting seconds,
+// and a median over more, interleaved samples is steadier.
+const ROUND_MS = envNumber('BENCH_ROUND_MS', QUICK ? 250 : 500)
+const ROUNDS = envNumber('BENCH_ROUNDS', QUICK ? 3 : 11)
 const WARMUP = envNumber('BENCH_WARMUP', 1)
 const CONCURRENCY = envNumber('BENCH_CONCURRENCY', 16)
 const MEMORY_N = envNumber('BENCH_MEMORY_N', QUICK ? 10_000 : 100_000)
