@@ -292,28 +292,7 @@ export class SessionState {
     this.#nested ??= new WeakMap()
     let proxy = this.#nested.get(value)
     if (proxy) return proxy
-    const state = this
-    proxy = new Proxy(value, {
-      get(target, key, receiver) {
-        const v = Reflect.get(target, key, receiver)
-        return isPlainContainer(v) ? state.#wrap(v, topKey) : v
-      },
-      set(target, key, v) {
-        const raw = unwrap(v)
-        if (Object.hasOwn(target, key) && Object.is((target as any)[key], raw)) return true
-        state.#touch(topKey)
-        return Reflect.set(target, key, raw)
-      },
-      deleteProperty(target, key) {
-        if (!Object.hasOwn(target, key)) return true
-        state.#touch(topKey)
-        return Reflect.deleteProperty(target, key)
-      },
-      defineProperty(target, key, descriptor) {
-        state.#touch(topKey)
-        return Reflect.defineProperty(target, key, descriptor)
-      },
-    })
+    proxy = new Proxy(value, new SessionState.#NestedTraps(this, topKey))
     this.#nested!.set(value, proxy)
     rawOf.set(proxy, value)
     return proxy
@@ -384,37 +363,85 @@ export class SessionState {
   }
 
   #createProxy(): Session<any> {
-    const state = this
-    return new Proxy(this.data, {
-      get(target, key) {
-        if (typeof key === 'symbol') return Reflect.get(target, key)
-        if (RESERVED_KEYS.has(key)) return state.#api(key)
-        return state.#read(key)
-      },
-      getOwnPropertyDescriptor(target, key) {
-        const descriptor = Reflect.getOwnPropertyDescriptor(target, key)
-        // The value as a read sees it (copied and wrapped), so it cannot bypass tracking.
-        if (descriptor && typeof key === 'string') descriptor.value = state.#read(key)
-        return descriptor
-      },
-      set(_target, key, value) {
-        if (typeof key === 'symbol') return false
-        state.#set(key, value)
-        return true
-      },
-      deleteProperty(_target, key) {
-        if (typeof key === 'symbol') return false
-        state.#delete(key)
-        return true
-      },
-      defineProperty(_target, key, descriptor) {
-        if (typeof key === 'symbol' || !('value' in descriptor)) return false
-        state.#set(key, descriptor.value)
-        return true
-      },
-      has(target, key) {
-        return (typeof key === 'string' && RESERVED_KEYS.has(key)) || key in target
-      },
-    }) as Session<any>
+    return new Proxy(this.data, new SessionState.#Traps(this)) as Session<any>
+  }
+
+  // Traps of an object or array under a top-level key: a change marks that key touched.
+  static readonly #NestedTraps = class NestedTraps implements ProxyHandler<object> {
+    readonly #state: SessionState
+    readonly #topKey: string
+
+    constructor(state: SessionState, topKey: string) {
+      this.#state = state
+      this.#topKey = topKey
+    }
+
+    get(target: object, key: string | symbol, receiver: unknown): unknown {
+      const v = Reflect.get(target, key, receiver)
+      return isPlainContainer(v) ? this.#state.#wrap(v, this.#topKey) : v
+    }
+
+    set(target: object, key: string | symbol, v: unknown): boolean {
+      const raw = unwrap(v)
+      if (Object.hasOwn(target, key) && Object.is((target as any)[key], raw)) return true
+      this.#state.#touch(this.#topKey)
+      return Reflect.set(target, key, raw)
+    }
+
+    deleteProperty(target: object, key: string | symbol): boolean {
+      if (!Object.hasOwn(target, key)) return true
+      this.#state.#touch(this.#topKey)
+      return Reflect.deleteProperty(target, key)
+    }
+
+    defineProperty(target: object, key: string | symbol, descriptor: PropertyDescriptor): boolean {
+      this.#state.#touch(this.#topKey)
+      return Reflect.defineProperty(target, key, descriptor)
+    }
+  }
+
+  // The proxy's traps as one small object per request (prototype methods, one field) rather than
+  // a handler literal of six fresh closures. Inside the class body, so it reaches private state.
+  static readonly #Traps = class Traps implements ProxyHandler<Data> {
+    readonly #state: SessionState
+
+    constructor(state: SessionState) {
+      this.#state = state
+    }
+
+    get(target: Data, key: string | symbol): unknown {
+      if (typeof key === 'symbol') return Reflect.get(target, key)
+      if (RESERVED_KEYS.has(key)) return this.#state.#api(key)
+      return this.#state.#read(key)
+    }
+
+    getOwnPropertyDescriptor(target: Data, key: string | symbol): PropertyDescriptor | undefined {
+      const descriptor = Reflect.getOwnPropertyDescriptor(target, key)
+      // The value as a read sees it (copied and wrapped), so it cannot bypass tracking.
+      if (descriptor && typeof key === 'string') descriptor.value = this.#state.#read(key)
+      return descriptor
+    }
+
+    set(_target: Data, key: string | symbol, value: unknown): boolean {
+      if (typeof key === 'symbol') return false
+      this.#state.#set(key, value)
+      return true
+    }
+
+    deleteProperty(_target: Data, key: string | symbol): boolean {
+      if (typeof key === 'symbol') return false
+      this.#state.#delete(key)
+      return true
+    }
+
+    defineProperty(_target: Data, key: string | symbol, descriptor: PropertyDescriptor): boolean {
+      if (typeof key === 'symbol' || !('value' in descriptor)) return false
+      this.#state.#set(key, descriptor.value)
+      return true
+    }
+
+    has(target: Data, key: string | symbol): boolean {
+      return (typeof key === 'string' && RESERVED_KEYS.has(key)) || key in target
+    }
   }
 }
