@@ -212,3 +212,34 @@ describe('dirty tracking', () => {
     expect((await run(app, jar)).body.result).toBe(true)
   })
 })
+
+describe('data keys that Object.prototype also names are plain data', () => {
+  it("'toString', 'constructor' and 'hasOwnProperty' are absent until set, then ordinary keys", async () => {
+    const names = ['toString', 'constructor', 'hasOwnProperty', 'valueOf']
+    const { app, jar } = await seeded({ userId: 'u1' }, (c) =>
+      names.map((k) => [k in c.session, c.session[k] ?? null]),
+    )
+    const { body } = await run(app, jar)
+    expect(body.result).toEqual(names.map(() => [false, null]))
+    const set = createApp({}, (c) => {
+      for (const k of names) c.session[k] = `v-${k}`
+      return names.map((k) => c.session[k])
+    })
+    const jar2 = new Jar()
+    expect((await run(set, jar2)).body.result).toEqual(names.map((k) => `v-${k}`))
+    expect(await data(set, jar2)).toEqual(Object.fromEntries(names.map((k) => [k, `v-${k}`])))
+  })
+
+  it("assigning '__proto__' stores a data key and changes no prototype", async () => {
+    const app = createApp({}, (c) => {
+      c.session.__proto__ = { admin: true }
+      return { admin: c.session.admin ?? null, proto: c.session.__proto__ }
+    })
+    const jar = new Jar()
+    const { body } = await run(app, jar)
+    expect(body.result).toEqual({ admin: null, proto: { admin: true } })
+    const stored = (await data(app, jar)) as Record<string, unknown>
+    expect(Object.keys(stored)).toEqual(['__proto__'])
+    expect(stored.admin).toBeUndefined()
+  })
+})

@@ -24,6 +24,12 @@ export const RESERVED_KEYS: ReadonlySet<string> = new Set<keyof SessionMethods<a
   'toJSON',
 ])
 
+// Session data lives in an object with nothing to inherit (no `toString`, no `__proto__`
+// setter): a key is data or absent. A constructor whose prototype has a null prototype makes
+// such objects in V8's fast mode; Object.create(null) makes dictionary-mode ones, slower to fill.
+const SessionDataObject = function SessionDataObject() {} as unknown as new () => Data
+SessionDataObject.prototype = Object.create(null)
+
 // Proxies hand out wrapped nested objects; assigning one back must store the plain object.
 const rawOf = new WeakMap<object, object>()
 const unwrap = (value: unknown): unknown =>
@@ -139,7 +145,7 @@ export class SessionState {
     this.idleExpiresAt = idleTimeout === undefined ? undefined : at + idleTimeout
     this.id = undefined
     this.loadedId = undefined
-    this.data = Object.create(null)
+    this.data = new SessionDataObject()
     this.session = this.#createProxy()
   }
 
