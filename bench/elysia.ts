@@ -10,12 +10,27 @@ const { session } = (await import(
   built('adapters/elysia.js')
 )) as typeof import('../src/adapters/elysia.ts')
 
-const ROUND_MS = envNumber('BENCH_ROUND_MS', 1000)
-const ROUNDS = envNumber('BENCH_ROUNDS', 5)
+const ROUND_MS = envNumber('BENCH_ROUND_MS', 500)
+const ROUNDS = envNumber('BENCH_ROUNDS', 11)
 const WARMUP = envNumber('BENCH_WARMUP', 1)
 const URL_BASE = 'http://localhost'
 
-const plain = new Elysia().get('/read', () => 'ok')
+const plain = new Elysia().get('/read', () => String(SMALL_DATA.userId))
+// The least a session plugin can hook in: a global synchronous derive that adds `session` (an
+// object made from the Cookie header) and a global synchronous onAfterHandle that does nothing.
+// What separates it from `plain` is Elysia's cost of the two hooks, before any session work.
+const hooksOnly = new Elysia()
+  .use(
+    new Elysia({ name: 'hooks-only' })
+      .derive({ as: 'global' }, ({ request }) => {
+        const cookie = request.headers.get('cookie')
+        return { session: { cookie, userId: SMALL_DATA.userId } }
+      })
+      .onAfterHandle({ as: 'global' }, ({ set }) => {
+        set.status ??= 200
+      }),
+  )
+  .get('/read', ({ session }) => String(session.userId))
 const sealed = new Elysia()
   .use(session({ secret: SECRET }))
   .get('/login', ({ session }) => {
@@ -42,6 +57,7 @@ if (seen !== SMALL_DATA.userId) throw new Error(`elysia read ${seen}, not the se
 const jars = new Map<number, Jar>()
 const scenarios: Record<string, Step> = {
   'no session': async () => void (await (await request(plain, '/read', cookie)).text()),
+  'hooks only': async () => void (await (await request(hooksOnly, '/read', cookie)).text()),
   'sealed read': async () => void (await (await request(sealed, '/read', cookie)).text()),
   'sealed write': async (client) => {
     let jar = jars.get(client)

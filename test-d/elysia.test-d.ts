@@ -106,7 +106,8 @@ session({
     get: (id, ctx) => {
       expect<Equal<typeof ctx, ElysiaSessionContext>>()
       expect<Equal<typeof ctx.set, Context['set']>>()
-      expect<Equal<typeof ctx.server, Context['server']>>()
+      // @ts-expect-error no server: mentioning context.server makes Elysia add a getter to every request
+      ctx.server
       // @ts-expect-error the body is not parsed for the session: read ctx.request instead
       ctx.body
       return ctx.request.headers.get('x') ?? `${ctx.path}:${id}`

@@ -100,6 +100,8 @@ expect<
     | 'not-found'
     | 'too-large'
     | 'invalid-data'
+    | 'wrong-purpose'
+    | 'revoked'
   >
 >()
 

@@ -102,8 +102,10 @@ describe('AesCbc', () => {
             expect(aes.decrypt(reference.encrypt(key, iv, t), iv)).toBe(t)
             expect(reference.decrypt(key, iv, aes.encrypt(t, iv))).toBe(t)
             expect(aes.decrypt(aes.encrypt(t, iv), iv)).toBe(t)
-          // The joined form: IV block first, then the ciphertext.
-          expect(aes.decrypt(Buffer.concat([iv, reference.encrypt(key, iv, t)]), undefined)).toBe(t)
+            // The joined form: IV block first, then the ciphertext.
+            expect(aes.decrypt(Buffer.concat([iv, reference.encrypt(key, iv, t)]), undefined)).toBe(
+              t,
+            )
           }
         },
       ),
