@@ -26,6 +26,8 @@ export interface ElysiaSessionContext {
 interface Open {
   state: SessionState
   ctx: ElysiaSessionContext
+  /** Committed already (onAfterHandle can run more than once for a request). */
+  committed: boolean
   /** The Set-Cookie values committed for this response; emptied if a later hook throws. */
   cookies?: string[]
   /** The other headers committed (the bearer token header). */
@@ -164,8 +166,12 @@ export function session<Data extends object = DefaultSessionData>(
   options?: SessionOptions<ElysiaSessionContext>,
 ) {
   const engine = new SessionEngine(options)
-  const requests = new WeakMap<Request, Open>()
+  type Derived = { session: Session<Data> }
   const bearer = engine.options.transport === 'header'
+  // Where a request's Open lives: on Elysia's context itself (derive's result is assigned onto
+  // it), not in a WeakMap keyed by the Request, which costs two lookups a request. One symbol
+  // per plugin: an app may use two sessions (two cookie names).
+  const OPEN = Symbol('sealed-session.open')
   const load = (request: Request, ctx: ElysiaSessionContext): MaybePromise<SessionState> => {
     const h = request.headers
     return engine.load(
@@ -175,17 +181,16 @@ export function session<Data extends object = DefaultSessionData>(
       bearer ? h.get('authorization') : undefined,
     )
   }
-  const open = (request: Request, state: SessionState, ctx: ElysiaSessionContext) => {
-    requests.set(request, { state, ctx })
-    return { session: state.session as Session<Data> }
-  }
+  // Typed without the OPEN key: Elysia puts the derive's type on every handler's context.
+  const open = (state: SessionState, ctx: ElysiaSessionContext) =>
+    ({ session: state.session, [OPEN]: { state, ctx, committed: false } }) as unknown as Derived
   const finish = (
     set: Context['set'],
     response: unknown,
     o: Open,
     headers: Array<[string, string]>,
   ): Response | undefined => {
-    o.cookies = []
+    o.committed = true
     if (headers.length === 0) return undefined
     return addHeaders(set, response, o, headers)
   }
@@ -208,13 +213,15 @@ export function session<Data extends object = DefaultSessionData>(
           path: context.path,
         }
         const state = load(request, ctx) as SessionState
-        requests.set(request, { state, ctx })
-        return { session: state.session as Session<Data> }
+        return {
+          session: state.session,
+          [OPEN]: { state, ctx, committed: false },
+        } as unknown as Derived
       })
       // Not reached when the handler or a guard throws: a failed request commits nothing.
       .onAfterHandle({ as: 'global' }, (context) => {
-        const o = requests.get(context.request)
-        if (!o || o.cookies) return
+        const o = (context as { [OPEN]?: Open })[OPEN]
+        if (!o || o.committed) return
         const headers = engine.commitHeaders(o.state, o.ctx) as Array<[string, string]>
         // Through a property: a transpiler would fold a local into `return finish(…)`.
         o.replaced = finish(context.set, context.responseValue, o, headers)
@@ -229,11 +236,11 @@ export function session<Data extends object = DefaultSessionData>(
           set: context.set,
           path: context.path,
         }
-        return open(request, await load(request, ctx), ctx)
+        return open(await load(request, ctx), ctx)
       })
       .onAfterHandle({ as: 'global' }, async (context) => {
-        const o = requests.get(context.request)
-        if (!o || o.cookies) return
+        const o = (context as { [OPEN]?: Open })[OPEN]
+        if (!o || o.committed) return
         const headers = await engine.commitHeaders(o.state, o.ctx)
         return finish(context.set, context.responseValue, o, headers)
       })
@@ -245,7 +252,7 @@ export function session<Data extends object = DefaultSessionData>(
     withHooks
       // A hook after ours threw: the error response must not carry the session either.
       .onError({ as: 'global' }, (context) => {
-        const o = requests.get(context.request)
+        const o = (context as { [OPEN]?: Open })[OPEN]
         if (!o?.cookies) return
         o.cookies.length = 0
         const set = context.set.headers as SetHeaders
