@@ -71,6 +71,21 @@ const scenarios: Record<string, Step> = {
   },
 }
 
+// Profiling run (run.ts, under `bun --cpu-prof`): one scenario, a warm-up, then a timed window
+// whose bounds are printed on the profile's clock (epoch µs).
+const profiled = process.env.BENCH_PROFILE_SCENARIO
+if (profiled !== undefined) {
+  const step = scenarios[profiled]
+  if (!step) throw new Error(`unknown scenario ${profiled}`)
+  const ms = envNumber('BENCH_PROFILE_MS', 4000)
+  await measure(step, ms / 2)
+  const clock = () => (performance.timeOrigin + performance.now()) * 1000
+  const t0 = clock()
+  const rps = await measure(step, ms)
+  console.log(JSON.stringify({ rps, t0, t1: clock() }))
+  process.exit(0)
+}
+
 const modes = [1, envNumber('BENCH_CONCURRENCY', 16)]
 const rounds: Record<string, number[]> = {}
 for (let r = 0; r < WARMUP + ROUNDS; r++) {

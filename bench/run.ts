@@ -118,9 +118,13 @@ class Child {
   }
 }
 
-function runJson(cmd: string, args: string[]): Promise<any> {
+function runJson(cmd: string, args: string[], env: Record<string, string> = {}): Promise<any> {
   return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'inherit'] })
+    const p = spawn(cmd, args, {
+      cwd: ROOT,
+      env: { ...childEnv, ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
     let out = ''
     p.stdout.on('data', (d) => {
       out += d
@@ -206,8 +210,14 @@ function category(url: string, fn: string): string {
   if (fn === '(garbage collector)') return 'GC'
   if (fn === '(idle)') return 'idle'
   if (fn === '(program)') return 'V8/native (program)'
-  if (url.includes('/sealed-session/') || url.includes(`${ROOT}/src/`)) return 'sealed-session'
+  if (
+    url.includes('/sealed-session/') ||
+    url.includes(`${ROOT}/src/`) ||
+    url.includes(`${ROOT}/dist/`)
+  )
+    return 'sealed-session'
   if (url.includes('/node_modules/hono/')) return 'Hono'
+  if (url.includes('/node_modules/elysia/')) return 'Elysia'
   if (url.includes('undici')) return 'undici (Request/Response/Headers)'
   if (url.startsWith('node:')) return 'Node internals'
   if (url.includes(`${ROOT}/bench/`)) return 'bench harness'
@@ -235,6 +245,29 @@ async function profileOne(scenario: 'read' | 'write'): Promise<ProfileSummary> {
   if (reply.op !== 'round') throw new Error(JSON.stringify(reply))
   const requests = Math.round((reply.rps * (reply.t1 - reply.t0)) / 1e6)
   await child.exit()
+  return summarize(`sealed ${scenario}`, dir, reply.t0, reply.t1, requests)
+}
+
+/** Elysia on Bun: the same summary of a `bun --cpu-prof` run of one scenario of elysia.ts. */
+async function profileElysia(scenario: 'sealed read' | 'hooks only'): Promise<ProfileSummary> {
+  const dir = mkdtempSync(join(os.tmpdir(), 'sealed-prof-'))
+  const out = await runJson(
+    BUN,
+    ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=250', join(HERE, 'elysia.ts')],
+    { BENCH_PROFILE_SCENARIO: scenario, BENCH_PROFILE_MS: String(PROFILE_MS) },
+  )
+  const requests = Math.round((out.rps * (out.t1 - out.t0)) / 1e6)
+  return summarize(`Elysia on Bun: ${scenario}`, dir, out.t0, out.t1, requests)
+}
+
+/** Self time per function and category inside the timed window [t0, t1] (profile clock, µs). */
+function summarize(
+  scenario: string,
+  dir: string,
+  t0: number,
+  t1: number,
+  requests: number,
+): ProfileSummary {
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'))
   if (!file) throw new Error('no .cpuprofile written')
   const prof = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
@@ -250,7 +283,7 @@ async function profileOne(scenario: 'read' | 'write'): Promise<ProfileSummary> {
   prof.samples.forEach((id, i) => {
     const delta = prof.timeDeltas[i] ?? 0
     t += delta
-    if (t < reply.t0 || t > reply.t1) return
+    if (t < t0 || t > t1) return
     self.set(id, (self.get(id) ?? 0) + delta / 1000)
   })
   if (self.size === 0) throw new Error('no profile samples inside the timed window')
@@ -266,7 +299,10 @@ async function profileOne(scenario: 'read' | 'write'): Promise<ProfileSummary> {
     busy += ms
     cats.set(cat, (cats.get(cat) ?? 0) + ms)
     const where = url
-      ? `${url.replace(`file://${ROOT}/`, '').replace(/^.*node_modules\//, '')}:${lineNumber + 1}`
+      ? `${url
+          .replace(`file://${ROOT}/`, '')
+          .replace(`${ROOT}/`, '')
+          .replace(/^.*node_modules\//, '')}:${lineNumber + 1}`
       : ''
     const key = `${functionName}@${where}`
     const entry = byFn.get(key) ?? { fn: functionName || '(anonymous)', where, cat, ms: 0 }
@@ -378,6 +414,7 @@ const profiles: ProfileSummary[] = []
 if (ONLY.has('profile') && PROFILE_MS > 0) {
   log('cpu profiles …')
   profiles.push(await profileOne('read'), await profileOne('write'))
+  profiles.push(await profileElysia('hooks only'), await profileElysia('sealed read'))
 }
 
 // --- report ---------------------------------------------------------------------------------
@@ -614,15 +651,15 @@ if (honoResults && !PARTIAL) {
 
 if (profiles.length > 0) {
   const p: string[] = [
-    '# Where the time goes: CPU profile of sealed-session on Hono',
+    '# Where the time goes: CPU profiles of sealed-session on Hono (Node) and Elysia (Bun)',
     '',
-    `Written by \`npm run bench\` (bench/run.ts, \`node --cpu-prof\`): one sequential client, ${PROFILE_MS} ms per scenario, ${m.node}, ${m.date}. Self time per function (idle excluded); "per request" divides by the requests served while profiling. The profiler itself slows requests down a little.`,
+    `Written by \`npm run bench\` (bench/run.ts; \`node --cpu-prof\` for Hono on ${m.node}, \`bun --cpu-prof\` for Elysia on Bun ${m.bun}): one sequential client, ${PROFILE_MS} ms per scenario after a warm-up, ${m.date}. Self time per function (idle excluded); "per request" divides by the requests served while profiling. The profiler itself slows requests down (Bun's sampling at 250 µs more than Node's). On Bun, Elysia's compiled handlers and the runtime's Request/Response/Headers count as native/builtin.`,
     '',
   ]
   for (const prof of profiles) {
     const per = (ms: number) => `${((ms * 1000) / Math.max(1, prof.requests)).toFixed(1)} µs`
     p.push(
-      `## sealed ${prof.scenario}`,
+      `## ${prof.scenario}`,
       '',
       `${fmt(prof.requests)} requests, ${per(prof.busyMs)} busy CPU per request.`,
       '',
