@@ -9,8 +9,11 @@ import type { InvalidReason, MaybePromise } from '../core/types.ts'
 /** The iron format this encoder reads and writes: https://github.com/hapijs/iron */
 export const IRON_PREFIX = 'Fe26.2'
 
-// iron's own defaults: 256-bit salts, one PBKDF2-SHA1 iteration, AES-256-CBC and HMAC-SHA256.
-const SALT_BYTES = 32
+// iron's defaults (one PBKDF2-SHA1 iteration, AES-256-CBC, HMAC-SHA256) but for the salts: 128
+// random bits (NIST SP 800-132's minimum) instead of 256, which take 64 characters less in
+// every cookie. iron reads the salt as a string of any length, so iron-webcrypto still opens
+// these seals, and we open its 256-bit ones.
+const SALT_BYTES = 16
 const IV_BYTES = 16
 const KEY_BYTES = 32
 const SKEW_MS = 60_000
@@ -123,6 +126,8 @@ export class IronCodec<T = unknown> {
     if (!this.#node) {
       return Iron.seal(json, { id: key.id, secret: key.secret }, {
         ...Iron.defaults,
+        encryption: { ...Iron.defaults.encryption, saltBits: SALT_BYTES * 8 },
+        integrity: { ...Iron.defaults.integrity, saltBits: SALT_BYTES * 8 },
         encode: (v: unknown) => v as string,
       } as Iron.SealOptions)
     }
