@@ -147,6 +147,11 @@ function runJson(cmd: string, args: string[], env: Record<string, string> = {}):
 interface HonoResults {
   /** lib → scenario (`read c1`, `write c16`, …) → median req/s */
   medians: Map<LibName, Map<string, number>>
+  /**
+   * lib → scenario → median of paired ratios: each timed round of a library is run right after
+   * a round of the baseline at the same concurrency, and the two form one ratio.
+   */
+  ratios: Map<LibName, Map<string, number>>
   notes: Map<LibName, Record<string, string>>
   bytes: Map<LibName, { small: number | null; large: number | null }>
 }
@@ -160,26 +165,36 @@ async function hono(): Promise<HonoResults> {
     const ready = await children.get(lib)!.next()
     if (ready.op !== 'ready') throw new Error(`${lib}: ${JSON.stringify(ready)}`)
     notes.set(lib, ready.notes)
+    if (lib === 'baseline') continue
     for (const concurrency of [1, CONCURRENCY])
       for (const scenario of ready.scenarios) cells.push({ lib, scenario, concurrency })
   }
   log(
-    `hono: ${cells.length} scenarios × (${WARMUP} warm-up + ${ROUNDS} rounds) × ${ROUND_MS} ms ≈ ${Math.round((cells.length * (WARMUP + ROUNDS) * ROUND_MS) / 1000)} s`,
+    `hono: ${cells.length} scenarios, each paired with a baseline round, × (${WARMUP} warm-up + ${ROUNDS} rounds) × 2 × ${ROUND_MS} ms ≈ ${Math.round((cells.length * (WARMUP + ROUNDS) * 2 * ROUND_MS) / 1000)} s`,
   )
+  const round = async (lib: LibName, scenario: string, concurrency: number) => {
+    const reply = await children.get(lib)!.ask({ op: 'round', scenario, ms: ROUND_MS, concurrency })
+    if (reply.op !== 'round') throw new Error(JSON.stringify(reply))
+    return reply.rps
+  }
   const samples = new Map<string, number[]>()
+  const pairs = new Map<string, number[]>()
+  const push = (m: Map<string, number[]>, key: string, v: number) =>
+    m.set(key, [...(m.get(key) ?? []), v])
   for (let r = 0; r < WARMUP + ROUNDS; r++) {
     // Interleaved, and each round starts at another cell, so no scenario always runs first.
+    // Each library round follows a baseline round at the same concurrency: this VM has slow
+    // spells of a few seconds, which a pair of rounds mostly sees whole, so the pair's ratio is
+    // steadier than a ratio of medians taken minutes apart.
     for (let i = 0; i < cells.length; i++) {
       const cell = cells[(i + r * 5) % cells.length]!
-      const reply = await children.get(cell.lib)!.ask({
-        op: 'round',
-        scenario: cell.scenario,
-        ms: ROUND_MS,
-        concurrency: cell.concurrency,
-      })
-      if (reply.op !== 'round') throw new Error(JSON.stringify(reply))
+      const base = await round('baseline', 'read', cell.concurrency)
+      const rps = await round(cell.lib, cell.scenario, cell.concurrency)
+      if (r < WARMUP) continue
       const key = `${cell.lib}|${cell.scenario} c${cell.concurrency}`
-      if (r >= WARMUP) samples.set(key, [...(samples.get(key) ?? []), reply.rps])
+      push(samples, `baseline|read c${cell.concurrency}`, base)
+      push(samples, key, rps)
+      push(pairs, key, rps / base)
     }
     log(`  round ${r + 1}/${WARMUP + ROUNDS}${r < WARMUP ? ' (warm-up)' : ''}`)
   }
@@ -189,13 +204,24 @@ async function hono(): Promise<HonoResults> {
     if (b.op === 'bytes') bytes.set(lib, { small: b.small, large: b.large })
   }
   await Promise.all([...children.values()].map((c) => c.exit()))
-  const medians = new Map<LibName, Map<string, number>>()
-  for (const [key, xs] of samples) {
-    const [lib, scenario] = key.split('|') as [LibName, string]
-    if (!medians.has(lib)) medians.set(lib, new Map())
-    medians.get(lib)!.set(scenario, median(xs))
+  const byLib = (m: Map<string, number[]>) => {
+    const out = new Map<LibName, Map<string, number>>()
+    for (const [key, xs] of m) {
+      const [lib, scenario] = key.split('|') as [LibName, string]
+      if (!out.has(lib)) out.set(lib, new Map())
+      out.get(lib)!.set(scenario, median(xs))
+    }
+    return out
   }
-  return { medians, notes, bytes }
+  const ratios = byLib(pairs)
+  ratios.set(
+    'baseline',
+    new Map([
+      ['read c1', 1],
+      [`read c${CONCURRENCY}`, 1],
+    ]),
+  )
+  return { medians: byLib(samples), ratios, notes, bytes }
 }
 
 // --- 6. CPU profile -------------------------------------------------------------------------
@@ -439,21 +465,22 @@ md.push(
 )
 
 const fastestPeer = (scenario: string) => {
-  let best: { lib: LibName; rps: number } | undefined
+  let best: { lib: LibName; rps: number; ratio: number } | undefined
   for (const lib of PEERS) {
     const v = honoResults?.medians.get(lib)?.get(scenario)
-    if (v !== undefined && (!best || v > best.rps)) best = { lib, rps: v }
+    const ratio = honoResults?.ratios.get(lib)?.get(scenario)
+    if (v !== undefined && ratio !== undefined && (!best || ratio > best.ratio))
+      best = { lib, rps: v, ratio }
   }
   return best
 }
 
 if (honoResults) {
-  const { medians, notes, bytes } = honoResults
-  const base = (c: number) => medians.get('baseline')?.get(`read c${c}`) ?? Number.NaN
+  const { medians, ratios, notes, bytes } = honoResults
   md.push(
     '## 1. Hono in-process (`app.fetch(new Request(…))`)',
     '',
-    `Every request carries a Cookie header (the baseline sends sealed-session's cookie). Read: valid cookie, handler reads \`userId\`, nothing written. Write: handler changes a key every request and the client sends the new cookie next time. "c${CONCURRENCY}" = ${CONCURRENCY} concurrent clients.`,
+    `Every request carries a Cookie header (the baseline sends sealed-session's cookie). Read: valid cookie, handler reads \`userId\`, nothing written. Write: handler changes a key every request and the client sends the new cookie next time. "c${CONCURRENCY}" = ${CONCURRENCY} concurrent clients. req/s: medians of the rounds. %: the median of paired ratios: every library round runs right after a baseline round at the same concurrency, and each pair gives one ratio, which shrugs off the slow spells of a few seconds this VM has (a ratio of medians taken minutes apart does not).`,
     '',
     `| library | read req/s | read % of baseline | write req/s | write % of baseline | read c${CONCURRENCY} | % | write c${CONCURRENCY} | % |`,
     '|---|--:|--:|--:|--:|--:|--:|--:|--:|',
@@ -462,7 +489,8 @@ if (honoResults) {
     const row = medians.get(lib)
     const cell = (s: string, c: number) => {
       const v = row?.get(`${s} c${c}`)
-      return v === undefined ? ['n/a', 'n/a'] : [fmt(v), pct(v / base(c))]
+      const ratio = ratios.get(lib)?.get(`${s} c${c}`)
+      return v === undefined || ratio === undefined ? ['n/a', 'n/a'] : [fmt(v), pct(ratio)]
     }
     md.push(
       `| ${LABEL[lib]} | ${[...cell('read', 1), ...cell('write', 1), ...cell('read', CONCURRENCY), ...cell('write', CONCURRENCY)].join(' | ')} |`,
@@ -475,20 +503,23 @@ if (honoResults) {
   for (const [lib, n] of notes)
     for (const [k, v] of Object.entries(n)) md.push(`- ${lib} (${k}): ${v}`)
   md.push('', '**sealed-session vs the fastest peer (same run)**', '')
-  md.push('| scenario | sealed-session | fastest peer | ratio |', '|---|--:|---|--:|')
+  md.push(
+    '| scenario | sealed-session (% of baseline) | fastest peer (% of baseline) | ratio |',
+    '|---|--:|---|--:|',
+  )
   for (const s of ['read', 'write'])
     for (const c of [1, CONCURRENCY]) {
       const ours = medians.get('sealed')?.get(`${s} c${c}`)
+      const oursRatio = ratios.get('sealed')?.get(`${s} c${c}`)
       const peer = fastestPeer(`${s} c${c}`)
-      if (ours === undefined || !peer) continue
+      if (ours === undefined || oursRatio === undefined || !peer) continue
       md.push(
-        `| ${s} c${c} | ${fmt(ours)} | ${peer.lib} ${fmt(peer.rps)} | ${(ours / peer.rps).toFixed(1)}× |`,
+        `| ${s} c${c} | ${fmt(ours)} (${pct(oursRatio)}) | ${peer.lib} ${fmt(peer.rps)} (${pct(peer.ratio)}) | ${(oursRatio / peer.ratio).toFixed(1)}× |`,
       )
     }
   md.push('')
-  const r = (lib: LibName, s: string) => (medians.get(lib)?.get(`${s} c1`) ?? 0) / base(1)
-  const ratioPeer = (s: string) =>
-    (medians.get('sealed')?.get(`${s} c1`) ?? 0) / (fastestPeer(`${s} c1`)?.rps ?? Number.NaN)
+  const r = (lib: LibName, s: string) => ratios.get(lib)?.get(`${s} c1`) ?? 0
+  const ratioPeer = (s: string) => r('sealed', s) / (fastestPeer(`${s} c1`)?.ratio ?? Number.NaN)
   targets.push(
     ['sealed read >= 85% of baseline', pct(r('sealed', 'read')), r('sealed', 'read') >= 0.85],
     ['sealed write >= 50% of baseline', pct(r('sealed', 'write')), r('sealed', 'write') >= 0.5],
@@ -521,6 +552,17 @@ if (honoResults) {
   )
 }
 
+/**
+ * Median over rounds of scenario `k` / `no session` in the same round: elysia.ts runs every
+ * scenario once per round, one after the other, so each round gives a ratio of neighbours.
+ */
+const elysiaRatio = (k: string, c: number): number => {
+  const xs = elysia?.rounds[`${k} c${c}`] ?? []
+  const base = elysia?.rounds[`no session c${c}`] ?? []
+  const pairs = xs.map((x, i) => x / (base[i] ?? Number.NaN)).filter(Number.isFinite)
+  return pairs.length > 0 ? median(pairs) : Number.NaN
+}
+
 if (elysia) {
   const med = (k: string) => median(elysia!.rounds[k] ?? [Number.NaN])
   md.push(
@@ -532,14 +574,12 @@ if (elysia) {
     '|---|--:|--:|--:|--:|',
   )
   for (const s of ['no session', 'hooks only', 'sealed read', 'sealed write']) {
-    const a = med(`${s} c1`)
-    const b = med(`${s} c${CONCURRENCY}`)
     md.push(
-      `| ${s} | ${fmt(a)} | ${pct(a / med('no session c1'))} | ${fmt(b)} | ${pct(b / med(`no session c${CONCURRENCY}`))} |`,
+      `| ${s} | ${fmt(med(`${s} c1`))} | ${pct(elysiaRatio(s, 1))} | ${fmt(med(`${s} c${CONCURRENCY}`))} | ${pct(elysiaRatio(s, CONCURRENCY))} |`,
     )
   }
-  md.push('')
-  const er = med('sealed read c1') / med('no session c1')
+  md.push('', 'req/s: medians of the rounds; %: the median of per-round ratios to no session.', '')
+  const er = elysiaRatio('sealed read', 1)
   targets.push(['Elysia/Bun read >= 80% of baseline', pct(er), er >= 0.8])
 }
 
@@ -628,21 +668,17 @@ if (!PARTIAL) {
 }
 
 if (honoResults && !PARTIAL) {
-  const base = honoResults.medians.get('baseline')?.get('read c1') ?? Number.NaN
+  const ratio = (lib: LibName, s: string) => honoResults.ratios.get(lib)?.get(s) ?? Number.NaN
   const bars = LIBS.filter((l) => l !== 'baseline' && l !== 'floor').map((lib) => ({
     label: LABEL[lib],
-    read: (honoResults.medians.get(lib)?.get('read c1') ?? Number.NaN) / base,
-    write:
-      lib === 'sealed-map'
-        ? null
-        : (honoResults.medians.get(lib)?.get('write c1') ?? Number.NaN) / base,
+    read: ratio(lib, 'read c1'),
+    write: ratio(lib, 'write c1'),
   }))
   if (elysia) {
-    const e = (k: string) => median(elysia!.rounds[k] ?? [Number.NaN])
     bars.push({
       label: 'sealed-session (Elysia on Bun)',
-      read: e('sealed read c1') / e('no session c1'),
-      write: e('sealed write c1') / e('no session c1'),
+      read: elysiaRatio('sealed read', 1),
+      write: elysiaRatio('sealed write', 1),
     })
   }
   writeFileSync(join(HERE, 'results.svg'), svgChart(bars))
