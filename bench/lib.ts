@@ -107,6 +107,9 @@ export type ChildReply =
   | { op: 'bytes'; small: number | null; large: number | null; note?: string }
   | { op: 'error'; message: string }
 
+/** Untimed warm-up before every timed round of a child, in ms. */
+const ROUND_WARMUP_MS = 150
+
 /**
  * Serves run.ts over the IPC channel: `scenarios` are timed on request, `bytes` reports the
  * Cookie header size for the small and 2 KB sessions.
@@ -123,6 +126,10 @@ export function serveChild(
       if (m.op === 'bytes') return send(await bytes())
       const step = scenarios[m.scenario]
       if (!step) throw new Error(`unknown scenario ${m.scenario}`)
+      // A short untimed run first: a process idle for seconds (while the others are timed)
+      // comes back slow for its first tens of milliseconds (caches, JIT, the VM's scheduler),
+      // and a round must not measure how long this child waited for its turn.
+      await measure(step, Math.min(ROUND_WARMUP_MS, m.ms / 4), m.concurrency)
       const t0 = Number(process.hrtime.bigint() / 1000n)
       const rps = await measure(step, m.ms, m.concurrency)
       send({ op: 'round', rps, t0, t1: Number(process.hrtime.bigint() / 1000n) })

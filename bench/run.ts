@@ -147,10 +147,7 @@ function runJson(cmd: string, args: string[], env: Record<string, string> = {}):
 interface HonoResults {
   /** lib → scenario (`read c1`, `write c16`, …) → median req/s */
   medians: Map<LibName, Map<string, number>>
-  /**
-   * lib → scenario → median of paired ratios: each timed round of a library is run right after
-   * a round of the baseline at the same concurrency, and the two form one ratio.
-   */
+  /** lib → scenario → median req/s over the baseline's median req/s at that concurrency */
   ratios: Map<LibName, Map<string, number>>
   notes: Map<LibName, Record<string, string>>
   bytes: Map<LibName, { small: number | null; large: number | null }>
@@ -165,36 +162,29 @@ async function hono(): Promise<HonoResults> {
     const ready = await children.get(lib)!.next()
     if (ready.op !== 'ready') throw new Error(`${lib}: ${JSON.stringify(ready)}`)
     notes.set(lib, ready.notes)
-    if (lib === 'baseline') continue
     for (const concurrency of [1, CONCURRENCY])
       for (const scenario of ready.scenarios) cells.push({ lib, scenario, concurrency })
   }
   log(
-    `hono: ${cells.length} scenarios, each paired with a baseline round, × (${WARMUP} warm-up + ${ROUNDS} rounds) × 2 × ${ROUND_MS} ms ≈ ${Math.round((cells.length * (WARMUP + ROUNDS) * 2 * ROUND_MS) / 1000)} s`,
+    `hono: ${cells.length} scenarios × (${WARMUP} warm-up + ${ROUNDS} rounds) × ${ROUND_MS} ms ≈ ${Math.round((cells.length * (WARMUP + ROUNDS) * ROUND_MS) / 1000)} s`,
   )
-  const round = async (lib: LibName, scenario: string, concurrency: number) => {
-    const reply = await children.get(lib)!.ask({ op: 'round', scenario, ms: ROUND_MS, concurrency })
-    if (reply.op !== 'round') throw new Error(JSON.stringify(reply))
-    return reply.rps
-  }
   const samples = new Map<string, number[]>()
-  const pairs = new Map<string, number[]>()
-  const push = (m: Map<string, number[]>, key: string, v: number) =>
-    m.set(key, [...(m.get(key) ?? []), v])
   for (let r = 0; r < WARMUP + ROUNDS; r++) {
     // Interleaved, and each round starts at another cell, so no scenario always runs first.
-    // Each library round follows a baseline round at the same concurrency: this VM has slow
-    // spells of a few seconds, which a pair of rounds mostly sees whole, so the pair's ratio is
-    // steadier than a ratio of medians taken minutes apart.
+    // (Pairing every library round with a baseline round right before it was tried: on this
+    // VM it biased the ratios by up to 20 points, the paired baseline always being the one
+    // that had just run.)
     for (let i = 0; i < cells.length; i++) {
       const cell = cells[(i + r * 5) % cells.length]!
-      const base = await round('baseline', 'read', cell.concurrency)
-      const rps = await round(cell.lib, cell.scenario, cell.concurrency)
-      if (r < WARMUP) continue
+      const reply = await children.get(cell.lib)!.ask({
+        op: 'round',
+        scenario: cell.scenario,
+        ms: ROUND_MS,
+        concurrency: cell.concurrency,
+      })
+      if (reply.op !== 'round') throw new Error(JSON.stringify(reply))
       const key = `${cell.lib}|${cell.scenario} c${cell.concurrency}`
-      push(samples, `baseline|read c${cell.concurrency}`, base)
-      push(samples, key, rps)
-      push(pairs, key, rps / base)
+      if (r >= WARMUP) samples.set(key, [...(samples.get(key) ?? []), reply.rps])
     }
     log(`  round ${r + 1}/${WARMUP + ROUNDS}${r < WARMUP ? ' (warm-up)' : ''}`)
   }
@@ -204,24 +194,22 @@ async function hono(): Promise<HonoResults> {
     if (b.op === 'bytes') bytes.set(lib, { small: b.small, large: b.large })
   }
   await Promise.all([...children.values()].map((c) => c.exit()))
-  const byLib = (m: Map<string, number[]>) => {
-    const out = new Map<LibName, Map<string, number>>()
-    for (const [key, xs] of m) {
-      const [lib, scenario] = key.split('|') as [LibName, string]
-      if (!out.has(lib)) out.set(lib, new Map())
-      out.get(lib)!.set(scenario, median(xs))
-    }
-    return out
+  const medians = new Map<LibName, Map<string, number>>()
+  for (const [key, xs] of samples) {
+    const [lib, scenario] = key.split('|') as [LibName, string]
+    if (!medians.has(lib)) medians.set(lib, new Map())
+    medians.get(lib)!.set(scenario, median(xs))
   }
-  const ratios = byLib(pairs)
-  ratios.set(
-    'baseline',
-    new Map([
-      ['read c1', 1],
-      [`read c${CONCURRENCY}`, 1],
-    ]),
-  )
-  return { medians: byLib(samples), ratios, notes, bytes }
+  const ratios = new Map<LibName, Map<string, number>>()
+  for (const [lib, row] of medians) {
+    const out = new Map<string, number>()
+    for (const [scenario, v] of row) {
+      const c = scenario.split(' c')[1]
+      out.set(scenario, v / (medians.get('baseline')?.get(`read c${c}`) ?? Number.NaN))
+    }
+    ratios.set(lib, out)
+  }
+  return { medians, ratios, notes, bytes }
 }
 
 // --- 6. CPU profile -------------------------------------------------------------------------
@@ -480,7 +468,7 @@ if (honoResults) {
   md.push(
     '## 1. Hono in-process (`app.fetch(new Request(…))`)',
     '',
-    `Every request carries a Cookie header (the baseline sends sealed-session's cookie). Read: valid cookie, handler reads \`userId\`, nothing written. Write: handler changes a key every request and the client sends the new cookie next time. "c${CONCURRENCY}" = ${CONCURRENCY} concurrent clients. req/s: medians of the rounds. %: the median of paired ratios: every library round runs right after a baseline round at the same concurrency, and each pair gives one ratio, which shrugs off the slow spells of a few seconds this VM has (a ratio of medians taken minutes apart does not).`,
+    `Every request carries a Cookie header (the baseline sends sealed-session's cookie). Read: valid cookie, handler reads \`userId\`, nothing written. Write: handler changes a key every request and the client sends the new cookie next time. "c${CONCURRENCY}" = ${CONCURRENCY} concurrent clients. req/s: medians of the rounds; %: of the baseline's median at the same concurrency.`,
     '',
     `| library | read req/s | read % of baseline | write req/s | write % of baseline | read c${CONCURRENCY} | % | write c${CONCURRENCY} | % |`,
     '|---|--:|--:|--:|--:|--:|--:|--:|--:|',
