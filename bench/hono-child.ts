@@ -41,48 +41,41 @@ const routes = (
       return c.text('ok')
     })
 
+/**
+ * The Cookie header of a sealed-session login, for the apps without a session to send: made by
+ * the engine directly, so their process never loads the Hono adapter (which installs
+ * `c.session` on Hono's Context).
+ */
+async function sealedCookie(): Promise<string> {
+  const { SessionEngine } = (await import(
+    built('core/engine.js')
+  )) as typeof import('../src/core/engine.ts')
+  const engine = new SessionEngine({ secret: SECRET })
+  const state = await engine.load(undefined, undefined, URL_BASE)
+  Object.assign(state.session, SMALL_DATA)
+  const [setCookie] = await engine.commit(state, undefined)
+  return setCookie!.split(';', 1)[0]!
+}
+
 async function build(name: string): Promise<Lib> {
   switch (name) {
-    case 'baseline': {
-      // The Cookie header of a sealed-session login, made by the engine directly so this process
-      // never loads the Hono adapter (which installs `c.session` on Hono's Context).
-      const { SessionEngine } = (await import(
-        built('core/engine.js')
-      )) as typeof import('../src/core/engine.ts')
-      const engine = new SessionEngine({ secret: SECRET })
-      const state = await engine.load(undefined, undefined, URL_BASE)
-      Object.assign(state.session, SMALL_DATA)
-      const [setCookie] = await engine.commit(state, undefined)
-      // The same routes and handler shape as every library's app, minus the session.
-      const app = routes(new Hono(), {
-        login: () => undefined,
-        read: () => SMALL_DATA.userId,
-        write: () => undefined,
-      })
-      return { fetch: app.fetch, cookie: setCookie!.split(';', 1)[0]! }
-    }
+    case 'baseline':
     case 'floor': {
-      // The least any session middleware does: read the Cookie header, set a context variable,
-      // await the handler, look at the response. What is left between this and the baseline is
-      // Hono's cost of one more middleware, not session work.
-      const mw = async (c: any, next: () => Promise<void>) => {
+      // The same routes and handler shape as every library's app, minus the session. The floor
+      // adds the least any session middleware does: read the Cookie header, set a context
+      // variable, await the handler, look at the outcome. What separates it from the baseline
+      // is Hono's cost of one more middleware, not session work.
+      const floor = async (c: any, next: () => Promise<void>) => {
         c.set('session', c.req.header('cookie'))
         await next()
         if (c.error) return
       }
-      const app = routes(new Hono().use(mw), {
+      const app = routes(name === 'floor' ? new Hono().use(floor) : new Hono(), {
         login: () => undefined,
         read: () => SMALL_DATA.userId,
         write: () => undefined,
       })
-      const { SessionEngine } = (await import(
-        built('core/engine.js')
-      )) as typeof import('../src/core/engine.ts')
-      const engine = new SessionEngine({ secret: SECRET })
-      const state = await engine.load(undefined, undefined, URL_BASE)
-      Object.assign(state.session, SMALL_DATA)
-      const [setCookie] = await engine.commit(state, undefined)
-      return { fetch: app.fetch, cookie: setCookie!.split(';', 1)[0]! }
+      return { fetch: app.fetch, cookie: await sealedCookie() }
     }
     case 'sealed':
     case 'sealed-map': {
