@@ -71,13 +71,20 @@ export function redisCommand(port: number, args: string[], timeoutMs = 2000): Pr
       socket.destroy()
       reject(new Error(`redis ${args[0]} on port ${port} timed out`))
     }, timeoutMs)
+    let settled = false
     const done = (err: Error | undefined, value?: RespReply) => {
+      if (settled) return
+      settled = true
       clearTimeout(timer)
       socket.destroy()
       if (err) reject(err)
       else resolve(value ?? null)
     }
     socket.on('error', (err) => done(err))
+    // SHUTDOWN (and a server that dies) closes without a reply: say so at once, not at the timeout.
+    socket.on('close', () =>
+      done(new Error(`redis ${args[0]} on port ${port}: connection closed without a reply`)),
+    )
     socket.on('connect', () => {
       let out = `*${args.length}\r\n`
       for (const a of args) out += `$${Buffer.byteLength(a)}\r\n${a}\r\n`
