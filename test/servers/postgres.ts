@@ -13,9 +13,9 @@ import {
   readFileSync,
   rmSync,
 } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { freePort } from './local.ts'
 
 /** A running test server; `url` connects as the superuser `postgres` to database `postgres`. */
 export interface PostgresServer {
@@ -47,23 +47,6 @@ function findBinDir(): string {
     `PostgreSQL server binaries (initdb, pg_ctl) not found under ${root}/*/bin or on PATH. ` +
       `Install them with: ${INSTALL}`,
   )
-}
-
-/** A loopback port nobody listens on right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.unref()
-    server.on('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() =>
-        typeof address === 'object' && address
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      )
-    })
-  })
 }
 
 const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { freePort, killOnExit } from './local.ts'
 
 const HOST = '127.0.0.1'
 const INSTALL = 'apt-get install -y redis-server'
@@ -36,20 +37,6 @@ export interface RedisCluster {
   nodes: { host: string; port: number }[]
   /** Stops every node and removes the temp dir. */
   stop(): Promise<void>
-}
-
-// Servers still running when the test process exits are killed, so no test leaves one behind.
-const live = new Set<ChildProcess>()
-let exitHook = false
-function track(child: ChildProcess): void {
-  live.add(child)
-  child.once('exit', () => live.delete(child))
-  if (!exitHook) {
-    exitHook = true
-    process.once('exit', () => {
-      for (const c of live) c.kill('SIGKILL')
-    })
-  }
 }
 
 function requireBinary(name: string): void {
@@ -146,18 +133,6 @@ function portFree(port: number): Promise<boolean> {
   })
 }
 
-/** A loopback port the OS says is free right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer()
-    probe.once('error', reject)
-    probe.listen(0, HOST, () => {
-      const { port } = probe.address() as net.AddressInfo
-      probe.close(() => resolve(port))
-    })
-  })
-}
-
 // A cluster node also listens on port + 10000 (the cluster bus); both must be free. Drawn below
 // the ephemeral range so the bus port exists and the OS is unlikely to hand it out meanwhile.
 async function freeClusterPort(taken: Set<number>): Promise<number> {
@@ -176,7 +151,7 @@ interface Spawned {
 
 function spawnServer(args: string[]): Spawned {
   const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] })
-  track(child)
+  killOnExit(child)
   let output = ''
   child.stdout?.on('data', (d) => {
     output += d

@@ -3,6 +3,7 @@
 // exits are killed, so a failed test leaves none behind.
 import { type ChildProcess, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { killOnExit } from '../servers/local.ts'
 import { SECRET } from '../support.ts'
 
 const SERVER = fileURLToPath(new URL('./server.ts', import.meta.url))
@@ -42,19 +43,6 @@ export interface AppServerOptions {
   startTimeoutMs?: number
 }
 
-const live = new Set<ChildProcess>()
-let exitHook = false
-function track(child: ChildProcess): void {
-  live.add(child)
-  child.once('exit', () => live.delete(child))
-  if (!exitHook) {
-    exitHook = true
-    process.once('exit', () => {
-      for (const c of live) c.kill('SIGKILL')
-    })
-  }
-}
-
 const gone = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null
 
 function exited(child: ChildProcess, timeoutMs: number): Promise<void> {
@@ -90,7 +78,7 @@ function spawnServer(options: AppServerOptions, port: number, stderr: { text: st
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
-  track(child)
+  killOnExit(child)
   const running: Running = { child, events: [], waiters: new Set() }
   let buffer = ''
   child.stdout!.setEncoding('utf8')
