@@ -6,11 +6,12 @@
 // malformed-cookie.test.ts has the same families in-process; this is the HTTP hop.
 import { connect } from 'node:net'
 import { Hono } from 'hono'
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { session } from '../src/adapters/hono.ts'
 import type { InvalidReason, SessionOptions } from '../src/core/types.ts'
 import { listen } from './adapters/http.ts'
 import { attackReport } from './attack-report.ts'
+import { muteConsole, NO_CONSOLE_CALLS } from './quiet-console.ts'
 import { SECRET, setCookies } from './support.ts'
 
 type AppName = 'sealed' | 'store' | 'host'
@@ -20,9 +21,7 @@ const report = attackReport()
 
 // --- No console line, from the first server start to the last close ------------------------
 
-const consoleMethods = ['error', 'warn', 'log', 'info', 'debug'] as const
-let spies: ReturnType<typeof vi.spyOn>[] = []
-const consoleCalls = () => spies.map((s) => s.mock.calls.length)
+let muted: ReturnType<typeof muteConsole>
 
 // --- The apps under attack --------------------------------------------------------------------
 
@@ -102,20 +101,20 @@ async function start(name: AppName): Promise<Target> {
 }
 
 beforeAll(async () => {
-  spies = consoleMethods.map((m) => vi.spyOn(console, m).mockImplementation(() => {}))
+  muted = muteConsole()
   for (const name of ['sealed', 'store', 'host'] as const) targets[name] = await start(name)
 })
 
 afterEach(() => {
-  expect(consoleCalls()).toEqual(consoleMethods.map(() => 0))
+  expect(muted.calls()).toEqual(NO_CONSOLE_CALLS)
 })
 
 afterAll(async () => {
   for (const t of Object.values(targets)) await t.close()
-  const calls = consoleCalls()
-  for (const s of spies) s.mockRestore()
+  const calls = muted.calls()
+  muted.restore()
   report.write()
-  expect(calls).toEqual(consoleMethods.map(() => 0))
+  expect(calls).toEqual(NO_CONSOLE_CALLS)
 })
 
 // --- A raw HTTP/1.1 client --------------------------------------------------------------------

@@ -3,11 +3,12 @@
 // 60 s skew, and a createdAt in the reader's future. expiry.test.ts covers the ordinary cases.
 import { Hono } from 'hono'
 import * as Iron from 'iron-webcrypto'
-import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { session } from '../src/adapters/hono.ts'
 import type { InvalidReason, SessionOptions } from '../src/core/types.ts'
 import { IronCodec } from '../src/encoders/iron.ts'
 import { attackReport } from './attack-report.ts'
+import { failOnConsoleOutput } from './quiet-console.ts'
 import { SECRET, setCookies } from './support.ts'
 
 type Mode = 'sealed' | 'store'
@@ -23,16 +24,7 @@ const IRON_SKEW_MS = 60_000
 const report = attackReport()
 afterAll(() => report.write())
 
-const consoleMethods = ['error', 'warn', 'log', 'info', 'debug'] as const
-let spies: ReturnType<typeof vi.spyOn>[] = []
-beforeEach(() => {
-  spies = consoleMethods.map((m) => vi.spyOn(console, m).mockImplementation(() => {}))
-})
-afterEach(() => {
-  const calls = spies.map((s) => s.mock.calls.length)
-  for (const s of spies) s.mockRestore()
-  expect(calls).toEqual(consoleMethods.map(() => 0))
-})
+failOnConsoleOutput()
 
 /** A clock set by hand, in epoch milliseconds. */
 function clockAt(t: number) {

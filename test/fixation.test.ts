@@ -3,11 +3,12 @@
 // store ids, and how unpredictable new ids are.
 import { Hono } from 'hono'
 import * as Iron from 'iron-webcrypto'
-import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { session } from '../src/adapters/hono.ts'
 import { SessionEngine } from '../src/core/engine.ts'
 import type { InvalidReason, SessionOptions } from '../src/core/types.ts'
 import { attackReport } from './attack-report.ts'
+import { failOnConsoleOutput } from './quiet-console.ts'
 import { Jar, OLD_SECRET, SECRET, setCookies } from './support.ts'
 
 type Mode = 'sealed' | 'store'
@@ -23,17 +24,7 @@ const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_
 const report = attackReport()
 afterAll(() => report.write())
 
-// A refused cookie is never worth a log line: attackers decide how many arrive.
-const consoleMethods = ['error', 'warn', 'log', 'info', 'debug'] as const
-let spies: ReturnType<typeof vi.spyOn>[] = []
-beforeEach(() => {
-  spies = consoleMethods.map((m) => vi.spyOn(console, m).mockImplementation(() => {}))
-})
-afterEach(() => {
-  const calls = spies.map((s) => s.mock.calls.length)
-  for (const s of spies) s.mockRestore()
-  expect(calls).toEqual(consoleMethods.map(() => 0))
-})
+failOnConsoleOutput()
 
 /** A Map that remembers every key written and deleted, as the store of a Hono app. */
 class RecordingMap extends Map<string, unknown> {

@@ -1,10 +1,11 @@
 import { Hono } from 'hono'
 import * as Iron from 'iron-webcrypto'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { session } from '../src/adapters/hono.ts'
 import { SessionEngine } from '../src/core/engine.ts'
 import type { InvalidReason, SessionOptions } from '../src/core/types.ts'
 import { IronCodec } from '../src/encoders/iron.ts'
+import { failOnConsoleOutput } from './quiet-console.ts'
 import { OLD_SECRET, SECRET, setCookies } from './support.ts'
 
 type Reason = InvalidReason
@@ -55,19 +56,7 @@ async function refused(cookie: string, app = mainApp): Promise<Reason> {
   return reasons[0]!
 }
 
-const consoleMethods = ['error', 'warn', 'log', 'info', 'debug'] as const
-let spies: ReturnType<typeof vi.spyOn>[] = []
-
-beforeEach(() => {
-  spies = consoleMethods.map((m) => vi.spyOn(console, m).mockImplementation(() => {}))
-})
-
-afterEach(() => {
-  const calls = spies.map((s) => s.mock.calls.length)
-  for (const s of spies) s.mockRestore()
-  // A bad cookie is never worth a log line: attackers decide how many arrive.
-  expect(calls).toEqual(consoleMethods.map(() => 0))
-})
+failOnConsoleOutput()
 
 describe('baseline', () => {
   it('a valid cookie is read, so the refusals below are about the change made', async () => {

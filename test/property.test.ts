@@ -4,7 +4,7 @@
 // Each attack class counts the cases it ran and how many the library rejected, printed at the end.
 import fc from 'fast-check'
 import { Hono } from 'hono'
-import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { session } from '../src/adapters/hono.ts'
 import { readCookie } from '../src/core/cookie.ts'
 import { IdSigner } from '../src/core/crypto.ts'
@@ -14,6 +14,7 @@ import { RESERVED_KEYS } from '../src/core/session.ts'
 import type { InvalidReason, SessionOptions } from '../src/core/types.ts'
 import { IronCodec } from '../src/encoders/iron.ts'
 import { attackReport } from './attack-report.ts'
+import { failOnConsoleOutput } from './quiet-console.ts'
 import { SECRET, setCookies } from './support.ts'
 
 type Data = Record<string, unknown>
@@ -64,17 +65,7 @@ afterAll(() => {
   report.write()
 })
 
-// A bad cookie is never worth a log line: attackers decide how many arrive.
-const consoleMethods = ['error', 'warn', 'log', 'info', 'debug'] as const
-let spies: ReturnType<typeof vi.spyOn>[] = []
-beforeEach(() => {
-  spies = consoleMethods.map((m) => vi.spyOn(console, m).mockImplementation(() => {}))
-})
-afterEach(() => {
-  const calls = spies.map((s) => s.mock.calls.length)
-  for (const s of spies) s.mockRestore()
-  expect(calls).toEqual(consoleMethods.map(() => 0))
-})
+failOnConsoleOutput()
 
 // --- The app under attack ---------------------------------------------------------------------
 
