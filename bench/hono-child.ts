@@ -51,10 +51,10 @@ async function sealedCookie(): Promise<string> {
     built('core/engine.js')
   )) as typeof import('../src/core/engine.ts')
   const engine = new SessionEngine({ secret: SECRET })
-  const state = await engine.load(undefined, undefined, URL_BASE)
+  const state = await engine.load({ header: () => undefined, url: () => URL_BASE }, undefined)
   Object.assign(state.session, SMALL_DATA)
-  const [setCookie] = await engine.commit(state, undefined)
-  return setCookie!.split(';', 1)[0]!
+  const { headers } = await engine.commit(state, undefined)
+  return headers[0]![1].split(';', 1)[0]!
 }
 
 async function build(name: string): Promise<Lib> {

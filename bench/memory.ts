@@ -12,8 +12,8 @@ const { session } = (await import(
   built('adapters/hono.js')
 )) as typeof import('../src/adapters/hono.ts')
 const { IronCodec } = (await import(
-  built('encoders/iron.js')
-)) as typeof import('../src/encoders/iron.ts')
+  built('crypto/iron.js')
+)) as typeof import('../src/crypto/iron.ts')
 
 const N = envNumber('BENCH_MEMORY_N', 100_000)
 const ROUND_MS = envNumber('BENCH_ROUND_MS', 1000)
@@ -22,10 +22,14 @@ const URL_BASE = 'http://localhost'
 // The codec lives inside the middleware; catch the instance on its first unseal, then put the
 // prototype back so the timed requests run the original method.
 let codec: InstanceType<typeof IronCodec> | undefined
-const original = IronCodec.prototype.unseal
-IronCodec.prototype.unseal = function (this: InstanceType<typeof IronCodec>, sealed: string) {
+const original = IronCodec.prototype.unsealing
+IronCodec.prototype.unsealing = function (
+  this: InstanceType<typeof IronCodec>,
+  sealed: string,
+  keep?: boolean,
+) {
   codec = this
-  return original.call(this, sealed)
+  return original.call(this, sealed, keep)
 }
 
 const app = new Hono()
@@ -43,7 +47,7 @@ const loginCookie = async (u: string) => new Jar().update(await request(`/login?
 
 const valid = await loginCookie('user-1')
 await (await request('/read', valid)).text()
-IronCodec.prototype.unseal = original
+IronCodec.prototype.unsealing = original
 if (!codec) throw new Error('the IronCodec instance was not found')
 const theCodec = codec
 

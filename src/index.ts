@@ -1,4 +1,5 @@
-export { SessionEngine } from './core/engine.ts'
+// The public API of `sealed-session`: the engine for custom adapters, errors, revocation, types.
+export { sessionEngine } from './core/engine.ts'
 export {
   SessionConfigError,
   type SessionConfigIssue,
@@ -9,12 +10,8 @@ export {
   SessionTooLargeError,
 } from './core/errors.ts'
 export { defaults, MIN_SECRET_LENGTH } from './core/options.ts'
-export {
-  type SessionRevocation,
-  type SessionRevocationOptions,
-  sessionRevocation,
-} from './core/revocation.ts'
-export type { SessionState } from './core/session.ts'
+export { applySessionPatch, sessionDeadline } from './core/record.ts'
+export { type SessionRevocationOptions, sessionRevocation } from './core/revocation.ts'
 export type {
   DefaultSessionData,
   InvalidReason,
@@ -22,15 +19,21 @@ export type {
   OpenSession,
   ReservedSessionKey,
   Session,
+  SessionCommit,
+  SessionCookie,
   SessionCookieOptions,
   SessionData,
   SessionEncoder,
+  SessionEngine,
+  SessionHandle,
   SessionInfo,
   SessionMethods,
   SessionOptions,
   SessionPatch,
   SessionRecord,
+  SessionRequest,
+  SessionRevocation,
   SessionStore,
   UserSessionIndex,
+  WriteMeta,
 } from './core/types.ts'
-export { applySessionPatch, sessionDeadline } from './core/types.ts'

@@ -1,8 +1,14 @@
-import { readCookie } from './core/cookie.ts'
 import { SessionEngine } from './core/engine.ts'
-import type { SessionOptions } from './core/types.ts'
+import { readCookie } from './core/request.ts'
+import type { SessionOptions, SessionRequest } from './core/types.ts'
 
 type Data = Record<string, unknown>
+
+/** A request that carries `cookie`, over HTTPS (so the cookie gets Secure as in production). */
+const testRequest = (cookie: string | undefined): SessionRequest => ({
+  header: (name) => (name === 'cookie' ? cookie : undefined),
+  url: () => 'https://test.invalid/',
+})
 
 /**
  * Helpers for an app's own tests: make a session cookie for a request, and read the session a
@@ -19,9 +25,9 @@ export function sessionTesting(options: SessionOptions) {
   return {
     /** A `Cookie` header value (`name=value`) carrying a session with `data`. */
     async cookie(data: Data): Promise<string> {
-      const state = await engine.load(undefined, undefined, 'https://test.invalid/')
+      const state = await engine.load(testRequest(undefined), undefined)
       Object.assign(state.session, data)
-      const [setCookie] = await engine.commit(state, undefined)
+      const setCookie = (await engine.commit(state, undefined)).cookies[0]?.header
       if (!setCookie) throw new Error('sessionTesting.cookie: nothing to write for empty data')
       return setCookie.slice(0, setCookie.indexOf(';'))
     },
@@ -38,7 +44,7 @@ export function sessionTesting(options: SessionOptions) {
       const pair = header.split(';', 1)[0]!
       const [value] = readCookie(pair, name)
       if (value === undefined) return null
-      const state = await engine.load(`${name}=${value}`, undefined, 'https://test.invalid/')
+      const state = await engine.load(testRequest(`${name}=${value}`), undefined)
       return state.isNew ? null : state.session.toJSON()
     },
   }

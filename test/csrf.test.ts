@@ -9,8 +9,8 @@ import { session as honoSession } from '../src/adapters/hono.ts'
 import { csrfToken, csrf as honoCsrf, verifyCsrfToken } from '../src/adapters/hono-csrf.ts'
 import { CSRF_SESSION_KEY, type CsrfOptions, csrfPolicy } from '../src/core/csrf.ts'
 import { SessionConfigError } from '../src/core/errors.ts'
-import { SessionState } from '../src/core/session.ts'
-import { Jar, type Requestable, SECRET } from './support.ts'
+import { SessionState } from '../src/core/state/session-state.ts'
+import { Jar, type Requestable, requestOf, SECRET } from './support.ts'
 
 const BASE = 'http://localhost'
 
@@ -268,7 +268,13 @@ describe('hono: csrf({ token: true }) without session()', () => {
 })
 
 describe('csrfToken / verifyCsrfToken', () => {
-  const fresh = () => new SessionState(Date.now, 86_400_000, true).session
+  const fresh = () =>
+    new SessionState(
+      { now: Date.now, maxAgeMs: 86_400_000, idleTimeoutMs: undefined, rolling: false },
+      requestOf(),
+      true,
+      { plain: false, chunks: 0 },
+    ).session
 
   it('stores a random secret under _csrf on first use and marks the session changed', () => {
     const s = fresh()

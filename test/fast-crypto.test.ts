@@ -3,7 +3,7 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { AesCbc, HmacSha256 } from '../src/core/fast-crypto.ts'
+import { AesCbc, HmacSha256 } from '../src/crypto/node-crypto.ts'
 
 const SEED = 20261201
 

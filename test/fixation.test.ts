@@ -9,7 +9,7 @@ import { SessionEngine } from '../src/core/engine.ts'
 import type { InvalidReason, SessionOptions } from '../src/core/types.ts'
 import { attackReport } from './attack-report.ts'
 import { failOnConsoleOutput } from './quiet-console.ts'
-import { Jar, OLD_SECRET, SECRET, setCookies } from './support.ts'
+import { Jar, OLD_SECRET, requestOf, SECRET, setCookies } from './support.ts'
 
 type Mode = 'sealed' | 'store'
 type Data = { userId?: string; cart?: string[] }
@@ -86,10 +86,10 @@ function jarWith(cookie: string): Jar {
 /** A correctly signed store-mode cookie for `id`, made with the key but never stored by the app. */
 async function signedFor(id?: string): Promise<string> {
   const engine = new SessionEngine({ secret: SECRET, store: new Map() })
-  const state = await engine.load(undefined, undefined, 'https://example.com/')
+  const state = await engine.load(requestOf(), undefined)
   if (id !== undefined) state.id = id
   state.session.cart = ['elsewhere']
-  const [setCookie] = await engine.commit(state, undefined)
+  const setCookie = (await engine.commit(state, undefined)).cookies[0]?.header
   return setCookie!.slice('sid='.length, setCookie!.indexOf(';'))
 }
 

@@ -3,7 +3,7 @@ import * as Iron from 'iron-webcrypto'
 import { describe, expect, it, vi } from 'vitest'
 import { session } from '../src/adapters/hono.ts'
 import type { InvalidReason, SessionOptions } from '../src/core/types.ts'
-import { IronCodec } from '../src/encoders/iron.ts'
+import { IronCodec } from '../src/crypto/iron.ts'
 import { Jar, OLD_SECRET, SECRET, setCookies } from './support.ts'
 
 const NEW_SECRET = 'new-secret-0123456789-abcdefghijklmnopqrstuvwxyz'

@@ -1,6 +1,6 @@
 // Every seal gets its own IV, also across the refills of the IV pool.
 import { describe, expect, it } from 'vitest'
-import { IronCodec } from '../src/encoders/iron.ts'
+import { IronCodec } from '../src/crypto/iron.ts'
 import { SECRET } from './support.ts'
 
 describe('IronCodec IVs', () => {

@@ -4,9 +4,9 @@ import { describe, expect, it, vi } from 'vitest'
 import { session } from '../src/adapters/hono.ts'
 import { SessionEngine } from '../src/core/engine.ts'
 import type { InvalidReason, SessionOptions } from '../src/core/types.ts'
-import { IronCodec } from '../src/encoders/iron.ts'
+import { IronCodec } from '../src/crypto/iron.ts'
 import { failOnConsoleOutput } from './quiet-console.ts'
-import { OLD_SECRET, SECRET, setCookies } from './support.ts'
+import { OLD_SECRET, requestOf, SECRET, setCookies } from './support.ts'
 
 type Reason = InvalidReason
 
@@ -199,9 +199,12 @@ describe('malformed values', () => {
     const onInvalid = vi.fn()
     const engine = new SessionEngine({ secret: SECRET, onInvalid })
     for (const ch of ['\0', '\r', '\n', '\r\n']) {
-      const state = await engine.load(`sid=${value.slice(0, 30)}${ch}${value.slice(30)}`, {})
+      const state = await engine.load(
+        requestOf(`sid=${value.slice(0, 30)}${ch}${value.slice(30)}`),
+        {},
+      )
       expect(state.isNew).toBe(true)
-      expect(Object.keys(state.data)).toEqual([])
+      expect(Object.keys(state.data.values)).toEqual([])
     }
     expect(onInvalid.mock.calls.map((c) => c[0])).toEqual([
       'malformed',
@@ -353,7 +356,7 @@ describe('cost of forged cookies', () => {
       Array.from({ length: 64 }, () => '0123456789abcdef'[Math.floor(Math.random() * 16)]).join('')
     for (let i = 0; i < 300; i++) {
       const forged = [...parts.slice(0, 2), hex(), ...parts.slice(3, 6), hex(), parts[7]].join('*')
-      const state = await engine.load(`sid=${forged}`, {})
+      const state = await engine.load(requestOf(`sid=${forged}`), {})
       expect(state.isNew).toBe(true)
     }
     expect(engine.codec!.cacheSizes()).toEqual({ enc: 0, mac: 0 })

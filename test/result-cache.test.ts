@@ -2,17 +2,16 @@
 // bring that string; each request copies what it reads of it, so nothing leaks between them.
 import { describe, expect, it } from 'vitest'
 import { SessionEngine } from '../src/core/engine.ts'
-import { SECRET } from './support.ts'
+import { requestOf, SECRET } from './support.ts'
 
 const URL = 'https://example.com/'
 
 function setup() {
   const engine = new SessionEngine({ secret: SECRET })
   const codec = engine.codec!
-  const open = (cookie: string) =>
-    engine.load(cookie, undefined, URL) as ReturnType<typeof engine.load> & object
-  const commit = (state: Awaited<ReturnType<typeof engine.load>>) => {
-    const headers = engine.commitHeaders(state, undefined) as Array<[string, string]>
+  const open = (cookie: string) => engine.loadSync(requestOf(cookie, URL), undefined)
+  const commit = (state: ReturnType<typeof engine.loadSync>) => {
+    const { headers } = engine.commitSync(state, undefined)
     return headers.length === 0 ? undefined : headers[0]![1].split(';', 1)[0]!
   }
   return { engine, codec, open, commit }
@@ -21,7 +20,7 @@ function setup() {
 describe('unseal-result cache', () => {
   it('a nested change in one request is not seen by the next one bringing the same cookie', async () => {
     const { engine, open, commit } = setup()
-    const first = await engine.load(undefined, undefined, URL)
+    const first = engine.loadSync(requestOf(undefined, URL), undefined)
     first.session.cart = { items: ['a'] }
     first.session.tags = ['x']
     const cookie = commit(first)!
@@ -41,7 +40,7 @@ describe('unseal-result cache', () => {
 
   it('Object.getOwnPropertyDescriptor gives the request its copy too, never the cached object', async () => {
     const { engine, open, commit } = setup()
-    const first = await engine.load(undefined, undefined, URL)
+    const first = engine.loadSync(requestOf(undefined, URL), undefined)
     first.session.cart = { items: ['a'] }
     const cookie = commit(first)!
     const a = await open(cookie)
@@ -53,7 +52,7 @@ describe('unseal-result cache', () => {
 
   it('holds an entry only for cookies a committed request opened and did not supersede', async () => {
     const { engine, codec, open, commit } = setup()
-    const first = await engine.load(undefined, undefined, URL)
+    const first = engine.loadSync(requestOf(undefined, URL), undefined)
     first.session.n = 0
     let cookie = commit(first)!
     expect(codec.resultCacheSize()).toBe(0)

@@ -1,4 +1,18 @@
+import type { SessionRequest } from '../src/core/types.ts'
+
 // Shared test helpers: a cookie jar that replays Set-Cookie like a browser, a clock, secrets.
+
+/** A request view for engine-level tests: a Cookie header (and others) over `url`. */
+export function requestOf(
+  cookie?: string,
+  url = 'https://example.com/',
+  headers: Record<string, string> = {},
+): SessionRequest {
+  return {
+    header: (name) => (name === 'cookie' ? cookie : headers[name]),
+    url: () => url,
+  }
+}
 
 /** A secret long enough for every option check. */
 export const SECRET = 'test-secret-0123456789-abcdefghijklmnopqrstuvwxyz'

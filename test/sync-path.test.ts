@@ -1,15 +1,14 @@
-// The engine answers synchronously when nothing it uses waits (sealed mode on node:crypto, a Map
-// store, a Map revocation list), and says so in `engine.synchronous`; anything asynchronous gets
-// a promise, and both give the same session.
+// The engine can answer synchronously when nothing it uses waits (sealed mode on node:crypto, a
+// Map store, a Map revocation list), and says so in `engine.synchronous`; then loadSync() and
+// commitSync() work and give the same session as load() and commit(). Anywhere else they refuse.
 import { describe, expect, it } from 'vitest'
 import { SessionEngine } from '../src/core/engine.ts'
-import { SessionStoreError } from '../src/core/errors.ts'
+import { SessionError, SessionStoreError } from '../src/core/errors.ts'
 import { sessionRevocation } from '../src/core/revocation.ts'
-import type { SessionOptions, SessionStore } from '../src/core/types.ts'
-import { SECRET } from './support.ts'
+import type { SessionOptions, SessionRevocation, SessionStore } from '../src/core/types.ts'
+import { requestOf, SECRET } from './support.ts'
 
 const URL = 'https://example.com/'
-const isPromise = (v: unknown) => v instanceof Promise
 
 const asyncStore = (): SessionStore => {
   const map = new Map<string, unknown>()
@@ -20,29 +19,36 @@ const asyncStore = (): SessionStore => {
   }
 }
 
-/** Logs in through `engine`, then reads back and changes a key: says which calls were sync. */
+/** Logs in through `engine`, reads back and changes a key: async, and (where the engine is
+ * synchronous) once more through loadSync/commitSync; says what each gave. */
 async function roundTrip(options: SessionOptions) {
   const engine = new SessionEngine({ secret: SECRET, ...options })
-  const fresh = await engine.load(undefined, undefined, URL)
-  fresh.session.userId = 'u1'
-  const [[, setCookie]] = (await engine.commitHeaders(fresh, undefined)) as [[string, string]]
-  const cookie = setCookie.split(';', 1)[0]!
-  const loading = engine.load(cookie, undefined, URL)
-  const state = await loading
-  const data = state.session.toJSON()
-  state.session.n = 1
-  const committing = engine.commitHeaders(state, undefined)
-  const headers = await committing
-  return {
-    synchronous: engine.synchronous,
-    loadSync: !isPromise(loading),
-    commitSync: !isPromise(committing),
-    data,
-    wrote: headers.length,
+  const viaAsync = async () => {
+    const fresh = await engine.load(requestOf(undefined, URL), undefined)
+    fresh.session.userId = 'u1'
+    const cookie = (await engine.commit(fresh, undefined)).headers[0]![1].split(';', 1)[0]!
+    const state = await engine.load(requestOf(cookie, URL), undefined)
+    const data = state.session.toJSON()
+    state.session.n = 1
+    return { data, wrote: (await engine.commit(state, undefined)).headers.length }
   }
+  const viaSync = () => {
+    try {
+      const fresh = engine.loadSync(requestOf(undefined, URL), undefined)
+      fresh.session.userId = 'u1'
+      const cookie = engine.commitSync(fresh, undefined).headers[0]![1].split(';', 1)[0]!
+      const state = engine.loadSync(requestOf(cookie, URL), undefined)
+      const data = state.session.toJSON()
+      state.session.n = 1
+      return { data, wrote: engine.commitSync(state, undefined).headers.length }
+    } catch (err) {
+      return err as SessionError
+    }
+  }
+  return { synchronous: engine.synchronous, ...(await viaAsync()), sync: viaSync() }
 }
 
-describe('engine.synchronous and the synchronous answers behind it', () => {
+describe('engine.synchronous, loadSync and commitSync', () => {
   const cases: [string, SessionOptions, boolean][] = [
     ['sealed mode', {}, true],
     ['a Map store', { store: new Map() }, true],
@@ -72,23 +78,45 @@ describe('engine.synchronous and the synchronous answers behind it', () => {
     it(`${label}: ${sync ? 'synchronous' : 'asynchronous'}, same session either way`, async () => {
       const r = await roundTrip(options)
       expect(r.synchronous).toBe(sync)
-      if (sync) {
-        expect(r.loadSync).toBe(true)
-        expect(r.commitSync).toBe(true)
-      } else {
-        expect(r.loadSync && r.commitSync).toBe(false)
-      }
       expect(r.data).toEqual({ userId: 'u1' })
       expect(r.wrote).toBe(1)
+      if (sync) expect(r.sync).toEqual({ data: { userId: 'u1' }, wrote: 1 })
+      else {
+        expect(r.sync).toBeInstanceOf(SessionError)
+        expect((r.sync as SessionError).code).toBe('ERR_SESSION_ASYNC')
+      }
     })
   }
 
-  it('a request without a cookie opens synchronously even with an async store', () => {
+  it('loadSync refuses an engine that may wait, whatever the request carries', () => {
     const engine = new SessionEngine({ secret: SECRET, store: asyncStore() })
-    expect(isPromise(engine.load(undefined, undefined, URL))).toBe(false)
+    expect(() => engine.loadSync(requestOf(undefined, URL), undefined)).toThrow(
+      expect.objectContaining({ code: 'ERR_SESSION_ASYNC' }),
+    )
   })
 
-  it('a store that throws synchronously makes load throw SessionStoreError at once', () => {
+  it('a part that claims to be synchronous but waits makes loadSync throw, never hang', async () => {
+    const liar: SessionRevocation = {
+      userKey: 'userId',
+      synchronous: true,
+      retainFor() {},
+      revoke: async () => {},
+      revokeUser: async () => {},
+      isRevoked: async () => false,
+    }
+    const engine = new SessionEngine({ secret: SECRET, revocation: liar })
+    expect(engine.synchronous).toBe(true)
+    const fresh = await engine.load(requestOf(undefined, URL), undefined)
+    fresh.session.a = 1
+    const cookie = (await engine.commit(fresh, undefined)).headers[0]![1].split(';', 1)[0]!
+    expect(() => engine.loadSync(requestOf(cookie, URL), undefined)).toThrow(
+      expect.objectContaining({ code: 'ERR_SESSION_ASYNC' }),
+    )
+    // The async path waits for the same list and opens the session.
+    expect((await engine.load(requestOf(cookie, URL), undefined)).session.a).toBe(1)
+  })
+
+  it('a store that throws synchronously makes load reject with SessionStoreError', async () => {
     const engine = new SessionEngine({
       secret: SECRET,
       store: {
@@ -100,9 +128,11 @@ describe('engine.synchronous and the synchronous answers behind it', () => {
       },
     })
     const signed = new SessionEngine({ secret: SECRET, store: new Map() })
-    const state = signed.load(undefined, undefined, URL) as Awaited<ReturnType<typeof signed.load>>
+    const state = signed.loadSync(requestOf(undefined, URL), undefined)
     state.session.a = 1
-    const [[, setCookie]] = signed.commitHeaders(state, undefined) as [[string, string]]
-    expect(() => engine.load(setCookie.split(';', 1)[0], undefined, URL)).toThrow(SessionStoreError)
+    const setCookie = signed.commitSync(state, undefined).headers[0]![1]
+    await expect(
+      engine.load(requestOf(setCookie.split(';', 1)[0], URL), undefined),
+    ).rejects.toThrow(SessionStoreError)
   })
 })

@@ -1,6 +1,7 @@
 import { SessionEngine } from '../core/engine.ts'
 import { SessionError } from '../core/errors.ts'
-import type { SessionState } from '../core/session.ts'
+import { requestView } from '../core/request.ts'
+import type { SessionState } from '../core/state/session-state.ts'
 import type { DefaultSessionData, Session, SessionOptions } from '../core/types.ts'
 
 /**
@@ -42,7 +43,7 @@ export interface SessionHandler<Data extends object = DefaultSessionData> {
 }
 
 /** Adds `headers` to `response`, copying it when its headers are immutable. */
-function withHeaders(response: Response, headers: Array<[string, string]>): Response {
+function withHeaders(response: Response, headers: ReadonlyArray<readonly [string, string]>) {
   if (headers.length === 0) return response
   try {
     for (const [name, value] of headers) response.headers.append(name, value)
@@ -73,18 +74,10 @@ export function createSessionHandler<Data extends object = DefaultSessionData>(
   const engine = new SessionEngine(options)
   // The user holds only the session proxy; commit finds its state and context here.
   const open = new WeakMap<object, { state: SessionState; ctx: FetchContext }>()
-  const bearer = engine.options.transport === 'header'
   return {
     async getSession(request, ...args) {
       const ctx: FetchContext = { request, args }
-      const h = request.headers
-      const state = await engine.load(
-        bearer ? undefined : h.get('cookie'),
-        ctx,
-        // Read only when a cookie is written: most requests write none.
-        () => request.url,
-        bearer ? h.get('authorization') : undefined,
-      )
+      const state = await engine.load(requestView(request), ctx)
       open.set(state.session, { state, ctx })
       return state.session as Session<Data>
     },
@@ -97,7 +90,7 @@ export function createSessionHandler<Data extends object = DefaultSessionData>(
         )
       }
       open.delete(session)
-      return withHeaders(response, await engine.commitHeaders(entry.state, entry.ctx))
+      return withHeaders(response, (await engine.commit(entry.state, entry.ctx)).headers)
     },
   }
 }

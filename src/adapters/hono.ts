@@ -2,9 +2,8 @@ import type { Context, Env, Input, MiddlewareHandler } from 'hono'
 import * as hono from 'hono'
 import { SessionEngine } from '../core/engine.ts'
 import { SessionError } from '../core/errors.ts'
-import { isPromise } from '../core/maybe.ts'
-import type { SessionState } from '../core/session.ts'
-import type { DefaultSessionData, Session, SessionOptions } from '../core/types.ts'
+import type { SessionState } from '../core/state/session-state.ts'
+import type { DefaultSessionData, Session, SessionOptions, SessionRequest } from '../core/types.ts'
 
 /**
  * Hono `Env` fragment that `session()` adds: `c.var.session` / `c.get('session')` and `c.session`.
@@ -55,14 +54,18 @@ function sync(c: WithState, state: SessionState): void {
   c.set('session', state.session)
 }
 
-// `c.session` is an accessor on Hono's Context prototype, installed once. It costs nothing per
-// request, and works for any Hono copy the app uses.
-function install(c: Context): void {
-  installOn(Object.getPrototypeOf(c) as object)
+function stateOf(c: WithState, verb: string): SessionState {
+  const state = c[STATE]
+  if (state) return state
+  throw new SessionError(
+    'ERR_SESSION_MISSING',
+    `c.session was ${verb} on a route that session() middleware does not cover; add app.use(session(…)) before it`,
+  )
 }
 
-// Installed up front too, so a route that session() does not cover throws ERR_SESSION_MISSING
-// even before any request has passed the middleware. Older Hono exports Context as a type only.
+// `c.session` is an accessor on Hono's Context prototype, installed once: it costs nothing per
+// request and works for any Hono copy the app uses. Installed up front too (older Hono exports
+// Context as a type only), so an uncovered route throws ERR_SESSION_MISSING from the start.
 const honoContext = (hono as { Context?: { prototype: object } }).Context
 
 function installOn(proto: object): void {
@@ -72,28 +75,30 @@ function installOn(proto: object): void {
   Object.defineProperty(proto, 'session', {
     configurable: true,
     get(this: WithState) {
-      const state = this[STATE]
-      if (!state) {
-        throw new SessionError(
-          'ERR_SESSION_MISSING',
-          'c.session was read on a route that session() middleware does not cover; add app.use(session(…)) before it',
-        )
-      }
+      const state = stateOf(this, 'read')
       sync(this, state)
       return state.session
     },
     set(this: WithState, value: unknown) {
-      const state = this[STATE]
-      if (!state) {
-        throw new SessionError(
-          'ERR_SESSION_MISSING',
-          'c.session was set on a route that session() middleware does not cover',
-        )
-      }
+      const state = stateOf(this, 'set')
       this.set('session', value as never)
       sync(this, state)
     },
   })
+}
+
+/** The request view the engine reads: headers and, only when needed, the URL. */
+class HonoRequest implements SessionRequest {
+  readonly #c: Context
+  constructor(c: Context) {
+    this.#c = c
+  }
+  header(name: string): string | undefined {
+    return this.#c.req.header(name)
+  }
+  url(): string {
+    return this.#c.req.url
+  }
 }
 
 /**
@@ -110,25 +115,19 @@ export function session<Data extends object = DefaultSessionData>(
 ): MiddlewareHandler<SessionEnv<Data>> {
   const engine = new SessionEngine(options)
   if (honoContext) installOn(honoContext.prototype)
-  const header = engine.options.transport === 'header'
+  // Sealed sessions and Map stores never wait: no await, no microtask.
+  const synchronous = engine.synchronous
   return async function sessionMiddleware(c, next) {
-    install(c)
-    const loading = engine.load(
-      header ? undefined : c.req.header('cookie'),
-      c,
-      () => c.req.url,
-      header ? c.req.header('authorization') : undefined,
-    )
-    // Sealed sessions and Map stores open synchronously: no await, no microtask.
-    const state = isPromise(loading) ? await loading : loading
+    installOn(Object.getPrototypeOf(c) as object)
+    const request = new HonoRequest(c)
+    const state = synchronous ? engine.loadSync(request, c) : await engine.load(request, c)
     ;(c as WithState)[STATE] = state
     c.set('session', state.session as Session<Data>)
     await next()
     // A handler that threw must not leave a half-written session behind.
     if (c.error) return
     sync(c as WithState, state)
-    const committing = engine.commitHeaders(state, c)
-    const headers = isPromise(committing) ? await committing : committing
+    const { headers } = synchronous ? engine.commitSync(state, c) : await engine.commit(state, c)
     if (headers.length === 0) return
     try {
       for (const [name, value] of headers) c.res.headers.append(name, value)

@@ -1,9 +1,21 @@
 import { cookies, headers } from 'next/headers.js'
 import { type NextRequest, NextResponse } from 'next/server.js'
 import { SessionEngine } from '../core/engine.ts'
-import { SessionConfigError, SessionError } from '../core/errors.ts'
-import type { SessionState } from '../core/session.ts'
-import type { DefaultSessionData, SessionOptions } from '../core/types.ts'
+import { SessionConfigError } from '../core/errors.ts'
+import type {
+  DefaultSessionData,
+  SessionCookie,
+  SessionOptions,
+  SessionRequest,
+} from '../core/types.ts'
+import { createHandle, type NextSession, type NextSessionPromise } from './next-handle.ts'
+
+export type {
+  NextSession,
+  NextSessionMethods,
+  NextSessionPromise,
+  OpenNextSession,
+} from './next-handle.ts'
 
 // Next has no "exports" map: the `.js` specifiers above resolve under plain Node ESM and bundlers.
 
@@ -32,97 +44,6 @@ export interface NextSessionContext {
 export type NextSessionOptions = SessionOptions<NextSessionContext>
 
 /**
- * Methods of the Next session handle. Every method that changes the session writes the cookie
- * at once through `cookies().set()`, so it only works where Next lets code set cookies (Route
- * Handlers, Server Actions); await it before `redirect()`.
- *
- * @example
- * const s = await session()
- * await s.set('theme', 'dark') // written now
- */
-export interface NextSessionMethods<Data> {
-  /** The session id (store key in store mode, an internal id in sealed mode). */
-  readonly id: string
-  /** True when this request arrived without a valid session. */
-  readonly isNew: boolean
-  /** True when the session differs from what the request brought (written or not). */
-  readonly hasChanged: boolean
-  /** When the session ends if nothing renews it. */
-  readonly expiresAt: Date
-  /** When the session was first created. */
-  readonly createdAt: Date
-  /** The value of `key`, like `session[key]` (next-app-session's `get`). */
-  get<K extends keyof Data & string>(key: K): Data[K] | undefined
-  /** A plain copy of all session data (next-app-session's `all`). */
-  all(): Data
-  /** Sets `key` and writes the cookie. */
-  set<K extends keyof Data & string>(key: K, value: Data[K]): Promise<void>
-  /** Replaces all session data with `values` and writes the cookie. */
-  setAll(values: Data): Promise<void>
-  /** Sets `key` for the next request only and writes the cookie. */
-  flash<K extends keyof Data & string>(key: K, value: Data[K]): Promise<void>
-  /** Keeps the flash values this request brought for one more request; writes the cookie. */
-  reflash(): Promise<void>
-  /** Gives the session a new id, keeping its data (call it on login); writes the cookie. */
-  regenerate(): Promise<void>
-  /**
-   * Restarts the absolute lifetime and writes the cookie.
-   *
-   * @param maxAge lifetime in seconds; defaults to the `maxAge` option
-   */
-  renew(maxAge?: number): Promise<void>
-  /** Ends the session: deletes its store entry and clears the cookie. */
-  destroy(): Promise<void>
-  /**
-   * Writes what changed since the last write: properties assigned directly
-   * (`session.count = 1`), flash values this request consumed, a rolling refresh or a re-seal
-   * with a newer key. Writes nothing when there is nothing to write.
-   */
-  save(): Promise<void>
-  /** A plain copy of the session data. */
-  toJSON(): Data
-}
-
-/**
- * A Next session handle whose data has no declared shape: any key reads as `any`.
- *
- * @example
- * const s: OpenNextSession<Record<string, any>> = await nextSession()()
- */
-export interface OpenNextSession<Data> extends NextSessionMethods<Data> {
-  [key: string]: any
-}
-
-/**
- * The handle `await session()` gives: data as properties (`session.userId`), plus
- * `get`/`set`/`all`/`setAll`/`save` and the session methods of `NextSessionMethods`.
- *
- * @example
- * const s: NextSession<{ userId?: string }> = await session()
- */
-export type NextSession<Data extends object = DefaultSessionData> = string extends keyof Data
-  ? OpenNextSession<Data>
-  : Data & NextSessionMethods<Data>
-
-/**
- * What `session()` returns: a promise of the handle that also answers next-app-session's
- * `await session().get('key')`, `.set(key, value)`, `.all()`, `.setAll(obj)` and `.destroy()`.
- *
- * @example
- * const counter = (await session().get('counter')) ?? 0
- * await session().set('counter', counter + 1)
- */
-export type NextSessionPromise<Data extends object = DefaultSessionData> = Promise<
-  NextSession<Data>
-> & {
-  get<K extends keyof Data & string>(key: K): Promise<Data[K] | undefined>
-  all(): Promise<Data>
-  set<K extends keyof Data & string>(key: K, value: Data[K]): Promise<void>
-  setAll(values: Data): Promise<void>
-  destroy(): Promise<void>
-}
-
-/**
  * The function `nextSession()` makes: call it for the current request's session.
  *
  * @example
@@ -143,109 +64,43 @@ export interface NextSessionFunction<Data extends object = DefaultSessionData> {
   proxy(request: NextRequest, response?: Response): Promise<Response>
 }
 
-// Names the Next handle answers itself, beside the core session's.
-const HANDLE_KEYS = new Set([
-  'get',
-  'all',
-  'set',
-  'setAll',
-  'flash',
-  'reflash',
-  'regenerate',
-  'renew',
-  'destroy',
-  'save',
-])
-
-/** The request's session cookie as a Cookie header, from values Next has already decoded. */
-function cookieHeader(jar: NextSessionContext['cookies'], name: string): string {
-  return jar
-    .getAll(name)
-    .map((c) => `${name}=${c.value}`)
+/**
+ * The engine's view of a Next request: the session's cookies (plain and chunks) as a Cookie
+ * header rebuilt from the values Next has already decoded, headers, and enough of the URL to
+ * decide `Secure` (plain-HTTP localhost or not).
+ */
+function requestView(ctx: NextSessionContext, name: string, url?: string): SessionRequest {
+  const cookie = ctx.cookies
+    .getAll()
+    .filter((c) => c.name === name || c.name.startsWith(`${name}.`))
+    .map((c) => `${c.name}=${c.value}`)
     .join('; ')
+  const list = ctx.headers
+  return {
+    header: (n) => (n === 'cookie' ? cookie : list.get(n)),
+    url: () => {
+      if (url !== undefined) return url
+      const proto = list.get('x-forwarded-proto')?.split(',')[0]?.trim() || 'https'
+      return `${proto}://${list.get('host') ?? ''}/`
+    },
+  }
 }
 
-/** Enough of the request URL for the engine to decide `Secure` (plain-HTTP localhost or not). */
-function requestUrl(list: NextSessionContext['headers']): string {
-  const proto = list.get('x-forwarded-proto')?.split(',')[0]?.trim() || 'https'
-  return `${proto}://${list.get('host') ?? ''}/`
-}
-
-/** The engine's Set-Cookie value as the object `cookies().set()` takes. */
-function toNextCookie(setCookie: string): Parameters<CookieJar['set']>[0] & object {
-  const [pair = '', ...attrs] = setCookie.split('; ')
-  const eq = pair.indexOf('=')
+/** A cookie the engine wrote, as the object `cookies().set()` takes. */
+function toNextCookie(c: SessionCookie): Parameters<CookieJar['set']>[0] & object {
   const cookie: Parameters<CookieJar['set']>[0] & object = {
-    name: pair.slice(0, eq),
-    value: pair.slice(eq + 1),
+    name: c.name,
+    value: c.value,
+    maxAge: c.maxAge,
+    expires: new Date(c.expires),
+    path: c.path,
+    httpOnly: c.httpOnly,
+    secure: c.secure,
+    sameSite: c.sameSite.toLowerCase() as 'lax' | 'strict' | 'none',
   }
-  for (const attr of attrs) {
-    const at = attr.indexOf('=')
-    const key = (at === -1 ? attr : attr.slice(0, at)).toLowerCase()
-    const value = at === -1 ? '' : attr.slice(at + 1)
-    if (key === 'max-age') cookie.maxAge = Number(value)
-    else if (key === 'expires') cookie.expires = new Date(value)
-    else if (key === 'path') cookie.path = value
-    else if (key === 'domain') cookie.domain = value
-    else if (key === 'httponly') cookie.httpOnly = true
-    else if (key === 'secure') cookie.secure = true
-    else if (key === 'samesite') cookie.sameSite = value.toLowerCase() as 'lax' | 'strict' | 'none'
-    else if (key === 'partitioned') cookie.partitioned = true
-  }
+  if (c.domain) cookie.domain = c.domain
+  if (c.partitioned) cookie.partitioned = true
   return cookie
-}
-
-/** Wraps a loaded state in the Next handle; `write` commits it through `cookies().set()`. */
-function createHandle(state: SessionState, write: () => Promise<void>): NextSession<any> {
-  const s = state.session
-  const methods: Record<string, unknown> = {
-    get: (key: string) => s[key],
-    all: () => s.toJSON(),
-    async set(key: string, value: unknown) {
-      s[key] = value
-      await write()
-    },
-    async setAll(values: object) {
-      state.replace(values)
-      await write()
-    },
-    async flash(key: string, value: unknown) {
-      s.flash(key, value)
-      await write()
-    },
-    async reflash() {
-      s.reflash()
-      await write()
-    },
-    async regenerate() {
-      await s.regenerate()
-      await write()
-    },
-    async renew(maxAge?: number) {
-      s.renew(maxAge)
-      await write()
-    },
-    async destroy() {
-      s.destroy()
-      await write()
-    },
-    save: write,
-  }
-  return new Proxy(s, {
-    get(target, key) {
-      if (typeof key === 'string' && HANDLE_KEYS.has(key)) return methods[key]
-      return Reflect.get(target, key)
-    },
-    set(target, key, value) {
-      if (typeof key === 'string' && HANDLE_KEYS.has(key)) {
-        throw new SessionError(
-          'ERR_SESSION_RESERVED_KEY',
-          `"${key}" is a method of the Next session handle; write it with session.set('${key}', value)`,
-        )
-      }
-      return Reflect.set(target, key, value)
-    },
-  }) as NextSession<any>
 }
 
 /**
@@ -297,21 +152,16 @@ export function nextSession<Data extends object = DefaultSessionData>(
   async function load(jar: CookieJar): Promise<NextSession<Data>> {
     const list = await headers()
     const ctx: NextSessionContext = { cookies: jar, headers: list }
-    const state = await engine.load(
-      cookieHeader(jar, engine.options.cookieName),
-      ctx,
-      requestUrl(list),
-    )
+    const state = await engine.load(requestView(ctx, engine.cookieName), ctx)
     // Writes run one after another, so an unawaited flash() and a later save() keep their order.
     let last: Promise<void> = Promise.resolve()
     const write = (): Promise<void> => {
       const run = last
         .catch(() => {})
         .then(async () => {
-          for (const [name, value] of await engine.commitHeaders(state, ctx)) {
-            // Throws in a Server Component: Next allows cookie writes only where a response is built.
-            if (name === 'set-cookie') jar.set(toNextCookie(value))
-          }
+          // Throws in a Server Component: Next allows cookie writes only where a response is built.
+          for (const cookie of (await engine.commit(state, ctx)).cookies)
+            jar.set(toNextCookie(cookie))
         })
       last = run
       return run
@@ -337,13 +187,12 @@ export function nextSession<Data extends object = DefaultSessionData>(
       /prefetch/i.test(request.headers.get('purpose') ?? request.headers.get('sec-purpose') ?? '')
     if (request.method !== 'GET' || prefetch) return res
     const ctx: NextSessionContext = { cookies: request.cookies, headers: request.headers }
-    const name = engine.options.cookieName
-    const state = await engine.load(cookieHeader(request.cookies, name), ctx, request.url)
+    const state = await engine.load(requestView(ctx, engine.cookieName, request.url), ctx)
     if (engine.options.store) state.session.reflash()
     // A raw header, not `res.cookies.set()`: Next would show that cookie to the page, and the
     // page must still see the flash values this response consumes.
-    for (const [header, value] of await engine.commitHeaders(state, ctx)) {
-      if (header === 'set-cookie') res.headers.append('set-cookie', value)
+    for (const [name, value] of (await engine.commit(state, ctx)).headers) {
+      res.headers.append(name, value)
     }
     return res
   }

@@ -1,4 +1,4 @@
-import { fromBase64Url, randomBytes, toBase64Url } from './crypto.ts'
+import { fromBase64Url, randomBytes, toBase64Url } from '../crypto/random.ts'
 import { SessionConfigError, type SessionConfigIssue } from './errors.ts'
 import type { SessionMethods } from './types.ts'
 

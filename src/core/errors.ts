@@ -8,6 +8,7 @@ export type SessionErrorCode =
   | 'ERR_SESSION_STORE'
   | 'ERR_SESSION_RESERVED_KEY'
   | 'ERR_SESSION_MISSING'
+  | 'ERR_SESSION_ASYNC'
 
 /**
  * Base class of every error sealed-session throws.

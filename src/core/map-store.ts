@@ -1,26 +1,46 @@
-import { applySessionPatch, type SessionRecord, type SessionStore } from './types.ts'
+import { applySessionPatch } from './record.ts'
+import type { SessionRecord, SessionStore } from './types.ts'
 
 /**
  * A plain `Map` as a store. Its get-merge-set runs in one synchronous step, so concurrent
- * requests that change different keys of one session both survive.
+ * requests that change different keys of one session both survive; and since nothing here
+ * waits, an engine over it can answer synchronously.
  */
-export function mapStore(map: Map<string, unknown>): SessionStore {
-  const store: SessionStore = {
-    get: (id) => map.get(id),
-    set: (id, record) => void map.set(id, record),
-    delete: (id) => void map.delete(id),
-    patch: (id, record: SessionRecord<any>, patch) => {
-      const next = applySessionPatch(map.get(id), record, patch)
-      if (next) map.set(id, next)
-    },
+class MapStore implements SessionStore {
+  readonly #map: Map<string, unknown>
+
+  constructor(map: Map<string, unknown>) {
+    this.#map = map
   }
-  synchronous.add(store)
-  return store
+
+  get(id: string): unknown {
+    return this.#map.get(id)
+  }
+
+  set(id: string, record: SessionRecord<any>): void {
+    this.#map.set(id, record)
+  }
+
+  delete(id: string): void {
+    this.#map.delete(id)
+  }
+
+  patch(
+    id: string,
+    record: SessionRecord<any>,
+    patch: { set: readonly string[]; deleted: readonly string[] },
+  ): void {
+    const next = applySessionPatch(this.#map.get(id), record, patch)
+    if (next) this.#map.set(id, next)
+  }
 }
 
-const synchronous = new WeakSet<object>()
+/** A `Map` as a `SessionStore`. */
+export function mapStore(map: Map<string, unknown>): SessionStore {
+  return new MapStore(map)
+}
 
 /** True for stores that answer every call synchronously (those `mapStore` made). */
 export function isSynchronousStore(store: object): boolean {
-  return synchronous.has(store)
+  return store instanceof MapStore
 }

@@ -1,7 +1,9 @@
+import { isPromise } from '../util/steps.ts'
 import { SessionConfigError, SessionStoreError } from './errors.ts'
 import { isSynchronousStore, mapStore } from './map-store.ts'
-import { chain, type MaybePromise, settle } from './maybe.ts'
-import type { SessionRecord, SessionStore } from './types.ts'
+import type { MaybePromise, SessionRecord, SessionRevocation, SessionStore } from './types.ts'
+
+export type { SessionRevocation }
 
 // Entries outlive the sessions they stop by this much, for clocks that disagree a little.
 const SKEW_MS = 60_000
@@ -30,48 +32,25 @@ export interface SessionRevocationOptions {
   now?: () => number
 }
 
-/**
- * A revocation list for sealed sessions. A sealed cookie is valid until it expires wherever it
- * is replayed; with a revocation list, each request also asks the list, so a revoked session
- * is refused on its next request on every instance (`onInvalid('revoked')`, a fresh session).
- *
- * @example
- * const revocation = sessionRevocation({ store: redisStore({ client, prefix: 'revoked:' }) })
- * app.use(session({ secret, revocation }))
- * await revocation.revokeUser(userId, { except: c.session.id }) // log out the other devices
- */
-export interface SessionRevocation {
-  /** Revokes one session by its id (`session.id`). */
-  revoke(sessionId: string): Promise<void>
-  /**
-   * Revokes every session of `userId` (its data's `userKey`) created until now, but `except`.
-   * Sessions created later, such as the next login, are not affected.
-   */
-  revokeUser(userId: string, options?: { except?: string }): Promise<void>
-  /**
-   * Whether a session is revoked: by its id, or by its user (`userId`, the value of `userKey`
-   * in its data) when it was created (`createdAt`, epoch ms) before the user's revocation.
-   */
-  isRevoked(session: { id: string; userId?: unknown; createdAt: number }): MaybePromise<boolean>
-  /** The data key that names a session's user. */
-  readonly userKey: string
-}
-
 interface Entry {
   revokedAt: number
   except?: string
 }
 
-const RETAIN = Symbol.for('sealed-session.revocation.retain')
-
-/** True when `revocation` answers without waiting (it keeps its entries in a `Map`). */
-export function isSynchronousRevocation(revocation: SessionRevocation): boolean {
-  return revocation instanceof RevocationList && revocation.synchronous
-}
-
-/** Makes `revocation` keep its entries at least `ms` milliseconds (an engine's `maxAge`). */
-export function retainRevocations(revocation: SessionRevocation, ms: number): void {
-  ;(revocation as { [RETAIN]?: (ms: number) => void })[RETAIN]?.(ms)
+/** `call()`, with a failure (thrown or rejected) turned into a `SessionStoreError`. */
+function storeCall<T>(op: SessionStoreError['operation'], call: () => unknown): MaybePromise<T> {
+  const fail = (err: unknown): never => {
+    throw new SessionStoreError(op, err)
+  }
+  let value: unknown
+  try {
+    value = call()
+  } catch (err) {
+    fail(err)
+  }
+  return (
+    isPromise(value) ? Promise.resolve(value).then(undefined, fail) : value
+  ) as MaybePromise<T>
 }
 
 /** The revocation a stored value holds, unless it has none or outlived its purpose. */
@@ -116,15 +95,13 @@ class RevocationList implements SessionRevocation {
     this.#map = store instanceof Map ? store : undefined
     this.userKey = options.userKey ?? 'userId'
     this.#now = options.now ?? Date.now
+    this.synchronous = isSynchronousStore(this.#store)
   }
 
-  /** Its store answers synchronously. */
-  get synchronous(): boolean {
-    return isSynchronousStore(this.#store)
-  }
+  readonly synchronous: boolean
 
-  [RETAIN](ms: number): void {
-    this.#retain = Math.max(this.#retain, ms)
+  retainFor(maxAge: number): void {
+    this.#retain = Math.max(this.#retain, maxAge * 1000)
   }
 
   // A revoked cookie can be valid for at most one maxAge more: a refused session is never
@@ -144,25 +121,19 @@ class RevocationList implements SessionRevocation {
     }
   }
 
-  #call<T>(op: SessionStoreError['operation'], call: () => unknown): MaybePromise<T> {
-    return settle(
-      call as () => MaybePromise<T>,
-      (v) => v,
-      (err) => {
-        throw new SessionStoreError(op, err)
-      },
-    )
-  }
-
-  async revoke(sessionId: string): Promise<void> {
+  // Not async: over a Map the engine revokes at logout without waiting (see engine.synchronous).
+  revoke(sessionId: string): MaybePromise<void> {
     if (typeof sessionId !== 'string' || sessionId === '') {
-      throw new TypeError('revoke(sessionId) takes the id of a session (session.id)')
+      return Promise.reject(
+        new TypeError('revoke(sessionId) takes the id of a session (session.id)'),
+      )
     }
     const at = this.#now()
     this.#sweep()
-    await this.#call('set', () =>
+    const done = storeCall<unknown>('set', () =>
       this.#store.set(`sid:${sessionId}`, this.#record({ revokedAt: at }), undefined),
     )
+    return isPromise(done) ? Promise.resolve(done).then(() => undefined) : undefined
   }
 
   async revokeUser(userId: string, options: { except?: string } = {}): Promise<void> {
@@ -172,25 +143,29 @@ class RevocationList implements SessionRevocation {
     const entry: Entry = { revokedAt: this.#now() }
     if (options.except !== undefined) entry.except = options.except
     this.#sweep()
-    await this.#call('set', () => this.#store.set(`user:${userId}`, this.#record(entry), undefined))
+    await storeCall('set', () => this.#store.set(`user:${userId}`, this.#record(entry), undefined))
   }
 
   isRevoked(session: { id: string; userId?: unknown; createdAt: number }): MaybePromise<boolean> {
-    const byId = this.#call<unknown>('get', () => this.#store.get(`sid:${session.id}`, undefined))
+    const byId = storeCall<unknown>('get', () => this.#store.get(`sid:${session.id}`, undefined))
     const userId = session.userId
     const now = this.#now()
     if (typeof userId !== 'string' || userId === '') {
-      return chain(byId, (s) => entryOf(s, now) !== undefined)
+      return isPromise(byId)
+        ? Promise.resolve(byId).then((s) => entryOf(s, now) !== undefined)
+        : entryOf(byId, now) !== undefined
     }
     // Both lookups at once: with a network store, one round trip of time instead of two.
-    const byUser = this.#call<unknown>('get', () => this.#store.get(`user:${userId}`, undefined))
+    const byUser = storeCall<unknown>('get', () => this.#store.get(`user:${userId}`, undefined))
     const decide = (sid: unknown, user: unknown): boolean => {
       if (entryOf(sid, now)) return true
       const u = entryOf(user, now)
       return u !== undefined && session.createdAt <= u.revokedAt && u.except !== session.id
     }
-    if (byId instanceof Promise || byUser instanceof Promise) {
-      return Promise.all([byId, byUser]).then(([sid, user]) => decide(sid, user))
+    if (isPromise(byId) || isPromise(byUser)) {
+      return Promise.all([byId, byUser]).then(([sid, user]) =>
+        decide(sid, user),
+      ) as Promise<boolean>
     }
     return decide(byId, byUser)
   }

@@ -1,4 +1,4 @@
-import type { SessionRevocation } from './revocation.ts'
+// Public types only: no runtime code, and no imports, so nothing can loop through here.
 
 /** A value, or a promise of it: stores and encoders may be sync or async. */
 export type MaybePromise<T> = T | Promise<T>
@@ -124,7 +124,7 @@ export interface SessionStore<Ctx = any> {
    */
   get(id: string, ctx: Ctx): unknown
   /** Stores `record` under `id`; it may be dropped after `sessionDeadline(record)`. */
-  set(id: string, record: SessionRecord<any>, ctx: Ctx): unknown
+  set(id: string, record: SessionRecord<any>, ctx: Ctx, meta?: WriteMeta): unknown
   /** Removes the record stored under `id`; removing a missing id is not an error. */
   delete(id: string, ctx: Ctx): unknown
   /**
@@ -136,7 +136,26 @@ export interface SessionStore<Ctx = any> {
    * calls `set` with the whole record and the last write wins. `applySessionPatch()` does the
    * merge for stores that can read and write in one step.
    */
-  patch?(id: string, record: SessionRecord<any>, patch: SessionPatch, ctx: Ctx): unknown
+  patch?(
+    id: string,
+    record: SessionRecord<any>,
+    patch: SessionPatch,
+    ctx: Ctx,
+    meta?: WriteMeta,
+  ): unknown
+}
+
+/**
+ * What the engine tells a store about one write, after the framework context: built-in stores
+ * record the user agent and last-seen time from it; custom stores may ignore it.
+ */
+export interface WriteMeta {
+  /** Epoch ms of the write, from the engine's clock. */
+  now: number
+  /** The session's owner (string form), when the data names one under the store's `userKey`. */
+  userId?: string
+  /** The request's User-Agent, when it has one. */
+  userAgent?: string
 }
 
 /** What one request changed in a stored session, by top-level key. */
@@ -325,45 +344,6 @@ export interface SessionOptions<Ctx = any> {
   revocation?: SessionRevocation
 }
 
-/**
- * When a stored session may be dropped: the earlier of its absolute and idle deadlines, in
- * epoch milliseconds. Stores use it to set a TTL.
- *
- * @example
- * const ttlSeconds = Math.ceil((sessionDeadline(record) - Date.now()) / 1000)
- */
-export function sessionDeadline(
-  record: Pick<SessionRecord<unknown>, 'expiresAt' | 'idleExpiresAt'>,
-): number {
-  return record.idleExpiresAt === undefined
-    ? record.expiresAt
-    : Math.min(record.expiresAt, record.idleExpiresAt)
-}
-
-/**
- * The record a store should keep after `patch`: `stored` with this request's changed keys
- * applied and the timestamps and flash list of `record`. Returns undefined when nothing is
- * stored (the session ended elsewhere: do not write).
- *
- * @example
- * patch(id, record, changes) {
- *   const next = applySessionPatch(this.rows.get(id), record, changes)
- *   if (next) this.rows.set(id, next)
- * }
- */
-export function applySessionPatch(
-  stored: unknown,
-  record: SessionRecord<any>,
-  patch: SessionPatch,
-): SessionRecord<any> | undefined {
-  if (typeof stored !== 'object' || stored === null) return undefined
-  const old = (stored as SessionRecord<Record<string, unknown>>).data
-  const data: Record<string, unknown> = typeof old === 'object' && old !== null ? { ...old } : {}
-  for (const key of patch.set) data[key] = record.data[key]
-  for (const key of patch.deleted) delete data[key]
-  return { ...record, data }
-}
-
 /** One live session of a user, as `listSessions()` reports it. Times in epoch milliseconds. */
 export interface SessionInfo {
   /** The session id (store key). */
@@ -390,4 +370,120 @@ export interface UserSessionIndex {
   listSessions(userId: string): Promise<SessionInfo[]>
   /** Deletes every session of the user, but `except`; resolves to how many were deleted. */
   destroyUserSessions(userId: string, options?: { except?: string }): Promise<number>
+}
+
+/**
+ * A revocation list for sealed sessions (`sessionRevocation()` makes one). A sealed cookie is
+ * valid until it expires wherever it is replayed; with a revocation list, each request also asks
+ * the list, so a revoked session is refused on its next request on every instance
+ * (`onInvalid('revoked')`, a fresh session).
+ *
+ * @example
+ * const revocation = sessionRevocation({ store: redisStore({ client, prefix: 'revoked:' }) })
+ * app.use(session({ secret, revocation }))
+ * await revocation.revokeUser(userId, { except: c.session.id }) // log out the other devices
+ */
+export interface SessionRevocation {
+  /** Revokes one session by its id (`session.id`); waits only when its store does. */
+  revoke(sessionId: string): MaybePromise<void>
+  /**
+   * Revokes every session of `userId` (its data's `userKey`) created until now, but `except`.
+   * Sessions created later, such as the next login, are not affected.
+   */
+  revokeUser(userId: string, options?: { except?: string }): Promise<void>
+  /**
+   * Whether a session is revoked: by its id, or by its user (`userId`, the value of `userKey`
+   * in its data) when it was created (`createdAt`, epoch ms) before the user's revocation.
+   */
+  isRevoked(session: { id: string; userId?: unknown; createdAt: number }): MaybePromise<boolean>
+  /** The data key that names a session's user. */
+  readonly userKey: string
+  /** True when `isRevoked` answers without waiting (the list lives in a `Map`). */
+  readonly synchronous: boolean
+  /**
+   * Called by `session()` for each engine that uses the list: entries are kept at least
+   * `maxAge` seconds, the longest a session of that engine can live.
+   */
+  retainFor(maxAge: number): void
+}
+
+/**
+ * The request as the engine reads it; adapters build one over their framework's request.
+ *
+ * @example
+ * const view: SessionRequest = { header: (name) => req.headers.get(name), url: () => req.url }
+ */
+export interface SessionRequest {
+  /** A request header by lower-case name (`cookie`, `authorization`, `user-agent`). */
+  header(name: string): string | null | undefined
+  /** The request URL; called only when `secure: 'auto'` must decide on a write. */
+  url(): string | undefined
+}
+
+/** One cookie a commit sets or clears, as fields and as its `Set-Cookie` header value. */
+export interface SessionCookie {
+  name: string
+  /** The value; `''` when the cookie is cleared. */
+  value: string
+  /** Seconds it lives; 0 clears it. */
+  maxAge: number
+  /** When it expires, epoch ms; 0 when cleared. */
+  expires: number
+  path: string
+  domain?: string
+  httpOnly: boolean
+  secure: boolean
+  sameSite: 'Strict' | 'Lax' | 'None'
+  partitioned: boolean
+  /** The whole `Set-Cookie` header value. */
+  header: string
+}
+
+/** What a commit tells the response. */
+export interface SessionCommit {
+  /** Headers to append, in order: Set-Cookie values, or the token header with `transport: 'header'`. */
+  readonly headers: ReadonlyArray<readonly [string, string]>
+  /** The cookies those Set-Cookie headers set or clear. */
+  readonly cookies: readonly SessionCookie[]
+  /**
+   * What the client presents from now on: the cookie value (chunks joined), the signed store id
+   * or the bearer token; null when it holds no session.
+   */
+  readonly token: string | null
+}
+
+/** One opened session, as an adapter holds it between load and commit. */
+export interface SessionHandle<Data extends object = DefaultSessionData> {
+  /** The session the app reads and writes. */
+  readonly session: Session<Data>
+  /** Replaces all data with the keys of `values` (an adapter's `c.session = { … }`). */
+  replace(values: object): void
+}
+
+/**
+ * The engine behind every adapter, for frameworks without one: `load` before the handler,
+ * `commit` after it, and append `commit.headers` to the response.
+ *
+ * @example
+ * const engine = sessionEngine({ secret })
+ * const handle = await engine.load({ header: (n) => req.headers.get(n), url: () => req.url }, req)
+ * handle.session.visits = (handle.session.visits ?? 0) + 1
+ * for (const [name, value] of (await engine.commit(handle, req)).headers) res.headers.append(name, value)
+ */
+export interface SessionEngine<Data extends object = DefaultSessionData, Ctx = unknown> {
+  /** True when `loadSync` and `commitSync` work: nothing the engine uses ever waits. */
+  readonly synchronous: boolean
+  /** The session cookie's name. */
+  readonly cookieName: string
+  /** Opens the session a request carries; a bad or missing one gives a new, empty session. */
+  load(request: SessionRequest, ctx: Ctx): Promise<SessionHandle<Data>>
+  /** `load` without a promise; throws `ERR_SESSION_ASYNC` unless `synchronous`. */
+  loadSync(request: SessionRequest, ctx: Ctx): SessionHandle<Data>
+  /**
+   * Writes what changed and says what to send. Committing again later writes only what changed
+   * since (the handle is rebased on what was written).
+   */
+  commit(handle: SessionHandle<Data>, ctx: Ctx): Promise<SessionCommit>
+  /** `commit` without a promise; throws `ERR_SESSION_ASYNC` unless `synchronous`. */
+  commitSync(handle: SessionHandle<Data>, ctx: Ctx): SessionCommit
 }

@@ -1,10 +1,6 @@
 import { keyedQueue } from '../core/queue.ts'
-import {
-  applySessionPatch,
-  type SessionRecord,
-  type SessionStore,
-  sessionDeadline,
-} from '../core/types.ts'
+import { applySessionPatch, sessionDeadline } from '../core/record.ts'
+import type { SessionRecord, SessionStore } from '../core/types.ts'
 
 type Callback = (err?: unknown, value?: any) => void
 

@@ -3,13 +3,8 @@ import { mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'n
 import { join, resolve } from 'node:path'
 import { SessionConfigError, type SessionConfigIssue } from '../core/errors.ts'
 import { keyedQueue } from '../core/queue.ts'
-import {
-  applySessionPatch,
-  type SessionPatch,
-  type SessionRecord,
-  type SessionStore,
-  sessionDeadline,
-} from '../core/types.ts'
+import { applySessionPatch, sessionDeadline } from '../core/record.ts'
+import type { SessionPatch, SessionRecord, SessionStore } from '../core/types.ts'
 
 /** Options of `fileStore()`. */
 export interface FileStoreOptions {

@@ -1,13 +1,12 @@
 import { SessionConfigError, type SessionConfigIssue } from '../core/errors.ts'
 import { userAgentOf, userIdOf } from '../core/owner.ts'
-import {
-  applySessionPatch,
-  type SessionInfo,
-  type SessionPatch,
-  type SessionRecord,
-  type SessionStore,
-  sessionDeadline,
-  type UserSessionIndex,
+import { applySessionPatch, sessionDeadline } from '../core/record.ts'
+import type {
+  SessionInfo,
+  SessionPatch,
+  SessionRecord,
+  SessionStore,
+  UserSessionIndex,
 } from '../core/types.ts'
 
 /** Options of `memoryStore()`. */

@@ -1,5 +1,6 @@
 import { SessionConfigError, type SessionConfigIssue } from '../core/errors.ts'
 import { userAgentOf, userIdOf } from '../core/owner.ts'
+import { sessionDeadline } from '../core/record.ts'
 import type {
   SessionInfo,
   SessionPatch,
@@ -7,7 +8,6 @@ import type {
   SessionStore,
   UserSessionIndex,
 } from '../core/types.ts'
-import { sessionDeadline } from '../core/types.ts'
 
 /**
  * A PostgreSQL client the store can use: a `pg` `Pool` or `Client` (anything with

@@ -1,12 +1,12 @@
 import { SessionConfigError } from '../core/errors.ts'
 import { userAgentOf, userIdOf } from '../core/owner.ts'
-import {
-  type SessionInfo,
-  type SessionPatch,
-  type SessionRecord,
-  type SessionStore,
-  sessionDeadline,
-  type UserSessionIndex,
+import { sessionDeadline } from '../core/record.ts'
+import type {
+  SessionInfo,
+  SessionPatch,
+  SessionRecord,
+  SessionStore,
+  UserSessionIndex,
 } from '../core/types.ts'
 
 /**

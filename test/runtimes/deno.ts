@@ -5,7 +5,7 @@
 //
 // TypeScript and the npm packages (hono, zod, iron-webcrypto) load from node_modules as they are;
 // no --unstable or node-modules flags are needed.
-import { nodeCrypto } from '../../src/core/crypto.ts'
+import { nodeCrypto } from '../../src/crypto/node-crypto.ts'
 import {
   type ContractClient,
   type ContractOptions,

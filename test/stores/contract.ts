@@ -4,12 +4,8 @@
 import { Hono } from 'hono'
 import { afterEach, describe, expect, it } from 'vitest'
 import { session } from '../../src/adapters/hono.ts'
-import {
-  type SessionRecord,
-  type SessionStore,
-  sessionDeadline,
-  type UserSessionIndex,
-} from '../../src/core/types.ts'
+import { sessionDeadline } from '../../src/core/record.ts'
+import type { SessionRecord, SessionStore, UserSessionIndex } from '../../src/core/types.ts'
 import { Jar, SECRET } from '../support.ts'
 
 /** One fresh store over an empty namespace of its backend. */

@@ -7,7 +7,8 @@ import { createClient, createCluster } from 'redis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { session } from '../../src/adapters/hono.ts'
 import { SessionConfigError } from '../../src/core/errors.ts'
-import { applySessionPatch, type SessionRecord } from '../../src/core/types.ts'
+import { applySessionPatch } from '../../src/core/record.ts'
+import type { SessionRecord } from '../../src/core/types.ts'
 import { type RedisStoreOptions, redisStore } from '../../src/stores/redis.ts'
 import {
   commandStats,

@@ -1,4 +1,8 @@
-import type { ResolvedCookie } from './options.ts'
+// What the engine reads from a request: the session cookie (plain or chunked) or bearer token,
+// and whether the request came over plain-HTTP localhost (for `secure: 'auto'`).
+import type { ResolvedOptions } from './options.ts'
+import type { CarriedCookies } from './state/session-state.ts'
+import type { SessionRequest } from './types.ts'
 
 /** Browsers keep at most 4096 bytes of a cookie's name plus value (RFC 6265 §6.1). */
 export const MAX_COOKIE_BYTES = 4096
@@ -95,40 +99,31 @@ export function isLocalHttp(url: string | undefined): boolean {
   return url !== undefined && LOCAL_HTTP.test(url)
 }
 
-/** The attribute part of Set-Cookie (everything after name=value) for one request. */
-export function cookieAttributes(cookie: ResolvedCookie, name: string, secure: boolean): string {
-  let attrs = `; Path=${cookie.path}`
-  if (cookie.domain) attrs += `; Domain=${cookie.domain}`
-  if (cookie.httpOnly) attrs += '; HttpOnly'
-  // __Host- and __Secure- cookies are ignored by browsers without Secure, even on localhost.
-  if (secure || name.startsWith('__Host-') || name.startsWith('__Secure-')) attrs += '; Secure'
-  attrs += `; SameSite=${cookie.sameSite}`
-  if (cookie.partitioned) attrs += '; Partitioned'
-  return attrs
+/** The session values a request carries, in the order to try them, and which cookies came. */
+export interface Found {
+  values: string[]
+  carried: CarriedCookies
+  /** Chunk cookies that do not join into one value. */
+  broken: boolean
 }
 
-let expiresSecond = Number.NaN
-let expiresText = ''
-
-/** `name=value` living `maxAge` seconds from `now` (epoch ms), with attributes. */
-export function serializeCookie(
-  name: string,
-  value: string,
-  maxAge: number,
-  attrs: string,
-  now: number,
-): string {
-  // Expires too, for the few clients that ignore Max-Age. It has a resolution of one second:
-  // requests within the same second share the string.
-  const second = Math.floor(now / 1000) + maxAge
-  if (second !== expiresSecond) {
-    expiresSecond = second
-    expiresText = new Date(second * 1000).toUTCString()
+/** Reads the session cookie(s) or bearer token of `request`, as the options say. */
+export function readSession(request: SessionRequest, o: ResolvedOptions): Found {
+  if (o.transport === 'header') {
+    const values = readBearer(request.header('authorization'))
+    return { values, carried: { plain: values.length > 0, chunks: 0 }, broken: false }
   }
-  return `${name}=${value}; Max-Age=${maxAge}; Expires=${expiresText}${attrs}`
+  const header = request.header('cookie')
+  const values = readCookie(header, o.cookieName)
+  const carried = { plain: values.length > 0, chunks: 0 }
+  if (o.maxChunks === 1) return { values, carried, broken: false }
+  const chunks = readChunks(header, o.cookieName, o.maxChunks)
+  carried.chunks = chunks.seen
+  if (chunks.value !== undefined) values.push(chunks.value)
+  return { values, carried, broken: chunks.broken }
 }
 
-/** A Set-Cookie value that deletes cookie `name` (same Path and Domain, already expired). */
-export function clearCookie(name: string, attrs: string): string {
-  return `${name}=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT${attrs}`
+/** The engine's view of a Web-standard `Request`. */
+export function requestView(request: Request): SessionRequest {
+  return { header: (name) => request.headers.get(name), url: () => request.url }
 }

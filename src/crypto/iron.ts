@@ -1,10 +1,8 @@
 import * as Iron from 'iron-webcrypto'
-import { BoundedCache } from '../core/cache.ts'
-import { fromBase64Url, nodeCrypto, timingSafeEqual } from '../core/crypto.ts'
-import { AesCbc, HmacSha256 } from '../core/fast-crypto.ts'
-import { deepFreeze } from '../core/json.ts'
-import type { RingKey } from '../core/options.ts'
-import type { InvalidReason, MaybePromise } from '../core/types.ts'
+import { BoundedCache } from '../util/cache.ts'
+import { runAsync, type Steps } from '../util/steps.ts'
+import { AesCbc, HmacSha256, nodeCrypto } from './node-crypto.ts'
+import { fromBase64Url, type RingKey, timingSafeEqual } from './random.ts'
 
 /** The iron format this encoder reads and writes: https://github.com/hapijs/iron */
 export const IRON_PREFIX = 'Fe26.2'
@@ -41,16 +39,28 @@ const IV_CHARS = /^[A-Za-z0-9_-]{22}$/
 const B64URL = /^[A-Za-z0-9_-]+$/
 const MAC_CHARS = 43
 
+/** Why a sealed string did not open (a subset of the core's `InvalidReason`). */
+export type UnsealFailure = 'malformed' | 'tampered' | 'unknown-key' | 'expired' | 'invalid-data'
+
 /**
  * What `unseal` found: the value with whether an older key sealed it, or why it failed. A
  * value may be handed to every request that brings the same string: it is deep-frozen.
  */
 export type UnsealResult<T = unknown> =
   | { readonly ok: true; readonly value: T; readonly stale: boolean }
-  | { readonly ok: false; readonly reason: InvalidReason }
+  | { readonly ok: false; readonly reason: UnsealFailure }
 
-type InvalidResult = { readonly ok: false; readonly reason: InvalidReason }
-const fail = (reason: InvalidReason): InvalidResult => ({ ok: false, reason })
+type InvalidResult = { readonly ok: false; readonly reason: UnsealFailure }
+const fail = (reason: UnsealFailure): InvalidResult => ({ ok: false, reason })
+
+/** Freezes `value` and every object and array under it; answers `value`. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value)
+    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key])
+  }
+  return value
+}
 
 interface CodecKey extends RingKey {
   /** Derived encryption keys by salt (node:crypto path). */
@@ -95,6 +105,8 @@ export class IronCodec<T = unknown> {
   readonly #now: () => number
   readonly #revive: (parsed: unknown) => T | undefined
   readonly #results = new BoundedCache<string, CachedResult<T>>(RESULT_CACHE_SIZE)
+  /** Results held by `#results`, or held once: a result never leaves this set but by GC. */
+  readonly #kept = new WeakSet<object>()
   #sealKeys: SealKeys | undefined
 
   /**
@@ -120,16 +132,28 @@ export class IronCodec<T = unknown> {
   }
 
   /** Seals `value` (JSON-serialisable) with the newest key. */
-  seal(value: unknown): MaybePromise<string> {
+  seal(value: unknown): Promise<string> {
+    return runAsync(this.sealing(value))
+  }
+
+  /**
+   * Opens a sealed string. Never rejects: a bad seal is `{ ok: false, reason }`. See `unsealing`.
+   */
+  unseal(sealed: string, keep = true): Promise<UnsealResult<T>> {
+    return runAsync(this.unsealing(sealed, keep))
+  }
+
+  /** `seal` as steps: synchronous on node:crypto. */
+  *sealing(value: unknown): Steps<string> {
     const json = JSON.stringify(value)
     const key = this.#keys[0]!
     if (!this.#node) {
-      return Iron.seal(json, { id: key.id, secret: key.secret }, {
+      return (yield Iron.seal(json, { id: key.id, secret: key.secret }, {
         ...Iron.defaults,
         encryption: { ...Iron.defaults.encryption, saltBits: SALT_BYTES * 8 },
         integrity: { ...Iron.defaults.integrity, saltBits: SALT_BYTES * 8 },
         encode: (v: unknown) => v as string,
-      } as Iron.SealOptions)
+      } as Iron.SealOptions)) as string
     }
     const k = this.#currentSealKeys(key)
     const iv = this.#nextIv()
@@ -183,7 +207,7 @@ export class IronCodec<T = unknown> {
    * now is cached (deep-frozen) unless `keep` is false; then the caller may `keep()` it later.
    * The work spent on a forged string is bounded by one key derivation per ring key tried.
    */
-  unseal(sealed: string, keep = true): MaybePromise<UnsealResult<T>> {
+  *unsealing(sealed: string, keep = true): Steps<UnsealResult<T>> {
     // Indexed by the MAC: hashing 43 characters instead of the whole cookie is most of a hit.
     const hit = this.#results.get(sealed.slice(-MAC_CHARS))
     if (hit && hit.sealed === sealed) {
@@ -221,7 +245,7 @@ export class IronCodec<T = unknown> {
     const base = sealed.slice(0, sealed.length - macSalt.length - mac.length - 2)
     const done = (json: string | UnsealResult<T>, key: CodecKey): UnsealResult<T> =>
       typeof json === 'string' ? this.#open(sealed, mac, exp, json, key, keep) : json
-    if (!this.#node) return this.#unsealWeb(candidates, sealed, id, ivB64, encB64, done)
+    if (!this.#node) return yield* this.#unsealWeb(candidates, sealed, id, ivB64, encB64, done)
     const c = nodeCrypto!
     // Our own current seal: its keys are at hand, no cache lookup (nor salt hashing) needed.
     const own = this.#sealKeys
@@ -276,28 +300,34 @@ export class IronCodec<T = unknown> {
 
   #keep(sealed: string, mac: string, expiration: number, result: UnsealResult<T>): void {
     deepFreeze(result)
+    this.#kept.add(result)
     this.#results.set(mac, { sealed, result, expiration })
+  }
+
+  /** True when `result` is one this codec keeps in its cache (so it may be shared). */
+  isKept(result: UnsealResult<T>): boolean {
+    return this.#kept.has(result)
   }
 
   /**
    * Caches a result `unseal(sealed, false)` answered, once the caller knows the string is still
-   * current (a request that did not reseal it). A result already cached (frozen) is left alone.
+   * current (a request that did not reseal it). A result already cached is left alone.
    */
   keep(sealed: string, result: UnsealResult<T>): void {
-    if (!result.ok || Object.isFrozen(result)) return
+    if (!result.ok || this.#kept.has(result)) return
     const parts = sealed.split('*')
     const expiration = parts[5] ? Number(parts[5]) : 0
     this.#keep(sealed, sealed.slice(-MAC_CHARS), expiration, result)
   }
 
-  async #unsealWeb(
+  *#unsealWeb(
     candidates: CodecKey[],
     sealed: string,
     id: string,
     ivB64: string,
     encB64: string,
     done: (json: string | UnsealResult<T>, key: CodecKey) => UnsealResult<T>,
-  ): Promise<UnsealResult<T>> {
+  ): Steps<UnsealResult<T>> {
     const iv = fromBase64Url(ivB64)
     const encrypted = fromBase64Url(encB64)
     if (!iv || iv.length !== IV_BYTES || !encrypted || encrypted.length === 0)
@@ -306,7 +336,7 @@ export class IronCodec<T = unknown> {
     for (const key of candidates) {
       let json: string
       try {
-        json = (await Iron.unseal(sealed, { [id || 'default']: key.secret }, {
+        json = (yield Iron.unseal(sealed, { [id || 'default']: key.secret }, {
           ...Iron.defaults,
           // Our own clock decides expiry (checked above); iron's would ignore an injected one.
           timestampSkewSec: Number.MAX_SAFE_INTEGER / 1000,

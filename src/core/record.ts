@@ -1,0 +1,139 @@
+// Session records: what a cookie or store value must hold to count as one, the compact form a
+// sealed cookie carries, and the helpers stores use (deadline, patch merge).
+import { isPlainContainer } from './json.ts'
+import type { SessionPatch, SessionRecord } from './types.ts'
+
+type Data = Record<string, unknown>
+
+const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v)
+const isStringArray = (v: unknown): v is string[] =>
+  Array.isArray(v) && v.every((k) => typeof k === 'string')
+
+/**
+ * When a stored session may be dropped: the earlier of its absolute and idle deadlines, in
+ * epoch milliseconds. Stores use it to set a TTL.
+ *
+ * @example
+ * const ttlSeconds = Math.ceil((sessionDeadline(record) - Date.now()) / 1000)
+ */
+export function sessionDeadline(
+  record: Pick<SessionRecord<unknown>, 'expiresAt' | 'idleExpiresAt'>,
+): number {
+  return record.idleExpiresAt === undefined
+    ? record.expiresAt
+    : Math.min(record.expiresAt, record.idleExpiresAt)
+}
+
+/**
+ * The record a store should keep after `patch`: `stored` with this request's changed keys
+ * applied and the timestamps and flash list of `record`. Returns undefined when nothing is
+ * stored (the session ended elsewhere: do not write).
+ *
+ * @example
+ * patch(id, record, changes) {
+ *   const next = applySessionPatch(this.rows.get(id), record, changes)
+ *   if (next) this.rows.set(id, next)
+ * }
+ */
+export function applySessionPatch(
+  stored: unknown,
+  record: SessionRecord<any>,
+  patch: SessionPatch,
+): SessionRecord<any> | undefined {
+  if (typeof stored !== 'object' || stored === null) return undefined
+  const old = (stored as SessionRecord<Data>).data
+  const data: Data = typeof old === 'object' && old !== null ? { ...old } : {}
+  for (const key of patch.set) data[key] = record.data[key]
+  for (const key of patch.deleted) delete data[key]
+  return { ...record, data }
+}
+
+/** True when `at` (epoch ms) is past the record's absolute or idle deadline. */
+export function isExpired(record: SessionRecord<unknown>, at: number): boolean {
+  return (
+    at >= record.expiresAt || (record.idleExpiresAt !== undefined && at >= record.idleExpiresAt)
+  )
+}
+
+/** The owner of session data: a string (or finite number, by its string form) under `userKey`. */
+export function userIdOf(data: unknown, userKey: string): string | undefined {
+  if (typeof data !== 'object' || data === null) return undefined
+  const value = (data as Record<string, unknown>)[userKey]
+  if (typeof value === 'string') return value
+  return typeof value === 'number' && Number.isFinite(value) ? String(value) : undefined
+}
+
+/** The record inside a value read from a cookie or store, or undefined when it is not one. */
+export function asRecord(value: unknown): SessionRecord<Data> | undefined {
+  if (typeof value !== 'object' || value === null) return undefined
+  const r = value as Record<string, unknown>
+  if (!isPlainContainer(r.data) || Array.isArray(r.data)) return undefined
+  if (!isTime(r.createdAt) || !isTime(r.expiresAt)) return undefined
+  if (r.idleExpiresAt !== undefined && !isTime(r.idleExpiresAt)) return undefined
+  if (r.flash !== undefined && !isStringArray(r.flash)) return undefined
+  if (r.sid !== undefined && typeof r.sid !== 'string') return undefined
+  return r as unknown as SessionRecord<Data>
+}
+
+/**
+ * A record with a deep copy of its data, or undefined when it is not a record of JSON data.
+ * Stores and custom decoders may hand back an object they keep (a Map does): the request works
+ * on its own copy, so a handler that fails half way leaves the kept session as it was.
+ */
+export function ownCopy(value: unknown): SessionRecord<Data> | undefined {
+  const record = asRecord(value)
+  if (!record) return undefined
+  try {
+    return { ...record, data: JSON.parse(JSON.stringify(record.data)) as Data }
+  } catch {
+    return undefined
+  }
+}
+
+/** A record opened from a seal, with the purpose it was sealed for. */
+export type SealedRecord = SessionRecord<Data> & { purpose?: string }
+
+/**
+ * The sealed payload: the record with one-letter keys (fewer bytes in every request).
+ * Versioned by `v`; a payload without `v` is version 1, the only one so far (0.1.0 on), so
+ * version 1 costs no bytes. A later format writes `v: 2` and keeps reading version 1.
+ */
+interface CompactV1 {
+  v?: 1
+  d: Data
+  c: number
+  e: number
+  i?: number
+  f?: string[]
+  s?: string
+  /** The purpose (`options.purpose`) it was sealed for. */
+  p: string
+}
+
+/** The sealed payload for `record`, bound to `purpose`. */
+export function toCompact(r: SessionRecord<Data>, purpose: string): CompactV1 {
+  const c: CompactV1 = { d: r.data, c: r.createdAt, e: r.expiresAt, p: purpose }
+  if (r.idleExpiresAt !== undefined) c.i = r.idleExpiresAt
+  if (r.flash) c.f = r.flash
+  if (r.sid) c.s = r.sid
+  return c
+}
+
+/** The record inside an unsealed payload, or undefined when it is not one of ours. */
+export function fromCompact(v: unknown): SealedRecord | undefined {
+  if (typeof v !== 'object' || v === null) return undefined
+  const c = v as CompactV1
+  if (c.v !== undefined && c.v !== 1) return undefined
+  const record = asRecord({
+    data: c.d,
+    createdAt: c.c,
+    expiresAt: c.e,
+    idleExpiresAt: c.i,
+    flash: c.f,
+    sid: c.s,
+    purpose: c.p,
+  }) as SealedRecord | undefined
+  return record && (record.purpose === undefined || typeof record.purpose === 'string')
+    ? record
+    : undefined
+}

@@ -1,0 +1,165 @@
+// What the engine sends back: Set-Cookie values (one cookie, or chunks, and clears for the
+// ones the client holds but this response does not write) or the bearer token header, as
+// strings ready to append and as fields for frameworks with a cookie API.
+import { SessionTooLargeError } from './errors.ts'
+import type { ResolvedCookie, ResolvedOptions } from './options.ts'
+import { MAX_COOKIE_BYTES } from './request.ts'
+import type { CarriedCookies } from './state/session-state.ts'
+import type { SessionCommit, SessionCookie } from './types.ts'
+
+/** What a commit sends: nothing, a clear, or a new value living `maxAge` seconds from `now`. */
+export type Outcome = undefined | 'clear' | { value: string; maxAge: number; now: number }
+
+/** A built response part and which cookies the client holds after it. */
+export interface Built {
+  commit: Omit<SessionCommit, 'token'>
+  carried: CarriedCookies
+}
+
+const NOTHING: Omit<SessionCommit, 'token'> = Object.freeze({
+  headers: Object.freeze([]) as [],
+  cookies: Object.freeze([]) as [],
+})
+
+/** The attribute part of Set-Cookie (everything after name=value) for one request. */
+export function cookieAttributes(cookie: ResolvedCookie, secure: boolean): string {
+  let attrs = `; Path=${cookie.path}`
+  if (cookie.domain) attrs += `; Domain=${cookie.domain}`
+  if (cookie.httpOnly) attrs += '; HttpOnly'
+  if (secure) attrs += '; Secure'
+  attrs += `; SameSite=${cookie.sameSite}`
+  if (cookie.partitioned) attrs += '; Partitioned'
+  return attrs
+}
+
+let expiresSecond = Number.NaN
+let expiresText = ''
+
+/** `name=value` living `maxAge` seconds from `now` (epoch ms), with attributes. */
+export function serializeCookie(
+  name: string,
+  value: string,
+  maxAge: number,
+  attrs: string,
+  now: number,
+): string {
+  // Expires too, for the few clients that ignore Max-Age. It has a resolution of one second:
+  // requests within the same second share the string.
+  const second = Math.floor(now / 1000) + maxAge
+  if (second !== expiresSecond) {
+    expiresSecond = second
+    expiresText = new Date(second * 1000).toUTCString()
+  }
+  return `${name}=${value}; Max-Age=${maxAge}; Expires=${expiresText}${attrs}`
+}
+
+/** A Set-Cookie value that deletes cookie `name` (same Path and Domain, already expired). */
+export function clearCookie(name: string, attrs: string): string {
+  return `${name}=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT${attrs}`
+}
+
+/** Builds the response part of each commit of one engine; attribute strings are made once. */
+export class Responder {
+  readonly #o: ResolvedOptions
+  // Set-Cookie attributes are fixed per engine but for Secure, which depends on the request.
+  readonly #attrs: { secure: string; plain: string }
+  /** Characters of value one chunk cookie holds (`<name>.<digit>=` takes the rest of 4096). */
+  readonly #chunkChars: number
+  /** The longest value a request may bring: anything longer is refused before any crypto. */
+  readonly maxAccepted: number
+  /** `__Host-` and `__Secure-` cookies are ignored by browsers without Secure, even on localhost. */
+  readonly #prefixed: boolean
+
+  constructor(o: ResolvedOptions) {
+    this.#o = o
+    this.#prefixed = o.cookieName.startsWith('__Host-') || o.cookieName.startsWith('__Secure-')
+    this.#attrs = {
+      secure: cookieAttributes(o.cookie, true),
+      plain: cookieAttributes(o.cookie, this.#prefixed),
+    }
+    this.#chunkChars = MAX_COOKIE_BYTES - (o.cookieName.length + 3)
+    this.maxAccepted = o.maxChunks === 1 ? MAX_COOKIE_BYTES : o.maxChunks * this.#chunkChars
+  }
+
+  /** Throws `SessionTooLargeError` when `value` fits in no cookie (or no allowed chunks). */
+  checkSize(value: string): void {
+    const o = this.#o
+    const size = o.cookieName.length + 1 + value.length
+    if (size <= MAX_COOKIE_BYTES || o.transport === 'header') return
+    if (o.maxChunks === 1) throw new SessionTooLargeError(size, MAX_COOKIE_BYTES)
+    const chunks = Math.ceil(value.length / this.#chunkChars)
+    if (chunks > o.maxChunks) {
+      const total = value.length + chunks * (o.cookieName.length + 3)
+      throw new SessionTooLargeError(total, o.maxChunks * MAX_COOKIE_BYTES, o.maxChunks)
+    }
+  }
+
+  /** The headers (and cookies) for `outcome`, given what the client holds and Secure. */
+  build(outcome: Outcome, carried: CarriedCookies, secure: () => boolean): Built {
+    if (outcome === undefined) return { commit: NOTHING, carried }
+    const o = this.#o
+    if (o.transport === 'header') {
+      const token = outcome === 'clear' ? '' : outcome.value
+      return {
+        commit: { headers: [[o.tokenHeader, token]], cookies: [] },
+        carried: { plain: token !== '', chunks: 0 },
+      }
+    }
+    const isSecure = this.#prefixed || secure()
+    const attrs = isSecure ? this.#attrs.secure : this.#attrs.plain
+    const cookies: SessionCookie[] = []
+    const name = o.cookieName
+    let plain = false
+    let chunks = 0
+    if (outcome !== 'clear') {
+      const { value, maxAge, now } = outcome
+      if (o.maxChunks === 1 || name.length + 1 + value.length <= MAX_COOKIE_BYTES) {
+        plain = true
+        cookies.push(this.#cookie(name, value, maxAge, now, attrs, isSecure))
+      } else {
+        for (let at = 0; at < value.length; at += this.#chunkChars, chunks++) {
+          const part = value.slice(at, at + this.#chunkChars)
+          cookies.push(this.#cookie(`${name}.${chunks}`, part, maxAge, now, attrs, isSecure))
+        }
+      }
+    }
+    // A clear with nothing seen still clears the plain name: the browser may hold it.
+    if (!plain && (carried.plain || (outcome === 'clear' && carried.chunks === 0))) {
+      cookies.push(this.#cookie(name, '', 0, 0, attrs, isSecure))
+    }
+    for (let i = chunks; i < carried.chunks; i++) {
+      cookies.push(this.#cookie(`${name}.${i}`, '', 0, 0, attrs, isSecure))
+    }
+    const headers = cookies.map((c): [string, string] => ['set-cookie', c.header])
+    return { commit: { headers, cookies }, carried: { plain, chunks } }
+  }
+
+  #cookie(
+    name: string,
+    value: string,
+    maxAge: number,
+    now: number,
+    attrs: string,
+    secure: boolean,
+  ): SessionCookie {
+    const c = this.#o.cookie
+    const cleared = maxAge === 0
+    const header = cleared
+      ? clearCookie(name, attrs)
+      : serializeCookie(name, value, maxAge, attrs, now)
+    const cookie: SessionCookie = {
+      name,
+      value,
+      maxAge,
+      expires: cleared ? 0 : (Math.floor(now / 1000) + maxAge) * 1000,
+      path: c.path,
+      httpOnly: c.httpOnly,
+      secure,
+      sameSite: c.sameSite,
+      partitioned: c.partitioned,
+      header,
+    }
+    if (c.domain) cookie.domain = c.domain
+    return cookie
+  }
+}

@@ -1,0 +1,285 @@
+// One request's session as the engine sees it: the data, the lifetime, the id, and what the
+// request carried. The app sees only `session`, a proxy over the data that answers the API.
+import type { UnsealResult } from '../../crypto/iron.ts'
+import { randomId } from '../../crypto/random.ts'
+import { SessionError } from '../errors.ts'
+import type { SealedRecord } from '../record.ts'
+import type { Session, SessionMethods, SessionRecord, SessionRequest } from '../types.ts'
+import { DataState, unwrap } from './data.ts'
+import { Lifetime, type LifetimeRules } from './lifetime.ts'
+
+type Data = Record<string, unknown>
+type SessionFunctions = Pick<
+  SessionMethods<any>,
+  'flash' | 'reflash' | 'regenerate' | 'renew' | 'destroy' | 'toJSON'
+>
+
+/** Names a session object answers itself; data may not use them. */
+export const RESERVED_KEYS: ReadonlySet<string> = new Set<keyof SessionMethods<any>>([
+  'id',
+  'isNew',
+  'hasChanged',
+  'expiresAt',
+  'createdAt',
+  'flash',
+  'reflash',
+  'regenerate',
+  'renew',
+  'destroy',
+  'toJSON',
+])
+
+function reservedKeyError(key: string): SessionError {
+  return new SessionError(
+    'ERR_SESSION_RESERVED_KEY',
+    `"${key}" is part of the session API and cannot be used as a session data key`,
+  )
+}
+
+/** Which of our cookies a request carried, or the last commit wrote. */
+export interface CarriedCookies {
+  /** The unchunked `<name>` cookie. */
+  plain: boolean
+  /** Chunk cookies `<name>.0` …: the highest index present plus one. */
+  chunks: number
+}
+
+/** What the engine found when it opened a cookie or store entry. */
+export interface Opened {
+  record: SessionRecord<Data>
+  /** The store key (store mode); sealed sessions carry theirs in `record.sid`. */
+  storeId: string | undefined
+  /** Opened with an older key: write it again with the newest. */
+  stale: boolean
+  /** The record is kept by a cache: the request copies what it changes. */
+  shared: boolean
+  /** The sealed string it came from (sealed mode). */
+  sealed: string | undefined
+}
+
+/** What a commit wrote, for `rebase()`. */
+export interface Written {
+  id: string | undefined
+  flash: readonly string[]
+  cookies: CarriedCookies
+  /** The sealed string or signed id the client now holds; undefined after a clear. */
+  value: string | undefined
+}
+
+/**
+ * The engine's view of one request's session. The engine creates it, hands it what it opened
+ * (`open`) or refused (`refuse`), reads it at commit and rebases it after (`rebase`).
+ */
+export class SessionState {
+  readonly data = new DataState()
+  readonly lifetime: Lifetime
+  /** Session id now (store key, or the sealed session's internal id); made on demand. */
+  id: string | undefined = undefined
+  /** Id as last loaded or written: the store key to delete, or the sealed id to revoke. */
+  loadedId: string | undefined = undefined
+  /** Which of our cookies the client holds (as the request showed, then as we wrote). */
+  carried: CarriedCookies
+  /** The sealed string or signed id the client holds, when it holds a valid one. */
+  value: string | undefined = undefined
+  /** What the codec answered for `value`: kept in its cache at commit unless superseded. */
+  unsealed: UnsealResult<SealedRecord> | undefined = undefined
+  isNew = true
+  /** A cookie of ours came with the request and was refused: clear it on the response. */
+  refused = false
+  /** Opened with an older key: write it again with the newest. */
+  stale = false
+  /** The opened record is shared with the result cache. */
+  shared = false
+  regenerated = false
+  destroyed = false
+  /** The request this session came with (its user agent is read on store writes). */
+  readonly request: SessionRequest
+  #secure: boolean | (() => boolean)
+  #methods: SessionFunctions | undefined
+  readonly session: Session<any>
+
+  /**
+   * @param secure whether responses set the Secure attribute, or a function that decides it
+   *   when a cookie is first written (reading a request's URL costs, and most requests write none)
+   */
+  constructor(
+    rules: LifetimeRules,
+    request: SessionRequest,
+    secure: boolean | (() => boolean),
+    carried: CarriedCookies,
+  ) {
+    this.lifetime = new Lifetime(rules)
+    this.request = request
+    this.#secure = secure
+    this.carried = carried
+    this.session = new Proxy(this.data.values, new SessionState.#Traps(this)) as Session<any>
+  }
+
+  /** Whether to set the Secure attribute on this response. */
+  get secure(): boolean {
+    if (typeof this.#secure === 'function') this.#secure = this.#secure()
+    return this.#secure
+  }
+
+  /** True when the request carried any cookie of ours, valid or not. */
+  get hadCookie(): boolean {
+    return this.carried.plain || this.carried.chunks > 0
+  }
+
+  /** Takes over what the engine opened; `at` is the time it was checked against. */
+  open(opened: Opened, at: number, unsealed?: UnsealResult<SealedRecord>): void {
+    const { record } = opened
+    this.data.adopt(record.data, record.flash, opened.shared)
+    this.lifetime.adopt(record, at)
+    this.id = opened.storeId ?? record.sid
+    this.loadedId = this.id
+    this.value = opened.sealed
+    this.unsealed = unsealed
+    this.stale = opened.stale
+    this.shared = opened.shared
+    this.isNew = false
+  }
+
+  /** The session id, made now if the session has none yet. */
+  ensureId(make: () => string): string {
+    this.id ??= make()
+    return this.id
+  }
+
+  /** The request's cookie was refused: the response clears it. */
+  refuse(): void {
+    this.refused = true
+  }
+
+  /** Ends the session: no data, no id, a fresh lifetime. `isNew` stays as the request was. */
+  destroy(): void {
+    this.data.clear()
+    this.lifetime.restart()
+    this.destroyed = true
+    this.regenerated = false
+    this.stale = false
+    this.id = undefined
+  }
+
+  /** After a commit: what was written is the new starting point for a later commit. */
+  rebase(written: Written): void {
+    this.data.rebase(written.flash)
+    this.lifetime.rebase()
+    this.carried = written.cookies
+    this.value = written.value
+    this.unsealed = undefined
+    this.id = written.id
+    this.loadedId = written.id
+    this.refused = false
+    this.stale = false
+    this.shared = false
+    this.regenerated = false
+    this.destroyed = false
+  }
+
+  /** Replaces all data with the keys of `values` (used for `c.session = { … }`). */
+  replace(values: object): void {
+    if (values === this.session) return
+    const source = unwrap(values) as Data
+    for (const key of Object.keys(source)) if (RESERVED_KEYS.has(key)) throw reservedKeyError(key)
+    this.data.replace(source)
+  }
+
+  // Getters on an object literal cost V8 a new hidden class per request; state reads are
+  // answered here instead, and the method closures are made only when the app calls one.
+  #api(key: string): unknown {
+    switch (key) {
+      case 'id':
+        this.id ??= randomId()
+        return this.id
+      case 'isNew':
+        return this.isNew
+      case 'hasChanged':
+        return this.data.pending().changed
+      case 'expiresAt':
+        return new Date(this.lifetime.deadline())
+      case 'createdAt':
+        return new Date(this.lifetime.createdAt)
+    }
+    this.#methods ??= this.#createMethods()
+    return (this.#methods as unknown as Record<string, unknown>)[key]
+  }
+
+  #createMethods(): SessionFunctions {
+    const state = this
+    return {
+      flash(key, value) {
+        if (RESERVED_KEYS.has(key)) throw reservedKeyError(key)
+        state.data.flash(key, value)
+      },
+      reflash() {
+        state.data.reflash()
+      },
+      regenerate() {
+        // A new session as far as anyone can tell: new id, and its lifetime starts now (a
+        // login after a long anonymous visit gets the whole maxAge).
+        state.regenerated = true
+        state.id = randomId()
+        state.lifetime.restart()
+        return Promise.resolve()
+      },
+      renew(maxAge) {
+        state.lifetime.renew(maxAge)
+      },
+      destroy() {
+        state.destroy()
+      },
+      toJSON() {
+        return state.data.toJSON()
+      },
+    }
+  }
+
+  // The proxy's traps as one small object per request (prototype methods, one field) rather than
+  // a handler literal of six fresh closures. Inside the class body, so it reaches private state.
+  static readonly #Traps = class Traps implements ProxyHandler<Data> {
+    readonly #state: SessionState
+
+    constructor(state: SessionState) {
+      this.#state = state
+    }
+
+    get(target: Data, key: string | symbol): unknown {
+      if (typeof key === 'symbol') return Reflect.get(target, key)
+      if (RESERVED_KEYS.has(key)) return this.#state.#api(key)
+      return this.#state.data.read(key)
+    }
+
+    getOwnPropertyDescriptor(target: Data, key: string | symbol): PropertyDescriptor | undefined {
+      const descriptor = Reflect.getOwnPropertyDescriptor(target, key)
+      // The value as a read sees it (copied and wrapped), so it cannot bypass tracking.
+      if (descriptor && typeof key === 'string') descriptor.value = this.#state.data.read(key)
+      return descriptor
+    }
+
+    set(_target: Data, key: string | symbol, value: unknown): boolean {
+      if (typeof key === 'symbol') return false
+      if (RESERVED_KEYS.has(key)) throw reservedKeyError(key)
+      this.#state.data.set(key, value)
+      return true
+    }
+
+    deleteProperty(_target: Data, key: string | symbol): boolean {
+      if (typeof key === 'symbol') return false
+      if (RESERVED_KEYS.has(key)) throw reservedKeyError(key)
+      this.#state.data.delete(key)
+      return true
+    }
+
+    defineProperty(_target: Data, key: string | symbol, descriptor: PropertyDescriptor): boolean {
+      if (typeof key === 'symbol' || !('value' in descriptor)) return false
+      if (RESERVED_KEYS.has(key)) throw reservedKeyError(key)
+      this.#state.data.set(key, descriptor.value)
+      return true
+    }
+
+    has(target: Data, key: string | symbol): boolean {
+      return (typeof key === 'string' && RESERVED_KEYS.has(key)) || key in target
+    }
+  }
+}
