@@ -335,6 +335,24 @@ describe('csrfPolicy options', () => {
     ])
   })
 
+  it('an unknown option (a typo) and a non-array origins are refused', () => {
+    const issuesOf = (options: unknown) => {
+      try {
+        csrfPolicy(options as CsrfOptions)
+      } catch (err) {
+        expect(err).toBeInstanceOf(SessionConfigError)
+        return (err as SessionConfigError).issues
+      }
+      return []
+    }
+    expect(issuesOf({ tokens: true })).toEqual([{ path: '', message: 'unknown option "tokens"' }])
+    expect(issuesOf({ allowmissingorigin: true })[0]?.message).toContain(
+      'did you mean "allowMissingOrigin"?',
+    )
+    expect(issuesOf({ origins: null }).map((i) => i.path)).toEqual(['origins'])
+    expect(issuesOf({ origins: 'https://a.example' }).map((i) => i.path)).toEqual(['origins'])
+  })
+
   it('the adapters validate at construction', () => {
     expect(() => honoCsrf({ origins: ['nope'] })).toThrow(SessionConfigError)
     expect(() => elysiaCsrf({ origins: ['nope'] })).toThrow(SessionConfigError)

@@ -169,6 +169,50 @@ describe('each bad option throws SessionConfigError naming the field', () => {
   })
 })
 
+describe('how issues are reported', () => {
+  it('a rule across fields is reported alongside a field of the wrong type', () => {
+    const err = configError({ secret: SECRET, rolling: 'yes', chunk: true, store })
+    expect(paths(err)).toEqual(['rolling', 'chunk'])
+  })
+
+  it('an unknown key inside cookie or chunk is refused at that object, with a case hint', () => {
+    expect(configError({ secret: SECRET, cookie: { httponly: true } }).issues).toEqual([
+      { path: 'cookie', message: 'unknown option "httponly" (did you mean "httpOnly"?)' },
+    ])
+    expect(configError({ secret: SECRET, chunk: { maxchunks: 3 } }).issues).toEqual([
+      { path: 'chunk', message: 'unknown option "maxchunks" (did you mean "maxChunks"?)' },
+    ])
+  })
+
+  it('an unknown top-level option is named with a hint', () => {
+    expect(configError({ secret: SECRET, maxage: 60 }).message).toContain(
+      'unknown option "maxage" (did you mean "maxAge"?)',
+    )
+  })
+
+  it('a secret of the wrong shape says which shapes are accepted', () => {
+    for (const secret of [42, null, true]) {
+      expect(configError({ secret }).issues).toEqual([
+        { path: 'secret', message: expect.stringContaining('an array of strings') },
+      ])
+    }
+  })
+
+  it('every bad secret in a list or record is named', () => {
+    expect(paths(configError({ secret: ['short', SECRET, 7] }))).toEqual(['secret.0', 'secret.2'])
+    expect(paths(configError({ secret: { a: 'short', 'b-c': SECRET } }))).toEqual([
+      'secret.a',
+      'secret',
+    ])
+  })
+
+  it('options that are not an object are a SessionConfigError, not a TypeError', () => {
+    for (const options of [null, 'secret', 42, []]) {
+      expect(configError(options).issues[0]).toEqual({ path: '', message: 'must be an object' })
+    }
+  })
+})
+
 describe('a missing secret', () => {
   let env: string | undefined
   let warn: ReturnType<typeof vi.spyOn>

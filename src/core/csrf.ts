@@ -1,6 +1,7 @@
 import { fromBase64Url, randomBytes, toBase64Url } from '../crypto/random.ts'
 import { SessionConfigError, type SessionConfigIssue } from './errors.ts'
 import type { SessionMethods } from './types.ts'
+import { boolean, each, is, object } from './validate.ts'
 
 /** Session key that holds the synchronizer token secret. */
 export const CSRF_SESSION_KEY = '_csrf'
@@ -78,6 +79,17 @@ function parseOrigin(value: string): string | undefined {
   return url.origin
 }
 
+const checkCsrfOptions = object<CsrfOptions>({
+  origins: each(
+    is(
+      (v): v is string => typeof v === 'string' && parseOrigin(v) !== undefined,
+      'must be an http(s) origin such as https://example.com (no path)',
+    ),
+  ),
+  allowMissingOrigin: boolean,
+  token: boolean,
+})
+
 /**
  * Validates `csrf()` options and returns the policy; throws one `SessionConfigError` naming
  * every bad field.
@@ -88,26 +100,9 @@ function parseOrigin(value: string): string | undefined {
  */
 export function csrfPolicy(options: CsrfOptions = {}): CsrfPolicy {
   const issues: SessionConfigIssue[] = []
-  const allowed = new Set<string>()
-  const origins = options.origins ?? []
-  if (!Array.isArray(origins)) issues.push({ path: 'origins', message: 'must be an array' })
-  else {
-    origins.forEach((o, i) => {
-      const origin = typeof o === 'string' ? parseOrigin(o) : undefined
-      if (origin === undefined) {
-        issues.push({
-          path: `origins.${i}`,
-          message: 'must be an http(s) origin such as https://example.com (no path)',
-        })
-      } else allowed.add(origin)
-    })
-  }
-  for (const key of ['allowMissingOrigin', 'token'] as const) {
-    if (options[key] !== undefined && typeof options[key] !== 'boolean') {
-      issues.push({ path: key, message: 'must be a boolean' })
-    }
-  }
-  if (issues.length > 0) throw new SessionConfigError(issues)
+  if (!checkCsrfOptions(options, '', issues)) throw new SessionConfigError(issues)
+  // Every origin parsed above; the set holds their serialised forms, as browsers send them.
+  const allowed = new Set((options.origins ?? []).map((o) => parseOrigin(o)!))
   const allowMissing = options.allowMissingOrigin ?? false
   return {
     token: options.token ?? false,

@@ -1,8 +1,21 @@
-import { z } from 'zod'
-import { SessionConfigError } from './errors.ts'
+import { SessionConfigError, type SessionConfigIssue } from './errors.ts'
 import { mapStore } from './map-store.ts'
 import type { SessionRevocation } from './revocation.ts'
 import type { InvalidReason, SessionEncoder, SessionOptions, SessionStore } from './types.ts'
+import {
+  at,
+  boolean,
+  type Check,
+  each,
+  fail,
+  func,
+  is,
+  matches,
+  methods,
+  object,
+  oneOf,
+  string,
+} from './validate.ts'
 
 /** Shortest secret accepted, in characters (iron's own minimum). */
 export const MIN_SECRET_LENGTH = 32
@@ -69,138 +82,125 @@ const DOMAIN =
 // iron only accepts word characters in a password id.
 const PASSWORD_ID = /^\w+$/
 
-const secretString = z
-  .string({ error: 'must be a string' })
-  .min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters`)
+const secretString = string([
+  (s) => s.length >= MIN_SECRET_LENGTH,
+  `must be at least ${MIN_SECRET_LENGTH} characters`,
+])
+const nonEmpty = 'must hold at least one secret'
+const secretList = each(secretString, [(a) => a.length > 0, nonEmpty])
 
-const isFunction = (v: unknown) => typeof v === 'function'
-const hasMethods =
-  (...names: string[]) =>
-  (v: unknown) =>
-    typeof v === 'object' && v !== null && names.every((n) => isFunction((v as any)[n]))
+// A string, a list (newest first) or ids to secrets; each form reports its own problems.
+const secret: Check = (value, path, issues) => {
+  if (typeof value === 'string') return secretString(value, path, issues)
+  if (Array.isArray(value)) return secretList(value, path, issues)
+  if (typeof value !== 'object' || value === null) {
+    return fail(issues, path, 'must be a string, an array of strings or an object of id: string')
+  }
+  const entries = Object.entries(value)
+  if (entries.length === 0) return fail(issues, path, nonEmpty)
+  const before = issues.length
+  for (const [id, s] of entries) {
+    if (!PASSWORD_ID.test(id)) fail(issues, path, `id "${id}": ids must be letters, digits or _`)
+    secretString(s, at(path, id), issues)
+  }
+  return issues.length === before
+}
 
-const seconds = z
-  .number({ error: 'must be a number of seconds' })
-  .positive('must be greater than 0')
-  .refine(Number.isFinite, 'must be finite')
+const seconds = is((v): v is number => Number.isFinite(v), 'must be a number of seconds', [
+  (n) => n > 0,
+  'must be greater than 0',
+])
 
-const schema = z
-  .strictObject({
-    secret: z
-      .union([
-        secretString,
-        z.array(secretString).min(1, 'must hold at least one secret'),
-        z
-          .record(z.string().regex(PASSWORD_ID, 'ids must be letters, digits or _'), secretString)
-          .refine((r) => Object.keys(r).length > 0, 'must hold at least one secret'),
-      ])
-      .optional(),
-    cookieName: z
-      .string()
-      .regex(TOKEN, 'must be a cookie token: no spaces, ";", ",", "=", quotes or controls')
-      .optional(),
-    cookie: z
-      .strictObject({
-        domain: z.string().regex(DOMAIN, 'must be a host name such as example.com').optional(),
-        path: z
-          .string()
-          .regex(PATH, 'must start with "/" and hold no ";", spaces or controls')
-          .optional(),
-        sameSite: z.enum(['Strict', 'Lax', 'None', 'strict', 'lax', 'none']).optional(),
-        secure: z.union([z.boolean(), z.literal('auto')]).optional(),
-        httpOnly: z.boolean().optional(),
-        partitioned: z.boolean().optional(),
-      })
-      .optional(),
-    transport: z.enum(['cookie', 'header']).optional(),
-    tokenHeader: z.string().regex(TOKEN, 'must be a header name token').optional(),
-    maxAge: seconds.optional(),
-    idleTimeout: seconds.optional(),
-    rolling: z.boolean().optional(),
-    store: z
-      .custom<SessionStore>(hasMethods('get', 'set', 'delete'), {
-        error: 'must be a Map or an object with get, set and delete methods',
-      })
-      .optional(),
-    encoder: z
-      .custom<SessionEncoder>(hasMethods('encode', 'decode'), {
-        error: 'must be an object with encode and decode methods',
-      })
-      .optional(),
-    onInvalid: z
-      .custom<(...a: any[]) => void>(isFunction, { error: 'must be a function' })
-      .optional(),
-    now: z.custom<() => number>(isFunction, { error: 'must be a function' }).optional(),
-    purpose: z
-      .string()
-      .min(1, 'must be a non-empty string')
-      .max(200, 'must be at most 200 characters')
-      .optional(),
-    // Checked in superRefine: a union would report a bad maxChunks as a bad `chunk`.
-    chunk: z.unknown().optional(),
-    revocation: z
-      .custom<SessionRevocation>(hasMethods('revoke', 'revokeUser', 'isRevoked'), {
-        error: 'must be a revocation list from sessionRevocation()',
-      })
-      .optional(),
-  })
-  .superRefine((o, ctx) => {
-    const name = o.cookieName ?? defaults.cookieName
-    const secure = o.cookie?.secure ?? defaults.secure
-    const issue = (path: (string | number)[], message: string) =>
-      ctx.addIssue({ code: 'custom', path, message })
-    // Prefix rules: https://datatracker.ietf.org/doc/html/draft-ietf-httpbis-rfc6265bis#section-4.1.3
-    if (name.startsWith('__Host-')) {
-      if (o.cookie?.domain !== undefined)
-        issue(['cookie', 'domain'], 'not allowed with a __Host- cookie')
-      if ((o.cookie?.path ?? '/') !== '/')
-        issue(['cookie', 'path'], 'must be "/" with a __Host- cookie')
-      if (secure === false) issue(['cookie', 'secure'], 'must not be false with a __Host- cookie')
-    } else if (name.startsWith('__Secure-') && secure === false) {
-      issue(['cookie', 'secure'], 'must not be false with a __Secure- cookie')
-    }
-    if (o.cookie?.sameSite?.toLowerCase() === 'none' && secure === false) {
-      issue(['cookie', 'secure'], 'must not be false when sameSite is "None"')
-    }
-    if (o.cookie?.partitioned && secure === false) {
-      issue(['cookie', 'secure'], 'must not be false when partitioned is set')
-    }
-    if (o.encoder && o.store) {
-      issue(['encoder'], 'only applies in sealed mode; remove it or the store')
-    }
-    if (o.revocation && o.store) {
-      issue(
-        ['revocation'],
-        'only applies in sealed mode: in store mode deleting the entry revokes a session (see destroyUserSessions)',
-      )
-    }
-    if (o.revocation && o.encoder) {
-      issue(['revocation'], 'needs the built-in iron sealing, which carries the session id')
-    }
-    const chunk = o.chunk
-    if (chunk !== undefined && typeof chunk !== 'boolean') {
-      if (typeof chunk !== 'object' || chunk === null || Array.isArray(chunk)) {
-        issue(['chunk'], 'must be true, false or { maxChunks }')
-      } else {
-        for (const key of Object.keys(chunk)) {
-          if (key !== 'maxChunks') issue(['chunk', key], 'is not an option of chunk')
-        }
-        const max = (chunk as { maxChunks?: unknown }).maxChunks
-        if (
-          max !== undefined &&
-          !(Number.isInteger(max) && (max as number) >= 2 && (max as number) <= 10)
-        ) {
-          issue(['chunk', 'maxChunks'], 'must be a whole number from 2 to 10')
-        }
-      }
-    }
-    if (o.chunk && o.store) {
-      issue(['chunk'], 'only applies in sealed mode: a store-mode cookie is a short id')
-    }
-    if (o.chunk && o.transport === 'header') {
-      issue(['chunk'], 'only applies to the cookie transport')
-    }
-  })
+const chunkRange = 'must be a whole number from 2 to 10'
+const chunkObject = object<{ maxChunks: number }>(
+  {
+    maxChunks: is((v): v is number => Number.isInteger(v), chunkRange, [
+      (n) => n >= 2 && n <= 10,
+      chunkRange,
+    ]),
+  },
+  'must be true, false or { maxChunks }',
+)
+
+const checkOptions = object<SessionOptions>({
+  secret,
+  cookieName: matches(
+    TOKEN,
+    'must be a cookie token: no spaces, ";", ",", "=", quotes or controls',
+  ),
+  cookie: object<NonNullable<SessionOptions['cookie']>>({
+    domain: matches(DOMAIN, 'must be a host name such as example.com'),
+    path: matches(PATH, 'must start with "/" and hold no ";", spaces or controls'),
+    sameSite: oneOf(
+      ['Strict', 'Lax', 'None', 'strict', 'lax', 'none'],
+      'must be "Strict", "Lax" or "None" (or lower case)',
+    ),
+    secure: oneOf([true, false, 'auto'], 'must be true, false or "auto"'),
+    httpOnly: boolean,
+    partitioned: boolean,
+  }),
+  transport: oneOf(['cookie', 'header']),
+  tokenHeader: matches(TOKEN, 'must be a header name token'),
+  maxAge: seconds,
+  idleTimeout: seconds,
+  rolling: boolean,
+  store: methods(
+    ['get', 'set', 'delete'],
+    'must be a Map or an object with get, set and delete methods',
+  ),
+  encoder: methods(['encode', 'decode'], 'must be an object with encode and decode methods'),
+  onInvalid: func,
+  now: func,
+  purpose: string(
+    [(s) => s.length > 0, 'must be a non-empty string'],
+    [(s) => s.length <= 200, 'must be at most 200 characters'],
+  ),
+  chunk: (value, path, issues) => typeof value === 'boolean' || chunkObject(value, path, issues),
+  revocation: methods(
+    ['revoke', 'revokeUser', 'isRevoked'],
+    'must be a revocation list from sessionRevocation()',
+  ),
+})
+
+/** Fields as given: any of them may have failed its own check. */
+type Unchecked<T> = { readonly [K in keyof T]?: unknown }
+
+/** Rules across fields, reported whether or not the fields passed their own checks. */
+function crossFieldIssues(o: Unchecked<SessionOptions>, issues: SessionConfigIssue[]): void {
+  const name = typeof o.cookieName === 'string' ? o.cookieName : defaults.cookieName
+  const cookie: Unchecked<SessionOptions['cookie'] & {}> =
+    typeof o.cookie === 'object' && o.cookie !== null ? o.cookie : {}
+  const secure = cookie.secure ?? defaults.secure
+  const issue = (path: string, message: string) => fail(issues, path, message)
+  // Prefix rules: https://datatracker.ietf.org/doc/html/draft-ietf-httpbis-rfc6265bis#section-4.1.3
+  if (name.startsWith('__Host-')) {
+    if (cookie.domain !== undefined) issue('cookie.domain', 'not allowed with a __Host- cookie')
+    if ((cookie.path ?? '/') !== '/') issue('cookie.path', 'must be "/" with a __Host- cookie')
+    if (secure === false) issue('cookie.secure', 'must not be false with a __Host- cookie')
+  } else if (name.startsWith('__Secure-') && secure === false) {
+    issue('cookie.secure', 'must not be false with a __Secure- cookie')
+  }
+  if (String(cookie.sameSite).toLowerCase() === 'none' && secure === false) {
+    issue('cookie.secure', 'must not be false when sameSite is "None"')
+  }
+  if (cookie.partitioned && secure === false) {
+    issue('cookie.secure', 'must not be false when partitioned is set')
+  }
+  if (o.encoder && o.store) issue('encoder', 'only applies in sealed mode; remove it or the store')
+  if (o.revocation && o.store) {
+    issue(
+      'revocation',
+      'only applies in sealed mode: in store mode deleting the entry revokes a session (see destroyUserSessions)',
+    )
+  }
+  if (o.revocation && o.encoder) {
+    issue('revocation', 'needs the built-in iron sealing, which carries the session id')
+  }
+  if (o.chunk && o.store) {
+    issue('chunk', 'only applies in sealed mode: a store-mode cookie is a short id')
+  }
+  if (o.chunk && o.transport === 'header') issue('chunk', 'only applies to the cookie transport')
+}
 
 let warnedRandomSecret = false
 
@@ -237,10 +237,11 @@ function isProduction(): boolean {
  * Validates options and fills in defaults; throws one `SessionConfigError` naming every bad field.
  */
 export function resolveOptions(options: SessionOptions = {}): ResolvedOptions {
-  const parsed = schema.safeParse(options)
-  const issues = parsed.success
-    ? []
-    : parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }))
+  const issues: SessionConfigIssue[] = []
+  checkOptions(options, '', issues)
+  // Not an object: none of its fields can be read.
+  if (typeof options !== 'object' || options === null) throw new SessionConfigError(issues)
+  crossFieldIssues(options, issues)
   if (options.secret === undefined && isProduction()) {
     issues.unshift({
       path: 'secret',

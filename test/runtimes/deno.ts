@@ -3,7 +3,7 @@
 //
 //   ./node_modules/.bin/deno run -A --no-lock test/runtimes/deno.ts
 //
-// TypeScript and the npm packages (hono, zod, iron-webcrypto) load from node_modules as they are;
+// TypeScript and the npm packages (hono, iron-webcrypto) load from node_modules as they are;
 // no --unstable or node-modules flags are needed.
 import { nodeCrypto } from '../../src/crypto/node-crypto.ts'
 import {
