@@ -1,11 +1,9 @@
-import * as Iron from 'iron-webcrypto'
 import { BoundedCache } from '../util/cache.ts'
 import { runAsync, type Steps } from '../util/steps.ts'
-import { AesCbc, HmacSha256, nodeCrypto } from './node-crypto.ts'
-import { fromBase64Url, type RingKey, timingSafeEqual } from './random.ts'
-
-/** The iron format this encoder reads and writes: https://github.com/hapijs/iron */
-export const IRON_PREFIX = 'Fe26.2'
+import { IRON_PREFIX, parseSeal } from './iron-format.ts'
+import { webSeal, webUnseal } from './iron-web.ts'
+import { AesCbc, decryptNode, HmacSha256, nodeCrypto } from './node-crypto.ts'
+import { type RingKey, timingSafeEqual } from './random.ts'
 
 // iron's defaults (one PBKDF2-SHA1 iteration, AES-256-CBC, HMAC-SHA256) but for the salts: 128
 // random bits (NIST SP 800-132's minimum) instead of 256, which take 64 characters less in
@@ -28,15 +26,6 @@ const SALT_REUSE_SEALS = 100_000
 // IVs drawn per random fill (4 KiB / 16 bytes = 256 seals).
 const IV_POOL_BYTES = 4096
 
-const HEX_SALT = /^[0-9a-f]+$/
-const PASSWORD_ID = /^\w*$/
-// A 32-byte MAC in unpadded base64url is 43 characters; the last one carries 2 spare bits that
-// must be zero. Anything else is not a MAC iron writes, and a lenient decoder would accept up to
-// four spellings of one MAC: requiring the canonical one keeps one valid string per seal.
-const CANONICAL_MAC = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/
-// A 16-byte IV is 22 characters; the ciphertext is whole 16-byte blocks.
-const IV_CHARS = /^[A-Za-z0-9_-]{22}$/
-const B64URL = /^[A-Za-z0-9_-]+$/
 const MAC_CHARS = 43
 
 /** Why a sealed string did not open (a subset of the core's `InvalidReason`). */
@@ -147,14 +136,7 @@ export class IronCodec<T = unknown> {
   *sealing(value: unknown): Steps<string> {
     const json = JSON.stringify(value)
     const key = this.#keys[0]!
-    if (!this.#node) {
-      return (yield Iron.seal(json, { id: key.id, secret: key.secret }, {
-        ...Iron.defaults,
-        encryption: { ...Iron.defaults.encryption, saltBits: SALT_BYTES * 8 },
-        integrity: { ...Iron.defaults.integrity, saltBits: SALT_BYTES * 8 },
-        encode: (v: unknown) => v as string,
-      } as Iron.SealOptions)) as string
-    }
+    if (!this.#node) return yield* webSeal(json, key, SALT_BYTES)
     const k = this.#currentSealKeys(key)
     const iv = this.#nextIv()
     const encrypted = k.encKey.encrypt(json, iv)
@@ -214,38 +196,19 @@ export class IronCodec<T = unknown> {
       if (hit.expiration !== 0 && hit.expiration <= this.#now() - SKEW_MS) return fail('expired')
       return hit.result
     }
-    const parts = sealed.split('*')
-    if (parts.length !== 8) return fail('malformed')
-    const [prefix, id, encSalt, ivB64, encB64, expiration, macSalt, mac] = parts as [
-      string,
-      string,
-      string,
-      string,
-      string,
-      string,
-      string,
-      string,
-    ]
-    if (prefix !== IRON_PREFIX || !PASSWORD_ID.test(id)) return fail('malformed')
-    if (!HEX_SALT.test(encSalt) || !HEX_SALT.test(macSalt)) return fail('malformed')
-    if (!CANONICAL_MAC.test(mac) || !IV_CHARS.test(ivB64) || !B64URL.test(encB64)) {
-      return fail('malformed')
-    }
-    // Whole AES blocks only: a length check costs nothing and spares the MAC work.
-    if (encB64.length % 4 === 1 || ((encB64.length * 3) >> 2) % 16 !== 0) return fail('malformed')
-    let exp = 0
-    if (expiration !== '') {
-      if (!/^[1-9]\d*$/.test(expiration)) return fail('malformed')
-      exp = Number(expiration)
-      if (exp <= this.#now() - SKEW_MS) return fail('expired')
-    }
+    const parsed = parseSeal(sealed, this.#now() - SKEW_MS)
+    if (typeof parsed === 'string') return fail(parsed)
+    const { id, encSalt, ivB64, encB64, macSalt, mac, expiration: exp } = parsed
     // A plain-string secret seals with id ''; such cookies are tried against every key.
     const candidates = id === '' ? this.#keys : this.#keys.filter((k) => k.id === id)
     if (candidates.length === 0) return fail('unknown-key')
     const base = sealed.slice(0, sealed.length - macSalt.length - mac.length - 2)
     const done = (json: string | UnsealResult<T>, key: CodecKey): UnsealResult<T> =>
       typeof json === 'string' ? this.#open(sealed, mac, exp, json, key, keep) : json
-    if (!this.#node) return yield* this.#unsealWeb(candidates, sealed, id, ivB64, encB64, done)
+    if (!this.#node) {
+      const opened = yield* webUnseal(candidates, sealed, id, ivB64, encB64)
+      return typeof opened === 'string' ? fail(opened) : done(opened.json, opened.key)
+    }
     const c = nodeCrypto!
     // Our own current seal: its keys are at hand, no cache lookup (nor salt hashing) needed.
     const own = this.#sealKeys
@@ -262,7 +225,7 @@ export class IronCodec<T = unknown> {
         own !== undefined && key === this.#keys[0] && encSalt === own.encSalt
           ? own.encKey
           : this.#encKey(key, encSalt)
-      return done(decryptNode(encKey, ivB64, encB64), key)
+      return done(decryptNode(encKey, ivB64, encB64) ?? fail('invalid-data'), key)
     }
     return fail('tampered')
   }
@@ -320,37 +283,6 @@ export class IronCodec<T = unknown> {
     this.#keep(sealed, sealed.slice(-MAC_CHARS), expiration, result)
   }
 
-  *#unsealWeb(
-    candidates: CodecKey[],
-    sealed: string,
-    id: string,
-    ivB64: string,
-    encB64: string,
-    done: (json: string | UnsealResult<T>, key: CodecKey) => UnsealResult<T>,
-  ): Steps<UnsealResult<T>> {
-    const iv = fromBase64Url(ivB64)
-    const encrypted = fromBase64Url(encB64)
-    if (!iv || iv.length !== IV_BYTES || !encrypted || encrypted.length === 0)
-      return fail('malformed')
-    if (encrypted.length % 16 !== 0) return fail('malformed')
-    for (const key of candidates) {
-      let json: string
-      try {
-        json = (yield Iron.unseal(sealed, { [id || 'default']: key.secret }, {
-          ...Iron.defaults,
-          // Our own clock decides expiry (checked above); iron's would ignore an injected one.
-          timestampSkewSec: Number.MAX_SAFE_INTEGER / 1000,
-          decode: (s: string) => s,
-        } as Iron.SealOptions)) as string
-      } catch (err) {
-        if (err instanceof Error && err.message === 'Bad hmac value') continue
-        return fail('invalid-data')
-      }
-      return done(json, key)
-    }
-    return fail('tampered')
-  }
-
   /** Drops the cached result for `sealed`, if any (a cookie the server has just superseded). */
   forget(sealed: string): void {
     const mac = sealed.slice(-MAC_CHARS)
@@ -373,25 +305,3 @@ export class IronCodec<T = unknown> {
     return this.#results.size
   }
 }
-
-// Runs only on strings whose MAC verified, so decoding leniently here is safe: the MAC covers
-// the exact characters.
-function decryptNode(encKey: AesCbc, ivB64: string, encB64: string): string | InvalidResult {
-  let result: string | undefined
-  if (encB64.length <= MAX_SEALED_CHARS) {
-    // IV then ciphertext, decoded into one buffer kept for the purpose: this runs synchronously,
-    // one cookie at a time, and the decipher takes them in one call.
-    decoded ??= Buffer.allocUnsafeSlow(IV_BYTES + MAX_SEALED_CHARS)
-    if (decoded.write(ivB64, 0, 'base64url') !== IV_BYTES) return fail('invalid-data')
-    const length = decoded.write(encB64, IV_BYTES, 'base64url')
-    result = encKey.decrypt(decoded.subarray(0, IV_BYTES + length), undefined)
-  } else {
-    result = encKey.decrypt(Buffer.from(encB64, 'base64url'), Buffer.from(ivB64, 'base64url'))
-  }
-  // Authentic but undecryptable: sealed by a holder of the key with other parameters.
-  return result ?? fail('invalid-data')
-}
-
-// A chunked session is at most 10 cookies of 4096 bytes; longer ones are decoded the slow way.
-const MAX_SEALED_CHARS = 40_960
-let decoded: Buffer | undefined
