@@ -1,27 +1,20 @@
 // The framework-free core: a request view in, a SessionState out; the state in, store writes
 // and response headers out. Written once as steps (see util/steps.ts): synchronous where
 // nothing waits, a promise where a store or WebCrypto does.
-import { IdSigner } from '../crypto/id-signer.ts'
-import { IronCodec, type UnsealResult } from '../crypto/iron.ts'
+import type { IronCodec } from '../crypto/iron.ts'
 import { nodeCrypto } from '../crypto/node-crypto.ts'
 import { randomId } from '../crypto/random.ts'
-import { runAsync, runSync, type Steps, wait } from '../util/steps.ts'
-import { SessionError, SessionStoreError } from './errors.ts'
+import { runAsync, runSync, type Steps } from '../util/steps.ts'
+import { SessionError } from './errors.ts'
 import { assertJson } from './json.ts'
 import { isSynchronousStore } from './map-store.ts'
 import { type ResolvedOptions, resolveOptions } from './options.ts'
-import {
-  fromCompact,
-  isExpired,
-  ownCopy,
-  type SealedRecord,
-  toCompact,
-  userIdOf,
-} from './record.ts'
+import { isExpired, type SealedRecord } from './record.ts'
 import { isLocalHttp, readSession } from './request.ts'
 import { type Outcome, Responder } from './response.ts'
+import { EncoderSource, IronSource, type Source, StoreSource, storeCall } from './sources.ts'
 import type { LifetimeRules } from './state/lifetime.ts'
-import { type Opened, SessionState } from './state/session-state.ts'
+import { SessionState } from './state/session-state.ts'
 import type {
   InvalidReason,
   SessionCommit,
@@ -30,12 +23,9 @@ import type {
   SessionOptions,
   SessionRecord,
   SessionRequest,
-  SessionStore,
-  WriteMeta,
 } from './types.ts'
 
 type Data = Record<string, unknown>
-type Loaded = (Opened & { unsealed?: UnsealResult<SealedRecord> }) | InvalidReason
 /** What a write decided: nothing, a clear, or a value with the flash keys it carries. */
 type WriteOutcome =
   | Exclude<Outcome, object>
@@ -59,34 +49,32 @@ export class SessionEngine implements SessionEngineApi<any, unknown> {
   readonly codec: IronCodec<SealedRecord> | undefined
   readonly synchronous: boolean
   readonly cookieName: string
-  readonly #signer: IdSigner | undefined
+  readonly #source: Source
   readonly #responder: Responder
   readonly #rules: LifetimeRules
-  /** The data key the store's per-user index reads, for `WriteMeta.userId`. */
-  readonly #userKey: string | undefined
 
   constructor(options?: SessionOptions) {
     const o = resolveOptions(options)
     this.options = o
     this.cookieName = o.cookieName
-    this.codec =
-      o.store || o.encoder ? undefined : new IronCodec(o.keys, { now: o.now, revive: fromCompact })
-    this.#signer = o.store ? new IdSigner(o.keys, o.purpose) : undefined
+    const responder = new Responder(o)
+    const checkSize = (value: string) => responder.checkSize(value)
+    const iron = o.store || o.encoder ? undefined : new IronSource(o, checkSize)
+    this.#source = o.store ? new StoreSource(o, o.store) : (iron ?? new EncoderSource(o, checkSize))
+    this.codec = iron?.codec
+    this.#responder = responder
     o.revocation?.retainFor(o.maxAge / 1000)
     this.synchronous =
       nodeCrypto !== undefined &&
       (o.store
         ? isSynchronousStore(o.store)
         : !o.encoder && (!o.revocation || o.revocation.synchronous))
-    this.#responder = new Responder(o)
     this.#rules = {
       now: o.now,
       maxAgeMs: o.maxAge,
       idleTimeoutMs: o.idleTimeout,
       rolling: o.rolling,
     }
-    const userKey = (o.store as { userKey?: unknown } | undefined)?.userKey
-    this.#userKey = userKey === false ? undefined : typeof userKey === 'string' ? userKey : 'userId'
   }
 
   /**
@@ -143,19 +131,11 @@ export class SessionEngine implements SessionEngineApi<any, unknown> {
   /** Opens one candidate value into `state`; answers why not, or undefined when it opened. */
   *#open(state: SessionState, value: string, ctx: unknown): Steps<InvalidReason | undefined> {
     const o = this.options
-    const loaded: Loaded = o.store
-      ? yield* this.#fromStore(value, ctx)
-      : o.encoder
-        ? yield* this.#fromEncoder(value)
-        : yield* this.#fromSeal(value)
+    const loaded = yield* this.#source.open(value, ctx)
     if (typeof loaded === 'string') return loaded
     const now = o.now()
-    const { record, storeId } = loaded
-    if (isExpired(record, now)) {
-      if (storeId !== undefined)
-        yield* this.#storeCall('delete', () => o.store!.delete(storeId, ctx))
-      return 'expired'
-    }
+    const { record } = loaded
+    if (isExpired(record, now)) return 'expired'
     const revocation = o.revocation
     if (revocation && record.sid !== undefined) {
       const query = {
@@ -163,55 +143,10 @@ export class SessionEngine implements SessionEngineApi<any, unknown> {
         userId: record.data[revocation.userKey],
         createdAt: record.createdAt,
       }
-      if (yield* this.#storeCall('get', () => revocation.isRevoked(query))) return 'revoked'
+      if (yield* storeCall('get', () => revocation.isRevoked(query))) return 'revoked'
     }
     state.open(loaded, now, loaded.unsealed)
     return undefined
-  }
-
-  *#fromSeal(value: string): Steps<Loaded> {
-    // Kept by the codec only if this request does not reseal it (see #write): a cookie that is
-    // superseded at once would fill the cache with strings that do not come back.
-    const result = yield* this.codec!.unsealing(value, false)
-    if (!result.ok) return result.reason
-    if (result.value.purpose !== this.options.purpose) return 'wrong-purpose'
-    // Shared with the cache (now or once kept): the request copies what it changes.
-    const { value: record, stale } = result
-    return { record, storeId: undefined, stale, shared: true, sealed: value, unsealed: result }
-  }
-
-  *#fromEncoder(value: string): Steps<Loaded> {
-    const o = this.options
-    let decoded: unknown
-    try {
-      decoded = yield* wait(o.encoder!.decode(value, o.keys[0]!.secret))
-    } catch {
-      return 'tampered'
-    }
-    if (decoded === null || decoded === undefined) return 'tampered'
-    const record = ownCopy(decoded)
-    if (!record) return 'invalid-data'
-    return { record, storeId: undefined, stale: false, shared: false, sealed: undefined }
-  }
-
-  *#fromStore(value: string, ctx: unknown): Steps<Loaded> {
-    const verified = yield* this.#signer!.verifying(value)
-    if (!verified) return 'tampered'
-    const store = this.options.store!
-    const stored = yield* this.#storeCall('get', () => store.get(verified.id, ctx))
-    if (stored === null || stored === undefined) return 'not-found'
-    const record = ownCopy(stored)
-    if (!record) return 'invalid-data'
-    return { record, storeId: verified.id, stale: verified.stale, shared: false, sealed: value }
-  }
-
-  /** Runs one store call; any failure, sync or async, becomes a `SessionStoreError`. */
-  *#storeCall<T>(op: SessionStoreError['operation'], call: () => T): Steps<Awaited<T>> {
-    try {
-      return (yield* wait(call())) as Awaited<T>
-    } catch (err) {
-      throw new SessionStoreError(op, err)
-    }
   }
 
   *#commit(state: SessionState, ctx: unknown): Steps<SessionCommit> {
@@ -238,17 +173,12 @@ export class SessionEngine implements SessionEngineApi<any, unknown> {
     if (!pending.changed && data.wasTouched()) assertJson(data.touched())
 
     if (state.destroyed && !pending.changed) {
-      const old = state.loadedId
-      if (old !== undefined) {
-        if (o.store) yield* this.#storeCall('delete', () => o.store!.delete(old, ctx))
-        else yield* this.#revokeOld(state)
-      }
+      if (state.loadedId !== undefined) yield* this.#source.end(state.loadedId, ctx)
       return state.hadCookie ? CLEAR : undefined
     }
     const rewrite = pending.changed || lifetime.renewed || state.regenerated || lifetime.refreshDue
     if (!rewrite && !state.stale) {
-      // The cookie stays current: later requests bringing it skip the crypto.
-      if (state.unsealed) this.codec!.keep(state.value!, state.unsealed)
+      this.#source.stillCurrent(state)
       // A refused cookie is cleared once, so the browser stops sending it on every request.
       return state.refused ? CLEAR : undefined
     }
@@ -265,69 +195,11 @@ export class SessionEngine implements SessionEngineApi<any, unknown> {
     }
     if (lifetime.idleExpiresAt !== undefined) record.idleExpiresAt = lifetime.idleExpiresAt
     if (pending.flash.length > 0) record.flash = pending.flash
+    state.ensureId(randomId)
+    const changes = { set: pending.set, deleted: pending.deleted, rewrite, now }
+    const value = yield* this.#source.save(state, record, changes, ctx)
     const maxAge = Math.max(1, Math.ceil((lifetime.deadline() - now) / 1000))
-    const id = state.ensureId(randomId)
-    let value: string
-    if (!o.store) {
-      record.sid = id
-      value = yield* this.#seal(state, record)
-      this.#responder.checkSize(value)
-      // After regenerate() or destroy(): the cookie the request brought must not work again.
-      if (state.loadedId !== undefined && state.loadedId !== id) yield* this.#revokeOld(state)
-    } else {
-      if (rewrite) yield* this.#storeWrite(state, id, record, pending, ctx, now)
-      value = yield* this.#signer!.signing(id)
-    }
     return { value, maxAge, now, flash: pending.flash }
-  }
-
-  *#seal(state: SessionState, record: SessionRecord<Data>): Steps<string> {
-    const o = this.options
-    if (o.encoder) {
-      return encodeURIComponent(yield* wait(o.encoder.encode(record, o.keys[0]!.secret)))
-    }
-    // The cookie this request brought is superseded: if an earlier request had it cached,
-    // drop it, so the cache holds strings that may come back.
-    if (state.value !== undefined && state.unsealed && this.codec!.isKept(state.unsealed)) {
-      this.codec!.forget(state.value)
-    }
-    return yield* this.codec!.sealing(toCompact(record, o.purpose))
-  }
-
-  /** New entry first, old one after: a failure in between leaves the user logged in. */
-  *#storeWrite(
-    state: SessionState,
-    id: string,
-    record: SessionRecord<Data>,
-    pending: { set: readonly string[]; deleted: readonly string[] },
-    ctx: unknown,
-    now: number,
-  ): Steps<void> {
-    const store = this.options.store as SessionStore
-    const meta: WriteMeta = { now }
-    const userAgent = state.request.header('user-agent')
-    if (userAgent) meta.userAgent = userAgent
-    const userId = this.#userKey === undefined ? undefined : userIdOf(record.data, this.#userKey)
-    if (userId !== undefined) meta.userId = userId
-    const old = state.loadedId
-    if (old === id && store.patch) {
-      // Same entry as loaded: merge this request's keys, so concurrent requests that change
-      // different keys both survive.
-      const patch = { set: pending.set, deleted: pending.deleted }
-      yield* this.#storeCall('patch', () => store.patch!(id, record, patch, ctx, meta))
-      return
-    }
-    yield* this.#storeCall('set', () => store.set(id, record, ctx, meta))
-    if (old !== undefined && old !== id)
-      yield* this.#storeCall('delete', () => store.delete(old, ctx))
-  }
-
-  /** Sealed mode with a revocation list: revokes the id the request arrived with. */
-  *#revokeOld(state: SessionState): Steps<void> {
-    const revocation = this.options.revocation
-    const old = state.loadedId
-    if (!revocation || old === undefined) return
-    yield* this.#storeCall('set', () => revocation.revoke(old))
   }
 }
 
