@@ -1,0 +1,162 @@
+// Public types of what a store or encoder keeps and is told.
+import type { MaybePromise } from './session.ts'
+
+/**
+ * What the server keeps for one session: the data plus its timestamps (epoch milliseconds).
+ * In sealed mode this travels inside the cookie; in store mode it is the store's value.
+ */
+export interface SessionRecord<Data = Record<string, unknown>> {
+  /** The session data. */
+  data: Data
+  /** When the session was created, epoch milliseconds. */
+  createdAt: number
+  /** Absolute deadline, epoch milliseconds. */
+  expiresAt: number
+  /** Idle deadline, epoch milliseconds; present when `idleTimeout` is set. */
+  idleExpiresAt?: number
+  /** Keys of `data` that are flash values, removed after the next request. */
+  flash?: string[]
+  /** Internal session id (sealed mode only; in store mode the id is the store key). */
+  sid?: string
+}
+
+/**
+ * Any Map-shaped session store: a `Map`, or an object whose `get`, `set` and `delete` may be
+ * sync or async. The framework context (for Hono, `c`) is passed last so a store can record
+ * the user agent or IP.
+ *
+ * @example
+ * const store: SessionStore = {
+ *   get: (id) => db.sessions.find(id),
+ *   set: (id, record, c) => db.sessions.upsert(id, record, c.req.header('user-agent')),
+ *   delete: (id) => db.sessions.remove(id),
+ * }
+ */
+export interface SessionStore<Ctx = any> {
+  /**
+   * Returns the `SessionRecord` stored under `id` (or a promise of it), or `undefined`/`null`
+   * when there is none. Typed `unknown` so a `Map<string, unknown>` or a database row fits: the
+   * engine checks what comes back and treats anything that is not a record as invalid.
+   */
+  get(id: string, ctx: Ctx): unknown
+  /** Stores `record` under `id`; it may be dropped after `sessionDeadline(record)`. */
+  set(id: string, record: SessionRecord<any>, ctx: Ctx, meta?: WriteMeta): unknown
+  /** Removes the record stored under `id`; removing a missing id is not an error. */
+  delete(id: string, ctx: Ctx): unknown
+  /**
+   * Optional: applies one request's changes to the record stored under `id` atomically, so two
+   * concurrent requests that change different keys both survive. Copy the keys in
+   * `patch.set` from `record.data`, remove `patch.deleted`, and take the timestamps and `flash`
+   * from `record`. When nothing is stored under `id` (another request ended the session), do
+   * nothing: a session logged out elsewhere is never brought back. Without `patch`, the engine
+   * calls `set` with the whole record and the last write wins. `applySessionPatch()` does the
+   * merge for stores that can read and write in one step.
+   */
+  patch?(
+    id: string,
+    record: SessionRecord<any>,
+    patch: SessionPatch,
+    ctx: Ctx,
+    meta?: WriteMeta,
+  ): unknown
+}
+
+/**
+ * What the engine tells a store about one write, after the framework context: built-in stores
+ * record the user agent and last-seen time from it; custom stores may ignore it.
+ */
+export interface WriteMeta {
+  /** Epoch ms of the write, from the engine's clock. */
+  now: number
+  /** The session's owner (string form), when the data names one under the store's `userKey`. */
+  userId?: string
+  /** The request's User-Agent, when it has one. */
+  userAgent?: string
+}
+
+/** What one request changed in a stored session, by top-level key. */
+export interface SessionPatch {
+  /** Keys whose value changed: copy them from the new record. */
+  set: readonly string[]
+  /** Keys removed (consumed flash values included). */
+  deleted: readonly string[]
+}
+
+/**
+ * Replaces the built-in iron sealing. `encode` gets the whole session record (data plus
+ * expiry and flash metadata, plain JSON) and the newest secret, and returns a cookie value;
+ * `decode` turns that value back into the record, or returns `null`/throws when it is not valid.
+ *
+ * @example
+ * const encoder: SessionEncoder = {
+ *   encode: (record, secret) => myJwt.sign(record, secret),
+ *   decode: (token, secret) => myJwt.verify(token, secret),
+ * }
+ */
+export interface SessionEncoder {
+  encode(record: SessionRecord<any>, secret: string): MaybePromise<string>
+  decode(value: string, secret: string): MaybePromise<SessionRecord<any> | null | undefined>
+}
+
+/** One live session of a user, as `listSessions()` reports it. Times in epoch milliseconds. */
+export interface SessionInfo {
+  /** The session id (store key). */
+  id: string
+  createdAt: number
+  /** When the session was last written (a change, renew or rolling refresh). */
+  lastSeenAt: number
+  /** The earlier of the absolute and idle deadlines. */
+  expiresAt: number
+  /** The request's User-Agent when the session was last written, where the store records it. */
+  userAgent?: string
+}
+
+/**
+ * Optional per-user index that some stores keep (memory, Redis, SQLite, Postgres): which
+ * sessions belong to a user, so an app can show "your devices" and log out the others.
+ * A session belongs to the user in `record.data[userKey]` (default `userId`).
+ *
+ * @example
+ * await store.destroyUserSessions(userId, { except: c.session.id }) // log out other devices
+ */
+export interface UserSessionIndex {
+  /** The user's live sessions, newest first. */
+  listSessions(userId: string): Promise<SessionInfo[]>
+  /** Deletes every session of the user, but `except`; resolves to how many were deleted. */
+  destroyUserSessions(userId: string, options?: { except?: string }): Promise<number>
+}
+
+/**
+ * A revocation list for sealed sessions (`sessionRevocation()` makes one). A sealed cookie is
+ * valid until it expires wherever it is replayed; with a revocation list, each request also asks
+ * the list, so a revoked session is refused on its next request on every instance
+ * (`onInvalid('revoked')`, a fresh session).
+ *
+ * @example
+ * const revocation = sessionRevocation({ store: redisStore({ client, prefix: 'revoked:' }) })
+ * app.use(session({ secret, revocation }))
+ * await revocation.revokeUser(userId, { except: c.session.id }) // log out the other devices
+ */
+export interface SessionRevocation {
+  /** Revokes one session by its id (`session.id`); waits only when its store does. */
+  revoke(sessionId: string): MaybePromise<void>
+  /**
+   * Revokes every session of `userId` (its data's `userKey`) created until now, but `except`.
+   * Sessions created later, such as the next login, are not affected.
+   */
+  revokeUser(userId: string, options?: { except?: string }): Promise<void>
+  /**
+   * Whether a session is revoked: by its id, or by its user (`userId`, the value of `userKey`
+   * in its data) when it was created (`createdAt`, epoch ms) before the user's revocation.
+   */
+  isRevoked(session: { id: string; userId?: unknown; createdAt: number }): MaybePromise<boolean>
+  /** The data key that names a session's user. */
+  readonly userKey: string
+  /** True when `isRevoked` answers without waiting (the list lives in a `Map`). */
+  readonly synchronous: boolean
+  /**
+   * Called by `session()` for each engine that uses the list: entries are kept at least
+   * `maxAge` seconds, the longest a session of that engine can live.
+   */
+  retainFor(maxAge: number): void
+}
