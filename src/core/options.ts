@@ -1,7 +1,13 @@
+import type { RingKey } from '../crypto/random.ts'
 import { SessionConfigError, type SessionConfigIssue } from './errors.ts'
 import { mapStore } from './map-store.ts'
-import type { SessionRevocation } from './revocation.ts'
-import type { InvalidReason, SessionEncoder, SessionOptions, SessionStore } from './types.ts'
+import type {
+  InvalidReason,
+  SessionEncoder,
+  SessionOptions,
+  SessionRevocation,
+  SessionStore,
+} from './types.ts'
 import {
   at,
   boolean,
@@ -33,12 +39,7 @@ export const defaults = Object.freeze({
   maxChunks: 3,
 } as const)
 
-/** One key of the ring. `ids` are every password id a cookie sealed with it may carry. */
-export interface RingKey {
-  /** Password id written into new seals ('' for a plain string secret, as iron does). */
-  id: string
-  secret: string
-}
+export type { RingKey } from '../crypto/random.ts'
 
 export interface ResolvedCookie {
   domain: string | undefined

@@ -1,7 +1,8 @@
 import { isPromise } from '../util/steps.ts'
-import { SessionConfigError, SessionStoreError } from './errors.ts'
+import { SessionConfigError, type SessionConfigIssue, SessionStoreError } from './errors.ts'
 import { isSynchronousStore, mapStore } from './map-store.ts'
 import type { MaybePromise, SessionRecord, SessionRevocation, SessionStore } from './types.ts'
+import { func, methods, object, required, string } from './validate.ts'
 
 export type { SessionRevocation }
 
@@ -63,6 +64,18 @@ const entryOf = (stored: unknown, now: number): Entry | undefined => {
   return data as Entry
 }
 
+const checkOptions = object<SessionRevocationOptions>({
+  // A Map has get, set and delete too.
+  store: required(
+    methods(
+      ['get', 'set', 'delete'],
+      'must be a Map or an object with get, set and delete methods',
+    ),
+  ),
+  userKey: string([(s) => s !== '', 'must be a non-empty string']),
+  now: func,
+})
+
 class RevocationList implements SessionRevocation {
   readonly userKey: string
   readonly #store: SessionStore
@@ -74,23 +87,10 @@ class RevocationList implements SessionRevocation {
   #retain = 0
 
   constructor(options: SessionRevocationOptions) {
+    const issues: SessionConfigIssue[] = []
+    checkOptions(options, '', issues)
+    if (issues.length > 0) throw new SessionConfigError(issues)
     const store = options.store
-    const isStore =
-      store instanceof Map ||
-      (typeof store === 'object' &&
-        store !== null &&
-        ['get', 'set', 'delete'].every((m) => typeof (store as any)[m] === 'function'))
-    if (!isStore) {
-      throw new SessionConfigError([
-        { path: 'store', message: 'must be a Map or an object with get, set and delete methods' },
-      ])
-    }
-    if (
-      options.userKey !== undefined &&
-      (typeof options.userKey !== 'string' || !options.userKey)
-    ) {
-      throw new SessionConfigError([{ path: 'userKey', message: 'must be a non-empty string' }])
-    }
     this.#store = store instanceof Map ? mapStore(store) : store
     this.#map = store instanceof Map ? store : undefined
     this.userKey = options.userKey ?? 'userId'
