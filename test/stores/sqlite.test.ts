@@ -28,9 +28,9 @@ async function openDb(file = ':memory:'): Promise<Db> {
 const driver = isBun ? 'bun:sqlite' : 'better-sqlite3'
 
 describeStore(`sqliteStore (${driver})`, {
-  async make() {
+  async make({ now } = {}) {
     const db = await openDb()
-    const store = sqliteStore({ db })
+    const store = sqliteStore({ db, now })
     return {
       store,
       async ttlSeconds(id) {
