@@ -103,10 +103,10 @@ export function redisStore({
   userKey = 'userId',
   now = Date.now,
 }: RedisStoreOptions): RedisStore {
-  const run = redisRunner(client)
+  const runner = redisRunner(client)
   assertOptions([
     check(
-      run !== undefined,
+      runner !== undefined,
       'client',
       'expected a Redis client: ioredis (Redis or Cluster), node-redis v5 or Bun RedisClient',
     ),
@@ -114,7 +114,7 @@ export function redisStore({
     userKeyIssue(userKey, { off: true }),
     nowIssue(now),
   ])
-  const send = run!
+  const run = runner!
   const keyFor = (id: string) => prefix + id
   const indexFor = (userId: string) => `${prefix}user:${userId}`
 
@@ -158,7 +158,7 @@ export function redisStore({
     userKey,
 
     async get(id) {
-      const [value] = await send([['GET', keyFor(id)]])
+      const [value] = await run([['GET', keyFor(id)]])
       if (value === null || value === undefined) return undefined
       const record = parseRecord(value)
       if (!record) return value
@@ -170,15 +170,15 @@ export function redisStore({
       const write = writeMeta(ctx, meta, now)
       const ttl = ttlOf(record, write)
       // Already past its deadline: nothing to keep, and no stale copy may linger.
-      if (ttl < 1) return void (await send([['DEL', keyFor(id)]]))
+      if (ttl < 1) return void (await run([['DEL', keyFor(id)]]))
       const command = ['SET', keyFor(id), JSON.stringify(record), 'PX', String(ttl)]
-      await send([command, ...(await indexWrite(id, record, ttl, write))])
+      await run([command, ...(await indexWrite(id, record, ttl, write))])
     },
 
     async patch(id, record, changes: SessionPatch, ctx, meta) {
       const write = writeMeta(ctx, meta, now)
       const ttl = ttlOf(record, write)
-      if (ttl < 1) return void (await send([['DEL', keyFor(id)]]))
+      if (ttl < 1) return void (await run([['DEL', keyFor(id)]]))
       const { data, ...stamps } = record
       const rest = JSON.stringify(stamps)
       const args = [rest === '{}' ? '}' : `,${rest.slice(1)}`, String(ttl), '']
@@ -195,7 +195,7 @@ export function redisStore({
       }
       args[2] = String(nset)
       args.push(...deleted)
-      await send([
+      await run([
         await evalsha(scripts.patch, keyFor(id), args),
         ...(await indexWrite(id, record, ttl, write)),
       ])
@@ -204,16 +204,16 @@ export function redisStore({
     async delete(id) {
       // The user index is cleaned lazily: listSessions() drops ids whose session is gone, so a
       // logout stays one command.
-      await send([['DEL', keyFor(id)]])
+      await run([['DEL', keyFor(id)]])
     },
 
     async listSessions(userId) {
       const key = requireIndex()
       const index = indexFor(String(userId))
-      const [reply] = await send([['HGETALL', index]])
+      const [reply] = await run([['HGETALL', index]])
       const entries = pairs(reply)
       if (entries.length === 0) return []
-      const values = await send(entries.map(([id]) => ['GET', keyFor(id)]))
+      const values = await run(entries.map(([id]) => ['GET', keyFor(id)]))
       const list: SessionInfo[] = []
       const stale: string[] = []
       const at = now()
@@ -238,14 +238,14 @@ export function redisStore({
         const seen = typeof meta.lastSeenAt === 'number' ? meta.lastSeenAt : record.createdAt
         list.push(sessionInfo(id, record.createdAt, seen, expiresAt, meta.userAgent))
       }
-      if (stale.length > 0) await send([['HDEL', index, ...stale]])
+      if (stale.length > 0) await run([['HDEL', index, ...stale]])
       return newestFirst(list)
     },
 
     async destroyUserSessions(userId, options = {}) {
       const key = requireIndex()
       const index = indexFor(String(userId))
-      const [reply] = await send([['HKEYS', index]])
+      const [reply] = await run([['HKEYS', index]])
       const ids = (Array.isArray(reply) ? reply.map(String) : pairs(reply).map(([k]) => k)).filter(
         (id) => id !== options.except,
       )
@@ -254,7 +254,7 @@ export function redisStore({
       const commands = await Promise.all(
         ids.map((id) => evalsha(scripts.destroyOwned, keyFor(id), [key, ...tokens])),
       )
-      const replies = await send([...commands, ['HDEL', index, ...ids]])
+      const replies = await run([...commands, ['HDEL', index, ...ids]])
       return replies.slice(0, ids.length).reduce<number>((sum, r) => sum + Number(r), 0)
     },
   }
