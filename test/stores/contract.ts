@@ -30,27 +30,32 @@ export interface MakeOptions {
 
 type Op = 'get' | 'set' | 'patch' | 'delete'
 
-/** The store as the engine sees it, with every call counted; `this` stays the real store. */
+/**
+ * The store as the engine sees it, with every call counted; `this` stays the real store, and
+ * the write metadata and `userKey` pass through.
+ */
 function counted(store: SessionStore) {
+  const real = store as MetaStore & Partial<UserKeyed>
   const calls: Record<Op, number> = { get: 0, set: 0, patch: 0, delete: 0 }
-  const wrapped: SessionStore = {
+  const wrapped: MetaStore & Partial<UserKeyed> = {
     get: (id, ctx) => {
       calls.get++
-      return store.get(id, ctx)
+      return real.get(id, ctx)
     },
-    set: (id, record, ctx) => {
+    set: (id, record, ctx, meta) => {
       calls.set++
-      return store.set(id, record, ctx)
+      return real.set(id, record, ctx, meta)
     },
     delete: (id, ctx) => {
       calls.delete++
-      return store.delete(id, ctx)
+      return real.delete(id, ctx)
     },
   }
-  if (typeof store.patch === 'function') {
-    wrapped.patch = (id, record, patch, ctx) => {
+  if ('userKey' in real) Object.assign(wrapped, { userKey: real.userKey })
+  if (typeof real.patch === 'function') {
+    wrapped.patch = (id, record, patch, ctx, meta) => {
       calls.patch++
-      return store.patch!(id, record, patch, ctx)
+      return real.patch!(id, record, patch, ctx, meta)
     }
   }
   const reset = () => {
