@@ -1,6 +1,7 @@
 import { keyedQueue } from '../core/queue.ts'
 import { applySessionPatch, sessionDeadline } from '../core/record.ts'
-import type { SessionRecord, SessionStore } from '../core/types.ts'
+import type { SessionRecord } from '../core/types.ts'
+import { assertOptions, check, type MetaStore, nowIssue } from './_shared.ts'
 
 type Callback = (err?: unknown, value?: any) => void
 
@@ -25,6 +26,12 @@ export interface ExpressStoreOptions {
    * @default true
    */
   merge?: boolean
+  /**
+   * Clock in epoch milliseconds, for the cookie's `maxAge` handed to the wrapped store and for
+   * skipping sessions past their deadline on read; tests inject one to move time.
+   * @default Date.now
+   */
+  now?: () => number
 }
 
 /** The session object handed to the wrapped store: our record plus the cookie it reads a TTL from. */
@@ -57,9 +64,9 @@ function callback<T>(invoke: (cb: Callback) => unknown): Promise<T> {
   })
 }
 
-function toExpress(record: SessionRecord<any>): ExpressShaped {
+function toExpress(record: SessionRecord<any>, now: number): ExpressShaped {
   const deadline = sessionDeadline(record)
-  const left = Math.max(0, deadline - Date.now())
+  const left = Math.max(0, deadline - now)
   return {
     ...record,
     cookie: {
@@ -86,8 +93,21 @@ function toExpress(record: SessionRecord<any>): ExpressShaped {
  */
 export function expressStore(
   store: ExpressSessionStoreLike,
-  { merge = true }: ExpressStoreOptions = {},
-): SessionStore {
+  { merge = true, now = Date.now }: ExpressStoreOptions = {},
+): MetaStore {
+  assertOptions([
+    check(
+      typeof store === 'object' &&
+        store !== null &&
+        typeof store.get === 'function' &&
+        typeof store.set === 'function' &&
+        typeof store.destroy === 'function',
+      'store',
+      'must be an express-session store (get, set and destroy)',
+    ),
+    check(typeof merge === 'boolean', 'merge', 'must be a boolean'),
+    nowIssue(now),
+  ])
   // Per-id queue: a merge's read and write, and any set or delete of the same id from this
   // process, run one after another, so no request in this process overwrites another's keys
   // or brings back a session another request just ended.
@@ -99,22 +119,24 @@ export function expressStore(
     if (typeof value !== 'object') return value
     // The cookie object is the wrapped store's business; the engine checks the rest.
     const { cookie: _cookie, ...record } = value as Record<string, unknown>
-    return record
+    // The wrapped store expires by its own clock; past our deadline the session is over.
+    const deadline = sessionDeadline(record as unknown as SessionRecord<unknown>)
+    return deadline <= now() ? undefined : record
   }
-  const write = (id: string, record: SessionRecord<any>) =>
-    callback<void>((cb) => store.set(id, toExpress(record), cb))
+  const write = (id: string, record: SessionRecord<any>, at: number) =>
+    callback<void>((cb) => store.set(id, toExpress(record, at), cb))
 
-  const wrapped: SessionStore = {
+  const wrapped: MetaStore = {
     get: (id) => read(id),
-    set: (id, record) => exclusive(id, () => write(id, record)),
+    set: (id, record, _ctx, meta) => exclusive(id, () => write(id, record, meta?.now ?? now())),
     delete: (id) => exclusive(id, () => callback<void>((cb) => store.destroy(id, cb))),
   }
   if (merge) {
-    wrapped.patch = (id, record, changes) =>
+    wrapped.patch = (id, record, changes, _ctx, meta) =>
       exclusive(id, async () => {
         const next = applySessionPatch(await read(id), record, changes)
         // Nothing stored: the session ended elsewhere and must not come back.
-        if (next) await write(id, next)
+        if (next) await write(id, next, meta?.now ?? now())
       })
   }
   return wrapped

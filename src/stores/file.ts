@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto'
 import { mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { SessionConfigError, type SessionConfigIssue } from '../core/errors.ts'
 import { keyedQueue } from '../core/queue.ts'
 import { applySessionPatch, sessionDeadline } from '../core/record.ts'
 import type { SessionPatch, SessionRecord, SessionStore } from '../core/types.ts'
+import { assertOptions, check, nowIssue } from './_shared.ts'
 
 /** Options of `fileStore()`. */
 export interface FileStoreOptions {
@@ -51,13 +51,11 @@ const isMissing = (err: unknown) => (err as { code?: string } | null)?.code === 
  * setInterval(() => store.prune(), 3600_000).unref()
  */
 export function fileStore(options: FileStoreOptions): FileStore {
-  const issues: SessionConfigIssue[] = []
   const { dir, now = Date.now } = options ?? ({} as FileStoreOptions)
-  if (typeof dir !== 'string' || dir === '') {
-    issues.push({ path: 'dir', message: 'must be a directory path' })
-  }
-  if (typeof now !== 'function') issues.push({ path: 'now', message: 'must be a function' })
-  if (issues.length > 0) throw new SessionConfigError(issues)
+  assertOptions([
+    check(typeof dir === 'string' && dir !== '', 'dir', 'must be a directory path'),
+    nowIssue(now),
+  ])
 
   const root = resolve(dir)
   let ready: Promise<unknown> | undefined
@@ -186,6 +184,7 @@ export function fileStore(options: FileStoreOptions): FileStore {
           })
         } else if (TEMP.test(name)) {
           const info = await stat(join(root, name)).catch(() => undefined)
+          // The file system stamps mtime with the real clock, not the injected one.
           if (info && Date.now() - info.mtimeMs > STALE_TEMP_MS) {
             await rm(join(root, name), { force: true })
           }

@@ -1,13 +1,19 @@
-import { SessionConfigError, type SessionConfigIssue } from '../core/errors.ts'
-import { userAgentOf, userIdOf } from '../core/owner.ts'
 import { applySessionPatch, sessionDeadline } from '../core/record.ts'
-import type {
-  SessionInfo,
-  SessionPatch,
-  SessionRecord,
-  SessionStore,
-  UserSessionIndex,
-} from '../core/types.ts'
+import type { SessionInfo, SessionPatch, SessionRecord, UserSessionIndex } from '../core/types.ts'
+import {
+  assertOptions,
+  check,
+  type MetaStore,
+  newestFirst,
+  nowIssue,
+  sessionInfo,
+  type UserKeyed,
+  userIdOf,
+  userKeyIssue,
+  type WriteMeta,
+  type WriteStamp,
+  writeMeta,
+} from './_shared.ts'
 
 /** Options of `memoryStore()`. */
 export interface MemoryStoreOptions {
@@ -29,16 +35,27 @@ export interface MemoryStoreOptions {
    */
   userKey?: string
   /**
-   * Clock in epoch milliseconds; tests inject one to move time.
+   * Clock in epoch milliseconds, for expiry and for `lastSeenAt` of writes the engine did not
+   * time (direct calls); tests inject one to move time.
    * @default Date.now
    */
   now?: () => number
 }
 
 /** A session store kept in this process's memory, with its per-user index and sweep control. */
-export interface MemoryStore extends SessionStore, UserSessionIndex {
+export interface MemoryStore extends MetaStore, UserSessionIndex, UserKeyed {
+  /** Stores `record` under `id`, indexed by its owner. */
+  set(id: string, record: SessionRecord<any>, ctx?: unknown, meta?: WriteMeta): void
   /** Merges one request's changed keys into the stored session; no-op when none is stored. */
-  patch(id: string, record: SessionRecord<any>, patch: SessionPatch, ctx?: unknown): void
+  patch(
+    id: string,
+    record: SessionRecord<any>,
+    patch: SessionPatch,
+    ctx?: unknown,
+    meta?: WriteMeta,
+  ): void
+  /** The data key that holds the owner. */
+  readonly userKey: string
   /** Sessions held right now, expired ones not yet swept included. */
   readonly size: number
   /** Drops every expired session now; returns how many were dropped. */
@@ -71,18 +88,16 @@ export function memoryStore({
   userKey = 'userId',
   now = Date.now,
 }: MemoryStoreOptions = {}): MemoryStore {
-  const issues: SessionConfigIssue[] = []
-  if (!Number.isSafeInteger(max) || max < 1) {
-    issues.push({ path: 'max', message: 'must be a positive integer' })
-  }
-  if (typeof sweepInterval !== 'number' || !(sweepInterval >= 0) || sweepInterval === Infinity) {
-    issues.push({ path: 'sweepInterval', message: 'must be a number of seconds, 0 or more' })
-  }
-  if (typeof userKey !== 'string' || userKey === '') {
-    issues.push({ path: 'userKey', message: 'must be a non-empty string' })
-  }
-  if (typeof now !== 'function') issues.push({ path: 'now', message: 'must be a function' })
-  if (issues.length > 0) throw new SessionConfigError(issues)
+  assertOptions([
+    check(Number.isSafeInteger(max) && max >= 1, 'max', 'must be a positive integer'),
+    check(
+      typeof sweepInterval === 'number' && sweepInterval >= 0 && sweepInterval !== Infinity,
+      'sweepInterval',
+      'must be a number of seconds, 0 or more',
+    ),
+    userKeyIssue(userKey),
+    nowIssue(now),
+  ])
 
   // A Map iterates in insertion order; re-inserting on use keeps the least recent first.
   const entries = new Map<string, Entry>()
@@ -123,15 +138,15 @@ export function memoryStore({
     return entry
   }
 
-  function put(id: string, record: SessionRecord<any>, ctx: unknown, old?: Entry): void {
+  function put(id: string, record: SessionRecord<any>, write: WriteStamp, old?: Entry): void {
     const userId = userIdOf(record.data, userKey)
     const entry: Entry = {
       record,
       deadline: sessionDeadline(record),
       userId,
-      lastSeenAt: now(),
+      lastSeenAt: write.now,
       // A write without a user agent (a direct call) keeps the one recorded before.
-      userAgent: userAgentOf(ctx) ?? old?.userAgent,
+      userAgent: write.userAgent ?? old?.userAgent,
     }
     if (old) {
       entries.delete(id)
@@ -172,6 +187,8 @@ export function memoryStore({
   }
 
   return {
+    userKey,
+
     get size() {
       return entries.size
     },
@@ -185,15 +202,15 @@ export function memoryStore({
       return entry.record
     },
 
-    set(id, record, ctx) {
-      put(id, record, ctx, entries.get(id))
+    set(id, record, _ctx, meta) {
+      put(id, record, writeMeta(meta, now), entries.get(id))
     },
 
     // Read, merge and write happen in one synchronous step, so no other request interleaves.
-    patch(id, record, changes: SessionPatch, ctx) {
+    patch(id, record, changes: SessionPatch, _ctx, meta) {
       const old = live(id)
       const next = applySessionPatch(old?.record, record, changes)
-      if (next) put(id, next, ctx, old)
+      if (next) put(id, next, writeMeta(meta, now), old)
     },
 
     delete(id) {
@@ -208,16 +225,17 @@ export function memoryStore({
       for (const id of [...ids]) {
         const entry = live(id, at)
         if (!entry) continue
-        const info: SessionInfo = {
-          id,
-          createdAt: entry.record.createdAt,
-          lastSeenAt: entry.lastSeenAt,
-          expiresAt: entry.deadline,
-        }
-        if (entry.userAgent !== undefined) info.userAgent = entry.userAgent
-        list.push(info)
+        list.push(
+          sessionInfo(
+            id,
+            entry.record.createdAt,
+            entry.lastSeenAt,
+            entry.deadline,
+            entry.userAgent,
+          ),
+        )
       }
-      return list.sort((a, b) => b.lastSeenAt - a.lastSeenAt || b.createdAt - a.createdAt)
+      return newestFirst(list)
     },
 
     async destroyUserSessions(userId, options = {}) {

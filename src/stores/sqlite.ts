@@ -1,13 +1,18 @@
-import { SessionConfigError, type SessionConfigIssue } from '../core/errors.ts'
-import { userAgentOf, userIdOf } from '../core/owner.ts'
-import { applySessionPatch, sessionDeadline } from '../core/record.ts'
-import type {
-  SessionInfo,
-  SessionPatch,
-  SessionRecord,
-  SessionStore,
-  UserSessionIndex,
-} from '../core/types.ts'
+import { applySessionPatch } from '../core/record.ts'
+import type { SessionPatch, SessionRecord, UserSessionIndex } from '../core/types.ts'
+import {
+  assertOptions,
+  check,
+  type MetaStore,
+  nowIssue,
+  type UserKeyed,
+  userKeyIssue,
+  type WriteMeta,
+  type WriteStamp,
+  writeMeta,
+} from './_shared.ts'
+import { infoOf, recordOf, sessionSql, writeValues } from './_sql.ts'
+import { sqlite, tableIssue } from './_sql-dialects.ts'
 
 /** A prepared statement, as better-sqlite3 and bun:sqlite both shape it. */
 export interface SqliteStatement {
@@ -39,38 +44,30 @@ export interface SqliteStoreOptions {
    */
   userKey?: string
   /**
-   * Clock in epoch milliseconds; tests inject one to move time.
+   * Clock in epoch milliseconds, for skipping and pruning expired rows and for `lastSeenAt` of
+   * writes the engine did not time (direct calls); tests inject one to move time.
    * @default Date.now
    */
   now?: () => number
 }
 
 /** A session store in a SQLite table, with a per-user index. */
-export interface SqliteStore extends SessionStore, UserSessionIndex {
+export interface SqliteStore extends MetaStore, UserSessionIndex, UserKeyed {
+  /** Upserts the row of `id`. */
+  set(id: string, record: SessionRecord<any>, ctx?: unknown, meta?: WriteMeta): void
   /** Merges one request's changed keys into the stored session; no-op when none is stored. */
-  patch(id: string, record: SessionRecord<any>, patch: SessionPatch, ctx?: unknown): void
+  patch(
+    id: string,
+    record: SessionRecord<any>,
+    patch: SessionPatch,
+    ctx?: unknown,
+    meta?: WriteMeta,
+  ): void
   /** Deletes expired rows; returns how many. Call it from a timer or a cron job. */
   prune(): number
+  /** The data key that holds the owner. */
+  readonly userKey: string
 }
-
-interface Row {
-  data: string
-  flash: string | null
-  created_at: number
-  absolute_expires_at: number
-  idle_expires_at: number | null
-}
-
-interface InfoRow {
-  id: string
-  created_at: number
-  last_seen_at: number
-  expires_at: number
-  user_agent: string | null
-}
-
-// Interpolated into SQL, so only a plain identifier is accepted; 63 keeps index names short.
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/
 
 /**
  * A session store in a SQLite table, over a better-sqlite3 (Node) or bun:sqlite (Bun)
@@ -86,78 +83,30 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/
  */
 export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
   const { db, table = 'sessions', userKey = 'userId', now = Date.now } = options ?? {}
-  const issues: SessionConfigIssue[] = []
-  if (
-    typeof db !== 'object' ||
-    db === null ||
-    typeof db.prepare !== 'function' ||
-    typeof db.transaction !== 'function'
-  ) {
-    issues.push({
-      path: 'db',
-      message: 'must be a better-sqlite3 or bun:sqlite Database (prepare and transaction)',
-    })
-  }
-  if (typeof table !== 'string' || !IDENTIFIER.test(table)) {
-    issues.push({
-      path: 'table',
-      message: 'must be an identifier: a letter or _, then letters, digits or _ (at most 63)',
-    })
-  }
-  if (typeof userKey !== 'string' || userKey === '') {
-    issues.push({ path: 'userKey', message: 'must be a non-empty string' })
-  }
-  if (typeof now !== 'function') issues.push({ path: 'now', message: 'must be a function' })
-  if (issues.length > 0) throw new SessionConfigError(issues)
+  assertOptions([
+    check(
+      typeof db === 'object' &&
+        db !== null &&
+        typeof db.prepare === 'function' &&
+        typeof db.transaction === 'function',
+      'db',
+      'must be a better-sqlite3 or bun:sqlite Database (prepare and transaction)',
+    ),
+    tableIssue(table, sqlite),
+    userKeyIssue(userKey),
+    nowIssue(now),
+  ])
 
-  const t = `"${table}"`
+  const sql = sessionSql(table, sqlite)
   // One statement per prepare: better-sqlite3 refuses several in one string.
-  for (const ddl of [
-    `CREATE TABLE IF NOT EXISTS ${t} (
-      id TEXT PRIMARY KEY NOT NULL,
-      data TEXT NOT NULL,
-      flash TEXT,
-      created_at INTEGER NOT NULL,
-      absolute_expires_at INTEGER NOT NULL,
-      idle_expires_at INTEGER,
-      expires_at INTEGER NOT NULL,
-      user_id TEXT,
-      last_seen_at INTEGER NOT NULL,
-      user_agent TEXT
-    )`,
-    `CREATE INDEX IF NOT EXISTS "${table}_expires_at" ON ${t} (expires_at)`,
-    `CREATE INDEX IF NOT EXISTS "${table}_user_id" ON ${t} (user_id) WHERE user_id IS NOT NULL`,
-  ]) {
-    db.prepare(ddl).run()
-  }
-
-  // `expires_at` is the earlier deadline: what reads, prune() and listings compare to now.
-  const GET = db.prepare(
-    `SELECT data, flash, created_at, absolute_expires_at, idle_expires_at FROM ${t}
-     WHERE id = ? AND expires_at > ?`,
-  )
-  const SET = db.prepare(
-    `INSERT INTO ${t} (id, data, flash, created_at, absolute_expires_at, idle_expires_at,
-       expires_at, user_id, last_seen_at, user_agent)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT (id) DO UPDATE SET
-       data = excluded.data, flash = excluded.flash, created_at = excluded.created_at,
-       absolute_expires_at = excluded.absolute_expires_at,
-       idle_expires_at = excluded.idle_expires_at, expires_at = excluded.expires_at,
-       user_id = excluded.user_id, last_seen_at = excluded.last_seen_at,
-       user_agent = coalesce(excluded.user_agent, ${t}.user_agent)`,
-  )
-  const DELETE = db.prepare(`DELETE FROM ${t} WHERE id = ?`)
-  const PRUNE = db.prepare(`DELETE FROM ${t} WHERE expires_at <= ?`)
-  const LIST = db.prepare(
-    `SELECT id, created_at, last_seen_at, expires_at, user_agent FROM ${t}
-     WHERE user_id = ? AND expires_at > ? ORDER BY last_seen_at DESC, created_at DESC`,
-  )
-  // `id IS NOT NULL` (no `except`) matches every row.
-  const COUNT_USER = db.prepare(
-    `SELECT count(*) AS n FROM ${t} WHERE user_id = ? AND id IS NOT ? AND expires_at > ?`,
-  )
-  const DELETE_USER = db.prepare(`DELETE FROM ${t} WHERE user_id = ? AND id IS NOT ?`)
+  for (const ddl of sql.schema) db.prepare(ddl).run()
+  const GET = db.prepare(sql.get)
+  const SET = db.prepare(sql.set)
+  const DELETE = db.prepare(sql.delete)
+  const PRUNE = db.prepare(sql.prune)
+  const LIST = db.prepare(sql.list)
+  const COUNT_USER = db.prepare(sql.countUser)
+  const DELETE_USER = db.prepare(sql.destroyUser)
   const CHANGES = db.prepare('SELECT changes() AS n')
 
   /** Rows changed by the statement just run (bun:sqlite before 1.1.14 returned nothing). */
@@ -169,39 +118,20 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
 
   function load(id: string): SessionRecord<any> | undefined {
     // better-sqlite3 answers undefined for no row, bun:sqlite null.
-    const row = GET.get(id, now()) as Row | null | undefined
-    if (!row) return undefined
-    const record: SessionRecord<any> = {
-      data: JSON.parse(row.data),
-      createdAt: row.created_at,
-      expiresAt: row.absolute_expires_at,
-    }
-    if (row.idle_expires_at !== null) record.idleExpiresAt = row.idle_expires_at
-    if (row.flash !== null) record.flash = JSON.parse(row.flash)
-    return record
+    const row = GET.get(id, now()) as Record<string, unknown> | null | undefined
+    return row ? recordOf(row, sqlite) : undefined
   }
 
-  function save(id: string, record: SessionRecord<any>, ctx: unknown): void {
-    SET.run(
-      id,
-      JSON.stringify(record.data),
-      record.flash && record.flash.length > 0 ? JSON.stringify(record.flash) : null,
-      record.createdAt,
-      record.expiresAt,
-      record.idleExpiresAt ?? null,
-      sessionDeadline(record),
-      userIdOf(record.data, userKey) ?? null,
-      now(),
-      userAgentOf(ctx) ?? null,
-    )
+  function save(id: string, record: SessionRecord<any>, write: WriteStamp): void {
+    SET.run(...writeValues(id, record, userKey, write))
   }
 
   // Both drivers are synchronous, so nothing interleaves inside one process; IMMEDIATE takes
   // the write lock before the read, so other processes on the same file cannot either.
   const patchTx = db.transaction(
-    (id: string, record: SessionRecord<any>, changes: SessionPatch, ctx: unknown) => {
+    (id: string, record: SessionRecord<any>, changes: SessionPatch, write: WriteMeta) => {
       const next = applySessionPatch(load(id), record, changes)
-      if (next) save(id, next, ctx)
+      if (next) save(id, next, write)
     },
   )
   const patchAtomically: typeof patchTx = patchTx.immediate ?? patchTx
@@ -214,16 +144,18 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
   })
 
   return {
+    userKey,
+
     get(id) {
       return load(id)
     },
 
-    set(id, record, ctx) {
-      save(id, record, ctx)
+    set(id, record, _ctx, meta) {
+      save(id, record, writeMeta(meta, now))
     },
 
-    patch(id, record, changes, ctx) {
-      patchAtomically(id, record, changes, ctx)
+    patch(id, record, changes, _ctx, meta) {
+      patchAtomically(id, record, changes, writeMeta(meta, now))
     },
 
     delete(id) {
@@ -231,17 +163,8 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
     },
 
     async listSessions(userId) {
-      const rows = LIST.all(String(userId), now()) as InfoRow[]
-      return rows.map((row) => {
-        const info: SessionInfo = {
-          id: row.id,
-          createdAt: row.created_at,
-          lastSeenAt: row.last_seen_at,
-          expiresAt: row.expires_at,
-        }
-        if (row.user_agent !== null) info.userAgent = row.user_agent
-        return info
-      })
+      const rows = LIST.all(String(userId), now()) as Record<string, unknown>[]
+      return rows.map((row) => infoOf(row, sqlite))
     },
 
     async destroyUserSessions(userId, options = {}) {

@@ -1,12 +1,14 @@
 // The one contract every built-in store passes, against its real backend. A store's own test
 // file calls `describeStore(name, { make, userIndex })`; store-specific behaviour (faults, LRU,
-// traversal, prune) is tested beside it, not here.
+// traversal, prune) is tested beside it, not here. `make({ now })` hands the store an injected
+// clock, so expiry and last-seen times can be moved without waiting.
 import { Hono } from 'hono'
 import { afterEach, describe, expect, it } from 'vitest'
 import { session } from '../../src/adapters/hono.ts'
 import { sessionDeadline } from '../../src/core/record.ts'
 import type { SessionRecord, SessionStore, UserSessionIndex } from '../../src/core/types.ts'
-import { Jar, SECRET } from '../support.ts'
+import { type MetaStore, USER_AGENT_MAX, type UserKeyed } from '../../src/stores/_shared.ts'
+import { Jar, SECRET, testClock } from '../support.ts'
 
 /** One fresh store over an empty namespace of its backend. */
 export interface StoreUnderTest {
@@ -16,29 +18,40 @@ export interface StoreUnderTest {
   close(): Promise<void>
 }
 
+/** What `make` passes to the store under test. */
+export interface MakeOptions {
+  /** The store's `now` option; absent means the store's default (`Date.now`). */
+  now?: () => number
+}
+
 type Op = 'get' | 'set' | 'patch' | 'delete'
 
-/** The store as the engine sees it, with every call counted; `this` stays the real store. */
+/**
+ * The store as the engine sees it, with every call counted; `this` stays the real store, and
+ * the write metadata and `userKey` pass through.
+ */
 function counted(store: SessionStore) {
+  const real = store as MetaStore & Partial<UserKeyed>
   const calls: Record<Op, number> = { get: 0, set: 0, patch: 0, delete: 0 }
-  const wrapped: SessionStore = {
+  const wrapped: MetaStore & Partial<UserKeyed> = {
     get: (id, ctx) => {
       calls.get++
-      return store.get(id, ctx)
+      return real.get(id, ctx)
     },
-    set: (id, record, ctx) => {
+    set: (id, record, ctx, meta) => {
       calls.set++
-      return store.set(id, record, ctx)
+      return real.set(id, record, ctx, meta)
     },
     delete: (id, ctx) => {
       calls.delete++
-      return store.delete(id, ctx)
+      return real.delete(id, ctx)
     },
   }
-  if (typeof store.patch === 'function') {
-    wrapped.patch = (id, record, patch, ctx) => {
+  if ('userKey' in real) Object.assign(wrapped, { userKey: real.userKey })
+  if (typeof real.patch === 'function') {
+    wrapped.patch = (id, record, patch, ctx, meta) => {
       calls.patch++
-      return store.patch!(id, record, patch, ctx)
+      return real.patch!(id, record, patch, ctx, meta)
     }
   }
   const reset = () => {
@@ -128,15 +141,15 @@ function createApp(store: SessionStore, gates: Record<string, Promise<void>> = {
 export function describeStore(
   name: string,
   options: {
-    make: () => Promise<StoreUnderTest>
+    make: (options?: MakeOptions) => Promise<StoreUnderTest>
     userIndex: boolean
   },
 ): void {
   describe(name, () => {
     let current: StoreUnderTest | undefined
 
-    async function open(): Promise<StoreUnderTest> {
-      current = await options.make()
+    async function open(make?: MakeOptions): Promise<StoreUnderTest> {
+      current = await options.make(make)
       return current
     }
 
@@ -396,6 +409,127 @@ export function describeStore(
           theme: 'dark',
           lang: 'fr',
         })
+      })
+    })
+
+    describe('injected clock and write metadata', () => {
+      // Starts at the real time, so backends that expire by their own clock keep the entry.
+      const clocked = async () => {
+        const clock = testClock(Date.now())
+        const sut = await open({ now: clock.now })
+        return { clock, store: sut.store as MetaStore & Partial<UserSessionIndex & UserKeyed> }
+      }
+
+      it('expiry follows the injected clock: reads, and a patch after the deadline', async () => {
+        const { clock, store } = await clocked()
+        const id = newId()
+        const t = clock.now()
+        const rec: SessionRecord = {
+          data: { a: 1 },
+          createdAt: t,
+          expiresAt: t + 3600_000,
+          idleExpiresAt: t + 60_000,
+        }
+        await store.set(id, rec)
+        clock.advance(59.999)
+        expect(await read(store, id)).toEqual(rec)
+        clock.advance(0.001)
+        expectNone(await read(store, id))
+        // The same record patched once its deadline has passed does not come back.
+        await store.patch?.(id, { ...rec, data: { a: 2 } }, { set: ['a'], deleted: [] })
+        expectNone(await read(store, id))
+      })
+
+      if (!options.userIndex) return
+
+      const ua = (agent: string) => ({
+        req: { header: (name: string) => (name === 'user-agent' ? agent : undefined) },
+      })
+
+      it('names its user key for the engine', async () => {
+        const { store } = await clocked()
+        expect(store.userKey).toBe('userId')
+      })
+
+      it('lastSeenAt: the store clock for direct calls, meta.now when the engine gives one', async () => {
+        const { clock, store } = await clocked()
+        const id = newId()
+        const t0 = clock.now()
+        const rec = (data: Record<string, unknown>): SessionRecord => ({
+          data,
+          createdAt: t0,
+          expiresAt: t0 + 3600_000,
+        })
+        const seen = async () => {
+          const list = await store.listSessions!('u1')
+          expect(list.map((s) => s.id)).toEqual([id])
+          return list[0]!
+        }
+        await store.set(id, rec({ userId: 'u1' }))
+        expect(await seen()).toEqual({
+          id,
+          createdAt: t0,
+          lastSeenAt: t0,
+          expiresAt: t0 + 3600_000,
+        })
+        clock.advance(30)
+        await store.patch!(id, rec({ userId: 'u1', theme: 'dark' }), {
+          set: ['theme'],
+          deleted: [],
+        })
+        expect((await seen()).lastSeenAt).toBe(t0 + 30_000)
+
+        // The engine's clock and user agent win over the store's clock and the context.
+        const t1 = t0 + 45_000
+        await store.set(id, rec({ userId: 'u1' }), ua('Ctx/1'), {
+          now: t1,
+          userId: 'u1',
+          userAgent: 'Meta/1',
+        })
+        expect(await seen()).toMatchObject({ lastSeenAt: t1, userAgent: 'Meta/1' })
+        // Meta without a user agent keeps the recorded one; the context is not read.
+        await store.patch!(
+          id,
+          rec({ userId: 'u1', theme: 'light' }),
+          { set: ['theme'], deleted: [] },
+          ua('Ctx/2'),
+          { now: t1 + 1000, userId: 'u1' },
+        )
+        expect(await seen()).toMatchObject({ lastSeenAt: t1 + 1000, userAgent: 'Meta/1' })
+        // A direct call: the store's clock, the user agent kept.
+        clock.advance(60)
+        await store.set(id, rec({ userId: 'u1' }))
+        expect(await seen()).toMatchObject({ lastSeenAt: t0 + 90_000, userAgent: 'Meta/1' })
+        expect(await read(store, id)).toEqual(rec({ userId: 'u1' }))
+      })
+
+      it('listSessions drops sessions past their deadline by the injected clock', async () => {
+        const { clock, store } = await clocked()
+        const t = clock.now()
+        const short = newId()
+        const long = newId()
+        await store.set(short, { data: { userId: 'u1' }, createdAt: t, expiresAt: t + 10_000 })
+        await store.set(long, { data: { userId: 'u1' }, createdAt: t, expiresAt: t + 60_000 })
+        clock.advance(10)
+        expect((await store.listSessions!('u1')).map((s) => s.id)).toEqual([long])
+        expect(await store.destroyUserSessions!('u1')).toBe(1)
+      })
+
+      it(`records at most ${USER_AGENT_MAX} characters of user agent, from meta or a request`, async () => {
+        const { clock, store } = await clocked()
+        const id = newId()
+        const t = clock.now()
+        const rec: SessionRecord = { data: { userId: 'u1' }, createdAt: t, expiresAt: t + 60_000 }
+        const long = `${'A'.repeat(USER_AGENT_MAX - 1)}😀tail`
+        await store.set(id, rec, undefined, { now: t, userAgent: long })
+        // The cut never splits the surrogate pair that straddles the limit.
+        const [info] = await store.listSessions!('u1')
+        expect(info!.userAgent).toBe('A'.repeat(USER_AGENT_MAX - 1))
+
+        const app = createApp(store)
+        await new Jar().request(app, '/login/u2', { headers: { 'user-agent': 'B'.repeat(2000) } })
+        const [viaApp] = await store.listSessions!('u2')
+        expect(viaApp!.userAgent).toBe('B'.repeat(USER_AGENT_MAX))
       })
     })
 

@@ -5,11 +5,11 @@ import { Hono } from 'hono'
 import { createClient } from 'redis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { session } from '../../src/adapters/hono.ts'
-import { SessionStoreError } from '../../src/core/errors.ts'
+import { SessionConfigError, SessionStoreError } from '../../src/core/errors.ts'
 import type { SessionRecord, SessionStore } from '../../src/core/types.ts'
 import { expressStore } from '../../src/stores/express.ts'
 import { commandStats, type RedisServer, redisCommand, startRedis } from '../servers/redis.ts'
-import { Jar, SECRET } from '../support.ts'
+import { Jar, SECRET, testClock } from '../support.ts'
 import { describeStore } from './contract.ts'
 
 let server: RedisServer
@@ -30,10 +30,10 @@ let namespace = 0
 const freshPrefix = () => `x${++namespace}-${Math.random().toString(36).slice(2, 8)}:`
 
 describeStore('expressStore (connect-redis)', {
-  async make() {
+  async make({ now } = {}) {
     const prefix = freshPrefix()
     return {
-      store: expressStore(new RedisStore({ client, prefix })),
+      store: expressStore(new RedisStore({ client, prefix }), { now }),
       ttlSeconds: async (id) => {
         const ms = await client.pTTL(prefix + id)
         return ms < 0 ? undefined : ms / 1000
@@ -66,6 +66,56 @@ describe('expressStore specifics', () => {
     expect(raw.data).toEqual(record.data)
     // Read back without the cookie object.
     expect(await store.get('shape000000000000000000000000001', undefined)).toEqual(record)
+  })
+
+  it('the cookie maxAge counts from the injected clock, or from meta.now', async () => {
+    const rows = new Map<string, any>()
+    const clock = testClock()
+    const store = expressStore(
+      {
+        get: (sid, cb) => cb(null, rows.get(sid)),
+        set: (sid, sess, cb) => {
+          rows.set(sid, JSON.parse(JSON.stringify(sess)))
+          cb?.()
+        },
+        destroy: (sid, cb) => {
+          rows.delete(sid)
+          cb?.()
+        },
+      },
+      { now: clock.now },
+    )
+    const id = 'clock000000000000000000000000001'
+    const t = clock.now()
+    const record: SessionRecord = { data: { a: 1 }, createdAt: t, expiresAt: t + 120_000 }
+    clock.advance(20)
+    await store.set(id, record)
+    expect(rows.get(id).cookie).toMatchObject({
+      originalMaxAge: 100_000,
+      maxAge: 100_000,
+      expires: new Date(t + 120_000).toISOString(),
+    })
+    await store.patch!(id, record, { set: ['a'], deleted: [] }, undefined, { now: t + 90_000 })
+    expect(rows.get(id).cookie.originalMaxAge).toBe(30_000)
+    // Past the deadline by the injected clock, the wrapped store's copy reads as none.
+    clock.advance(100)
+    expect(await store.get(id, undefined)).toBeUndefined()
+    expect(rows.has(id)).toBe(true)
+  })
+
+  it('bad options throw one SessionConfigError naming each field', () => {
+    let error: unknown
+    try {
+      expressStore({} as never, { merge: 'yes' as never, now: 5 as never })
+    } catch (err) {
+      error = err
+    }
+    expect(error).toBeInstanceOf(SessionConfigError)
+    expect((error as SessionConfigError).issues.map((i) => i.path)).toEqual([
+      'store',
+      'merge',
+      'now',
+    ])
   })
 
   /** Two overlapping requests on one session: /a is held open while /b changes another key. */

@@ -11,9 +11,9 @@ import { describeStore } from './contract.ts'
 const tempRoot = () => mkdtemp(join(tmpdir(), 'sealed-session-file-'))
 
 describeStore('fileStore', {
-  async make() {
+  async make({ now } = {}) {
     const root = await tempRoot()
-    const store = fileStore({ dir: join(root, 'sessions') })
+    const store = fileStore({ dir: join(root, 'sessions'), now })
     return { store, close: () => rm(root, { recursive: true, force: true }) }
   },
   userIndex: false,

@@ -20,7 +20,7 @@ import {
   startRedisCluster,
   startRedisProxy,
 } from '../servers/redis.ts'
-import { Jar, SECRET } from '../support.ts'
+import { Jar, SECRET, testClock } from '../support.ts'
 import { describeStore } from './contract.ts'
 
 const BunRuntime = (globalThis as { Bun?: { RedisClient: new (url: string) => BunRedis } }).Bun
@@ -76,10 +76,10 @@ const pttlSeconds = async (reply: unknown) => {
 }
 
 describeStore('redisStore (ioredis)', {
-  async make() {
+  async make({ now } = {}) {
     const prefix = freshPrefix()
     return {
-      store: redisStore({ client: ioredis, prefix }),
+      store: redisStore({ client: ioredis, prefix, now }),
       ttlSeconds: async (id) => pttlSeconds(await ioredis.pttl(prefix + id)),
       close: async () => {},
     }
@@ -88,10 +88,10 @@ describeStore('redisStore (ioredis)', {
 })
 
 describeStore('redisStore (ioredis Cluster)', {
-  async make() {
+  async make({ now } = {}) {
     const prefix = freshPrefix()
     return {
-      store: redisStore({ client: ioCluster, prefix }),
+      store: redisStore({ client: ioCluster, prefix, now }),
       ttlSeconds: async (id) => pttlSeconds(await ioCluster.pttl(prefix + id)),
       close: async () => {},
     }
@@ -100,10 +100,10 @@ describeStore('redisStore (ioredis Cluster)', {
 })
 
 describeStore('redisStore (node-redis)', {
-  async make() {
+  async make({ now } = {}) {
     const prefix = freshPrefix()
     return {
-      store: redisStore({ client: nodeRedis, prefix }),
+      store: redisStore({ client: nodeRedis, prefix, now }),
       ttlSeconds: async (id) => pttlSeconds(await nodeRedis.pTTL(prefix + id)),
       close: async () => {},
     }
@@ -112,10 +112,10 @@ describeStore('redisStore (node-redis)', {
 })
 
 describeStore('redisStore (node-redis Cluster)', {
-  async make() {
+  async make({ now } = {}) {
     const prefix = freshPrefix()
     return {
-      store: redisStore({ client: nodeCluster, prefix }),
+      store: redisStore({ client: nodeCluster, prefix, now }),
       ttlSeconds: async (id) => pttlSeconds(await nodeCluster.pTTL(prefix + id)),
       close: async () => {},
     }
@@ -125,10 +125,10 @@ describeStore('redisStore (node-redis Cluster)', {
 
 if (BunRuntime) {
   describeStore('redisStore (Bun RedisClient)', {
-    async make() {
+    async make({ now } = {}) {
       const prefix = freshPrefix()
       return {
-        store: redisStore({ client: bunRedis!, prefix }),
+        store: redisStore({ client: bunRedis!, prefix, now }),
         ttlSeconds: async (id) => pttlSeconds(await bunRedis!.send('PTTL', [prefix + id])),
         close: async () => {},
       }
@@ -253,6 +253,54 @@ describe('redisStore specifics', () => {
     await store.set('customkey0000000000000000000002', inOneMinute({ userId: 'a1' }), undefined)
     expect((await store.listSessions('a1')).map((s) => s.id)).toEqual([
       'customkey0000000000000000000001',
+    ])
+  })
+
+  it('the TTL counts from the time of the write: the injected clock, or meta.now', async () => {
+    const prefix = freshPrefix()
+    // An hour ahead of the server: a TTL computed from Date.now() would be an hour too long.
+    const clock = testClock(Date.now() + 3600_000)
+    const store = redisStore({ client: ioredis, prefix, now: clock.now })
+    const t = clock.now()
+    const rec: SessionRecord = { data: { userId: 'u1' }, createdAt: t, expiresAt: t + 600_000 }
+    await store.set('clockttl000000000000000000000001', rec)
+    const ttl = await ioredis.pttl(`${prefix}clockttl000000000000000000000001`)
+    expect(ttl).toBeGreaterThan(595_000)
+    expect(ttl).toBeLessThanOrEqual(600_000)
+    // The engine's time of the write wins over the store's clock.
+    await store.patch(
+      'clockttl000000000000000000000001',
+      rec,
+      { set: [], deleted: [] },
+      undefined,
+      { now: t - 100_000 },
+    )
+    const moved = await ioredis.pttl(`${prefix}clockttl000000000000000000000001`)
+    expect(moved).toBeGreaterThan(695_000)
+    expect(moved).toBeLessThanOrEqual(700_000)
+    // The user index's TTL counts from the write too.
+    expect(await ioredis.pttl(`${prefix}user:u1`)).toBeGreaterThan(695_000)
+  })
+
+  it('names its user key (false when the index is off)', () => {
+    expect(redisStore({ client: ioredis }).userKey).toBe('userId')
+    expect(redisStore({ client: ioredis, userKey: 'account' }).userKey).toBe('account')
+    expect(redisStore({ client: ioredis, userKey: false }).userKey).toBe(false)
+  })
+
+  it('bad options throw one SessionConfigError naming each field', () => {
+    let error: unknown
+    try {
+      redisStore({ client: {} as never, prefix: 1 as never, userKey: '', now: 5 as never })
+    } catch (err) {
+      error = err
+    }
+    expect(error).toBeInstanceOf(SessionConfigError)
+    expect((error as SessionConfigError).issues.map((i) => i.path)).toEqual([
+      'client',
+      'prefix',
+      'userKey',
+      'now',
     ])
   })
 

@@ -28,9 +28,9 @@ async function openDb(file = ':memory:'): Promise<Db> {
 const driver = isBun ? 'bun:sqlite' : 'better-sqlite3'
 
 describeStore(`sqliteStore (${driver})`, {
-  async make() {
+  async make({ now } = {}) {
     const db = await openDb()
-    const store = sqliteStore({ db })
+    const store = sqliteStore({ db, now })
     return {
       store,
       async ttlSeconds(id) {
@@ -120,10 +120,8 @@ describe(`sqliteStore specifics (${driver})`, () => {
         ...rec(clock.now(), { userId: 7, cart: [1] }, 3600),
         idleExpiresAt: clock.now() + 600_000,
       }
-      const ctx = {
-        req: { header: (name: string) => (name === 'user-agent' ? 'Agent/1' : undefined) },
-      }
-      store.set(id(1), record, ctx)
+      // The engine passes the request's user agent in WriteMeta, after the framework context.
+      store.set(id(1), record, undefined, { now: clock.now(), userAgent: 'Agent/1' })
       expect(db.prepare('SELECT * FROM sessions').get()).toEqual({
         id: id(1),
         data: '{"userId":7,"cart":[1]}',
@@ -136,9 +134,9 @@ describe(`sqliteStore specifics (${driver})`, () => {
         last_seen_at: clock.now(),
         user_agent: 'Agent/1',
       })
-      // A write whose context has no user agent keeps the recorded one.
+      // A write without a user agent (a direct call from app code) keeps the recorded one.
       clock.advance(5)
-      store.set(id(1), record, {})
+      store.set(id(1), record)
       expect(db.prepare('SELECT user_agent, last_seen_at FROM sessions').get()).toEqual({
         user_agent: 'Agent/1',
         last_seen_at: clock.now(),

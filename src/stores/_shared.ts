@@ -1,0 +1,160 @@
+/**
+ * What the built-in stores share: option checks, the write metadata they record (time, user
+ * agent), the owner of a session, and the `SessionInfo` they list. Not a public entry point.
+ */
+import { SessionConfigError, type SessionConfigIssue } from '../core/errors.ts'
+import type {
+  SessionInfo,
+  SessionPatch,
+  SessionRecord,
+  SessionStore,
+  WriteMeta,
+} from '../core/types.ts'
+
+export { userIdOf } from '../core/record.ts'
+export type { WriteMeta }
+
+/**
+ * A built-in store: `set` and `patch` also take the engine's `WriteMeta`; both work without
+ * ctx or meta, as direct calls from app code.
+ *
+ * @example
+ * await store.set(id, record) // the store's own clock, no user agent
+ */
+export interface MetaStore extends SessionStore {
+  set(id: string, record: SessionRecord<any>, ctx?: unknown, meta?: WriteMeta): unknown
+  patch?(
+    id: string,
+    record: SessionRecord<any>,
+    patch: SessionPatch,
+    ctx?: unknown,
+    meta?: WriteMeta,
+  ): unknown
+}
+
+/**
+ * A store with a per-user index names the data key that holds the owner (`false`: index off),
+ * so the engine can compute `WriteMeta.userId`.
+ *
+ * @example
+ * const userId = store.userKey === false ? undefined : userIdOf(record.data, store.userKey)
+ */
+export interface UserKeyed {
+  readonly userKey: string | false
+}
+
+/** Longest user agent a store records: the client chooses it, a row should not grow with it. */
+export const USER_AGENT_MAX = 512
+
+/**
+ * `userAgent` cut to `USER_AGENT_MAX` UTF-16 units, never splitting a surrogate pair.
+ *
+ * @example
+ * capUserAgent('x'.repeat(2000)).length // 512
+ */
+export function capUserAgent(userAgent: string): string {
+  if (userAgent.length <= USER_AGENT_MAX) return userAgent
+  const cut = userAgent.slice(0, USER_AGENT_MAX)
+  const last = cut.charCodeAt(cut.length - 1)
+  return last >= 0xd800 && last <= 0xdbff ? cut.slice(0, -1) : cut
+}
+
+/** What a store stamps on one write: its time and the client's user agent (capped). */
+export type WriteStamp = Pick<WriteMeta, 'now' | 'userAgent'>
+
+/**
+ * The time and user agent (capped) of one write: the engine's `meta` when it passes one, else
+ * the store's clock. A store that records a user agent keeps the earlier one when this has none.
+ *
+ * @example
+ * const { now, userAgent } = writeMeta(meta, clock)
+ */
+export function writeMeta(meta: WriteMeta | undefined, now: () => number): WriteStamp {
+  // Without meta, a write is a direct call from app code: no request, no user agent.
+  if (meta === undefined) return { now: now() }
+  return meta.userAgent === undefined
+    ? { now: meta.now }
+    : { now: meta.now, userAgent: capUserAgent(meta.userAgent) }
+}
+
+/**
+ * One `SessionInfo`; `userAgent` only when one was recorded (a database hands back `null`).
+ *
+ * @example
+ * sessionInfo(row.id, row.created, row.seen, row.expires, row.agent)
+ */
+export function sessionInfo(
+  id: string,
+  createdAt: number,
+  lastSeenAt: number,
+  expiresAt: number,
+  userAgent?: unknown,
+): SessionInfo {
+  const info: SessionInfo = { id, createdAt, lastSeenAt, expiresAt }
+  if (typeof userAgent === 'string') info.userAgent = userAgent
+  return info
+}
+
+/**
+ * Sorts a user's sessions as `listSessions()` reports them: last seen first, then newest.
+ *
+ * @example
+ * return newestFirst(list)
+ */
+export function newestFirst(list: SessionInfo[]): SessionInfo[] {
+  return list.sort((a, b) => b.lastSeenAt - a.lastSeenAt || b.createdAt - a.createdAt)
+}
+
+/** One option check: `undefined` when the option is fine. */
+export type OptionIssue = SessionConfigIssue | undefined
+
+/**
+ * Throws one `SessionConfigError` naming every failed check, in the order given.
+ *
+ * @example
+ * assertOptions([userKeyIssue(userKey), nowIssue(now)])
+ */
+export function assertOptions(checks: readonly OptionIssue[]): void {
+  const issues = checks.filter((c): c is SessionConfigIssue => c !== undefined)
+  if (issues.length > 0) throw new SessionConfigError(issues)
+}
+
+/**
+ * An issue at `path` when `ok` is false.
+ *
+ * @example
+ * check(typeof dir === 'string', 'dir', 'must be a directory path')
+ */
+export function check(ok: boolean, path: string, message: string): OptionIssue {
+  return ok ? undefined : { path, message }
+}
+
+/**
+ * The check of a `userKey` option: a non-empty string, or `false` where the index can be off.
+ *
+ * @example
+ * userKeyIssue(userKey, { off: true })
+ */
+export function userKeyIssue(
+  userKey: unknown,
+  { off = false }: { off?: boolean } = {},
+): OptionIssue {
+  if (off && userKey === false) return undefined
+  return check(
+    typeof userKey === 'string' && userKey !== '',
+    'userKey',
+    off
+      ? 'must be a non-empty string, or false to turn the index off'
+      : 'must be a non-empty string',
+  )
+}
+
+/**
+ * The check of a `now` option: a clock function.
+ *
+ * @example
+ * nowIssue(now)
+ */
+export function nowIssue(now: unknown): OptionIssue {
+  return check(typeof now === 'function', 'now', 'must be a function')
+}
