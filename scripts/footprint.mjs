@@ -66,7 +66,8 @@ function subpaths() {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
   const out = []
   for (const [key, target] of Object.entries(pkg.exports ?? {})) {
-    if (key === './package.json') continue
+    // './package.json', and patterns excluded with null (`./stores/_*`), are not code to ship.
+    if (key === './package.json' || target === null) continue
     const dist = typeof target === 'string' ? target : (target.import ?? target.default)
     const src = dist.replace(/^\.\/dist\//, 'src/').replace(/\.js$/, '.ts')
     const label = `${pkg.name}${key.slice(1)}`
