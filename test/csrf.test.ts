@@ -273,7 +273,7 @@ describe('csrfToken / verifyCsrfToken', () => {
       { now: Date.now, maxAgeMs: 86_400_000, idleTimeoutMs: undefined, rolling: false },
       requestOf(),
       true,
-      { plain: false, chunks: 0 },
+      { unchunked: false, chunks: 0 },
     ).session
 
   it('stores a random secret under _csrf on first use and marks the session changed', () => {

@@ -63,7 +63,7 @@ export class SessionEngine implements SessionEngineApi<any, unknown> {
     this.#source = o.store ? new StoreSource(o, o.store) : (iron ?? new EncoderSource(o, checkSize))
     this.codec = iron?.codec
     this.#responder = responder
-    o.revocation?.retainFor(o.maxAge / 1000)
+    o.revocation?.retainFor(o.maxAgeMs / 1000)
     this.synchronous =
       nodeCrypto !== undefined &&
       (o.store
@@ -71,8 +71,8 @@ export class SessionEngine implements SessionEngineApi<any, unknown> {
         : !o.encoder && (!o.revocation || o.revocation.synchronous))
     this.#rules = {
       now: o.now,
-      maxAgeMs: o.maxAge,
-      idleTimeoutMs: o.idleTimeout,
+      maxAgeMs: o.maxAgeMs,
+      idleTimeoutMs: o.idleTimeoutMs,
       rolling: o.rolling,
     }
   }
@@ -98,13 +98,13 @@ export class SessionEngine implements SessionEngineApi<any, unknown> {
    * a later commit writes only what changed since.
    */
   commit(handle: SessionHandle<any>, ctx: unknown): Promise<SessionCommit> {
-    return runAsync(this.#commit(stateOf(handle), ctx))
+    return runAsync(this.#commit(handle, ctx))
   }
 
   /** `commit` for a synchronous engine; throws `ERR_SESSION_ASYNC` on any other. */
   commitSync(handle: SessionHandle<any>, ctx: unknown): SessionCommit {
     if (!this.synchronous) throw notSynchronous()
-    return runSync(this.#commit(stateOf(handle), ctx), notSynchronous)
+    return runSync(this.#commit(handle, ctx), notSynchronous)
   }
 
   *#load(request: SessionRequest, ctx: unknown): Steps<SessionState> {
@@ -149,7 +149,9 @@ export class SessionEngine implements SessionEngineApi<any, unknown> {
     return undefined
   }
 
-  *#commit(state: SessionState, ctx: unknown): Steps<SessionCommit> {
+  *#commit(handle: SessionHandle<any>, ctx: unknown): Steps<SessionCommit> {
+    // Inside the steps, so a foreign handle rejects commit() rather than throwing from it.
+    const state = stateOf(handle)
     const outcome = yield* this.#write(state, ctx)
     const built = this.#responder.build(outcome, state.carried, () => state.secure)
     if (outcome !== undefined) {
@@ -170,7 +172,7 @@ export class SessionEngine implements SessionEngineApi<any, unknown> {
     const { data, lifetime } = state
     const pending = data.pending()
     // A value JSON drops (a function, a Map) can serialise just like the old one; report it anyway.
-    if (!pending.changed && data.wasTouched()) assertJson(data.touched())
+    if (!pending.changed && data.anyKeyWritten()) assertJson(data.writtenValues())
 
     if (state.destroyed && !pending.changed) {
       if (state.loadedId !== undefined) yield* this.#source.end(state.loadedId, ctx)

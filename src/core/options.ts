@@ -58,10 +58,10 @@ export interface ResolvedOptions {
   transport: 'cookie' | 'header'
   /** Lower-cased response header name for header transport. */
   tokenHeader: string
-  /** Milliseconds. */
-  maxAge: number
-  /** Milliseconds, or undefined. */
-  idleTimeout: number | undefined
+  /** Absolute lifetime (option `maxAge`, seconds), in milliseconds. */
+  maxAgeMs: number
+  /** Idle timeout (option `idleTimeout`, seconds), in milliseconds. */
+  idleTimeoutMs: number | undefined
   rolling: boolean
   store: SessionStore | undefined
   encoder: SessionEncoder | undefined
@@ -278,8 +278,8 @@ export function resolveOptions(options: SessionOptions = {}): ResolvedOptions {
       httpOnly: c.httpOnly ?? defaults.httpOnly,
       partitioned: c.partitioned ?? defaults.partitioned,
     },
-    maxAge: (options.maxAge ?? defaults.maxAge) * 1000,
-    idleTimeout: options.idleTimeout === undefined ? undefined : options.idleTimeout * 1000,
+    maxAgeMs: (options.maxAge ?? defaults.maxAge) * 1000,
+    idleTimeoutMs: options.idleTimeout === undefined ? undefined : options.idleTimeout * 1000,
     rolling: options.rolling ?? options.idleTimeout !== undefined,
     store: store instanceof Map ? mapStore(store) : store,
     encoder: options.encoder,

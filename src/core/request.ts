@@ -1,4 +1,4 @@
-// What the engine reads from a request: the session cookie (plain or chunked) or bearer token,
+// What the engine reads from a request: the session cookie (whole or in chunks) or bearer token,
 // and whether the request came over plain-HTTP localhost (for `secure: 'auto'`).
 import type { ResolvedOptions } from './options.ts'
 import type { CarriedCookies } from './state/session-state.ts'
@@ -111,11 +111,11 @@ export interface Found {
 export function readSession(request: SessionRequest, o: ResolvedOptions): Found {
   if (o.transport === 'header') {
     const values = readBearer(request.header('authorization'))
-    return { values, carried: { plain: values.length > 0, chunks: 0 }, broken: false }
+    return { values, carried: { unchunked: values.length > 0, chunks: 0 }, broken: false }
   }
   const header = request.header('cookie')
   const values = readCookie(header, o.cookieName)
-  const carried = { plain: values.length > 0, chunks: 0 }
+  const carried = { unchunked: values.length > 0, chunks: 0 }
   if (o.maxChunks === 1) return { values, carried, broken: false }
   const chunks = readChunks(header, o.cookieName, o.maxChunks)
   carried.chunks = chunks.seen

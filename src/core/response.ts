@@ -62,7 +62,7 @@ export function clearCookie(name: string, attrs: string): string {
 export class Responder {
   readonly #o: ResolvedOptions
   // Set-Cookie attributes are fixed per engine but for Secure, which depends on the request.
-  readonly #attrs: { secure: string; plain: string }
+  readonly #attrs: { secure: string; insecure: string }
   /** Characters of value one chunk cookie holds (`<name>.<digit>=` takes the rest of 4096). */
   readonly #chunkChars: number
   /** The longest value a request may bring: anything longer is refused before any crypto. */
@@ -75,7 +75,7 @@ export class Responder {
     this.#prefixed = o.cookieName.startsWith('__Host-') || o.cookieName.startsWith('__Secure-')
     this.#attrs = {
       secure: cookieAttributes(o.cookie, true),
-      plain: cookieAttributes(o.cookie, this.#prefixed),
+      insecure: cookieAttributes(o.cookie, this.#prefixed),
     }
     this.#chunkChars = MAX_COOKIE_BYTES - (o.cookieName.length + 3)
     this.maxAccepted = o.maxChunks === 1 ? MAX_COOKIE_BYTES : o.maxChunks * this.#chunkChars
@@ -102,19 +102,19 @@ export class Responder {
       const token = outcome === 'clear' ? '' : outcome.value
       return {
         commit: { headers: [[o.tokenHeader, token]], cookies: [] },
-        carried: { plain: token !== '', chunks: 0 },
+        carried: { unchunked: token !== '', chunks: 0 },
       }
     }
     const isSecure = this.#prefixed || secure()
-    const attrs = isSecure ? this.#attrs.secure : this.#attrs.plain
+    const attrs = isSecure ? this.#attrs.secure : this.#attrs.insecure
     const cookies: SessionCookie[] = []
     const name = o.cookieName
-    let plain = false
+    let unchunked = false
     let chunks = 0
     if (outcome !== 'clear') {
       const { value, maxAge, now } = outcome
       if (o.maxChunks === 1 || name.length + 1 + value.length <= MAX_COOKIE_BYTES) {
-        plain = true
+        unchunked = true
         cookies.push(this.#cookie(name, value, maxAge, now, attrs, isSecure))
       } else {
         for (let at = 0; at < value.length; at += this.#chunkChars, chunks++) {
@@ -123,15 +123,15 @@ export class Responder {
         }
       }
     }
-    // A clear with nothing seen still clears the plain name: the browser may hold it.
-    if (!plain && (carried.plain || (outcome === 'clear' && carried.chunks === 0))) {
+    // A clear with nothing seen still clears the unchunked name: the browser may hold it.
+    if (!unchunked && (carried.unchunked || (outcome === 'clear' && carried.chunks === 0))) {
       cookies.push(this.#cookie(name, '', 0, 0, attrs, isSecure))
     }
     for (let i = chunks; i < carried.chunks; i++) {
       cookies.push(this.#cookie(`${name}.${i}`, '', 0, 0, attrs, isSecure))
     }
     const headers = cookies.map((c): [string, string] => ['set-cookie', c.header])
-    return { commit: { headers, cookies }, carried: { plain, chunks } }
+    return { commit: { headers, cookies }, carried: { unchunked, chunks } }
   }
 
   #cookie(

@@ -70,8 +70,8 @@ export class DataState {
     this.#loadedFlash = flash ?? NONE
   }
 
-  /** Records the loaded JSON of `key` before its first change. */
-  touch(key: string): void {
+  /** Records the loaded JSON of `key` before its first change (set, delete or nested mutation). */
+  beforeChange(key: string): void {
     this.#baseline ??= new Map()
     if (this.#baseline.has(key)) return
     this.#baseline.set(key, key in this.values ? safeStringify(this.values[key]) : undefined)
@@ -86,14 +86,14 @@ export class DataState {
     this.#flashed?.delete(key)
     const raw = unwrap(value)
     if (key in this.values && Object.is(this.values[key], raw)) return
-    this.touch(key)
+    this.beforeChange(key)
     this.values[key] = raw
   }
 
   delete(key: string): void {
     this.#flashed?.delete(key)
     if (!(key in this.values)) return
-    this.touch(key)
+    this.beforeChange(key)
     delete this.values[key]
   }
 
@@ -137,12 +137,12 @@ export class DataState {
   }
 
   /** True when this request set, deleted or mutated any key. */
-  wasTouched(): boolean {
+  anyKeyWritten(): boolean {
     return this.#baseline !== undefined && this.#baseline.size > 0
   }
 
   /** The current values of the keys this request set, deleted or mutated. */
-  touched(): Data {
+  writtenValues(): Data {
     const out: Data = {}
     if (!this.#baseline) return out
     for (const key of this.#baseline.keys()) if (key in this.values) out[key] = this.values[key]
@@ -220,7 +220,7 @@ export class DataState {
     return proxy
   }
 
-  // Traps of an object or array under a top-level key: a change marks that key touched.
+  // Traps of an object or array under a top-level key: a change records that key's baseline.
   static readonly #NestedTraps = class NestedTraps implements ProxyHandler<object> {
     readonly #data: DataState
     readonly #topKey: string
@@ -238,18 +238,18 @@ export class DataState {
     set(target: object, key: string | symbol, v: unknown): boolean {
       const raw = unwrap(v)
       if (Object.hasOwn(target, key) && Object.is((target as any)[key], raw)) return true
-      this.#data.touch(this.#topKey)
+      this.#data.beforeChange(this.#topKey)
       return Reflect.set(target, key, raw)
     }
 
     deleteProperty(target: object, key: string | symbol): boolean {
       if (!Object.hasOwn(target, key)) return true
-      this.#data.touch(this.#topKey)
+      this.#data.beforeChange(this.#topKey)
       return Reflect.deleteProperty(target, key)
     }
 
     defineProperty(target: object, key: string | symbol, descriptor: PropertyDescriptor): boolean {
-      this.#data.touch(this.#topKey)
+      this.#data.beforeChange(this.#topKey)
       return Reflect.defineProperty(target, key, descriptor)
     }
   }

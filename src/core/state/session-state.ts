@@ -38,8 +38,8 @@ function reservedKeyError(key: string): SessionError {
 
 /** Which of our cookies a request carried, or the last commit wrote. */
 export interface CarriedCookies {
-  /** The unchunked `<name>` cookie. */
-  plain: boolean
+  /** The unchunked `<name>` cookie (or, with header transport, a bearer token). */
+  unchunked: boolean
   /** Chunk cookies `<name>.0` …: the highest index present plus one. */
   chunks: number
 }
@@ -123,7 +123,7 @@ export class SessionState {
 
   /** True when the request carried any cookie of ours, valid or not. */
   get hadCookie(): boolean {
-    return this.carried.plain || this.carried.chunks > 0
+    return this.carried.unchunked || this.carried.chunks > 0
   }
 
   /** Takes over what the engine opened; `at` is the time it was checked against. */
