@@ -22,13 +22,14 @@ export interface SessionRecord<Data = Record<string, unknown>> {
 
 /**
  * Any Map-shaped session store: a `Map`, or an object whose `get`, `set` and `delete` may be
- * sync or async. The framework context (for Hono, `c`) is passed last so a store can record
- * the user agent or IP.
+ * sync or async. The framework context (for Hono, `c`) follows the id and record, so a store
+ * can read what it needs of the request; writes also get `WriteMeta` (`now`, `userId`,
+ * `userAgent`) after it, from the engine.
  *
  * @example
  * const store: SessionStore = {
  *   get: (id) => db.sessions.find(id),
- *   set: (id, record, c) => db.sessions.upsert(id, record, c.req.header('user-agent')),
+ *   set: (id, record, c, meta) => db.sessions.upsert(id, record, meta?.userAgent),
  *   delete: (id) => db.sessions.remove(id),
  * }
  */
