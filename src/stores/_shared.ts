@@ -10,6 +10,7 @@ import type {
   SessionStore,
   WriteMeta,
 } from '../core/types.ts'
+import { type Check, is } from '../core/validate.ts'
 
 export { userIdOf } from '../core/record.ts'
 export type { WriteMeta }
@@ -105,56 +106,26 @@ export function newestFirst(list: SessionInfo[]): SessionInfo[] {
   return list.sort((a, b) => b.lastSeenAt - a.lastSeenAt || b.createdAt - a.createdAt)
 }
 
-/** One option check: `undefined` when the option is fine. */
-export type OptionIssue = SessionConfigIssue | undefined
-
 /**
- * Throws one `SessionConfigError` naming every failed check, in the order given.
+ * Throws one `SessionConfigError` naming every issue `check` finds in a store's options (the
+ * shared validator of `core/validate.ts`, as `session()` uses).
  *
  * @example
- * assertOptions([userKeyIssue(userKey), nowIssue(now)])
+ * assertOptions(object<FileStoreOptions>({ dir: required(directory), now: func }), options)
  */
-export function assertOptions(checks: readonly OptionIssue[]): void {
-  const issues = checks.filter((c): c is SessionConfigIssue => c !== undefined)
+export function assertOptions(check: Check, options: unknown): void {
+  const issues: SessionConfigIssue[] = []
+  check(options ?? {}, '', issues)
   if (issues.length > 0) throw new SessionConfigError(issues)
 }
 
-/**
- * An issue at `path` when `ok` is false.
- *
- * @example
- * check(typeof dir === 'string', 'dir', 'must be a directory path')
- */
-export function check(ok: boolean, path: string, message: string): OptionIssue {
-  return ok ? undefined : { path, message }
-}
+const nonEmpty = (v: unknown): v is string => typeof v === 'string' && v !== ''
 
-/**
- * The check of a `userKey` option: a non-empty string, or `false` where the index can be off.
- *
- * @example
- * userKeyIssue(userKey, { off: true })
- */
-export function userKeyIssue(
-  userKey: unknown,
-  { off = false }: { off?: boolean } = {},
-): OptionIssue {
-  if (off && userKey === false) return undefined
-  return check(
-    typeof userKey === 'string' && userKey !== '',
-    'userKey',
-    off
-      ? 'must be a non-empty string, or false to turn the index off'
-      : 'must be a non-empty string',
-  )
-}
+/** The check of a `userKey` option: a non-empty string. */
+export const userKeyCheck: Check = is(nonEmpty, 'must be a non-empty string')
 
-/**
- * The check of a `now` option: a clock function.
- *
- * @example
- * nowIssue(now)
- */
-export function nowIssue(now: unknown): OptionIssue {
-  return check(typeof now === 'function', 'now', 'must be a function')
-}
+/** The check of a `userKey` option where `false` turns the per-user index off. */
+export const userKeyOrOff: Check = is(
+  (v): v is string | false => v === false || nonEmpty(v),
+  'must be a non-empty string, or false to turn the index off',
+)

@@ -5,7 +5,8 @@
 
 import { sessionDeadline } from '../core/record.ts'
 import type { SessionPatch, SessionRecord } from '../core/types.ts'
-import { check, type OptionIssue, userIdOf, type WriteStamp } from './_shared.ts'
+import { type Check, is } from '../core/validate.ts'
+import { userIdOf, type WriteStamp } from './_shared.ts'
 import { type Column, type Kind, quote } from './_sql.ts'
 
 /** How one SQL dialect spells the parts the two stores differ in. */
@@ -100,18 +101,16 @@ const QUALIFIED = new RegExp(`^(?:${NAME}\\.)?${NAME}$`)
  * dialect has schemas).
  *
  * @example
- * assertOptions([tableIssue(table, postgres)])
+ * object({ table: tableCheck(postgres) })
  */
-export function tableIssue(table: unknown, dialect: SqlDialect): OptionIssue {
+export function tableCheck(dialect: SqlDialect): Check {
   return dialect.schemas
-    ? check(
-        typeof table === 'string' && QUALIFIED.test(table),
-        'table',
+    ? is(
+        (v): v is string => typeof v === 'string' && QUALIFIED.test(v),
         'must be a table name of letters, digits and underscores (at most 63), optionally schema-qualified',
       )
-    : check(
-        typeof table === 'string' && TABLE.test(table),
-        'table',
+    : is(
+        (v): v is string => typeof v === 'string' && TABLE.test(v),
         'must be an identifier: a letter or _, then letters, digits or _ (at most 63)',
       )
 }

@@ -34,7 +34,7 @@ const WRITTEN = Object.keys(COLUMNS) as Column[]
 
 /**
  * `table` quoted for SQL, part by part (`auth.Sessions` → `"auth"."Sessions"`), so its case is
- * kept; the name was checked by `tableIssue`, so it holds no quote.
+ * kept; the name was checked by `tableCheck`, so it holds no quote.
  *
  * @example
  * `DELETE FROM ${quote(table)}`
@@ -72,7 +72,7 @@ export interface SessionSql {
 }
 
 /**
- * The statements over `table` in `dialect` (the table name already checked by `tableIssue`).
+ * The statements over `table` in `dialect` (the table name already checked by `tableCheck`).
  *
  * @example
  * const sql = sessionSql('sessions', sqlite)

@@ -1,7 +1,8 @@
 import { keyedQueue } from '../core/queue.ts'
 import { applySessionPatch, sessionDeadline } from '../core/record.ts'
 import type { SessionRecord } from '../core/types.ts'
-import { assertOptions, check, type MetaStore, nowIssue } from './_shared.ts'
+import { boolean, func, methods, object, required } from '../core/validate.ts'
+import { assertOptions, type MetaStore } from './_shared.ts'
 
 type Callback = (err?: unknown, value?: any) => void
 
@@ -79,6 +80,15 @@ function toExpress(record: SessionRecord<any>, now: number): ExpressShaped {
   }
 }
 
+// The store is the first argument; its options are checked beside it, in one error.
+const checkArguments = object<ExpressStoreOptions & { store: ExpressSessionStoreLike }>({
+  store: required(
+    methods(['get', 'set', 'destroy'], 'must be an express-session store (get, set and destroy)'),
+  ),
+  merge: boolean,
+  now: func,
+})
+
 /**
  * Wraps any express-session store (connect-redis, connect-pg-simple, …) as a session store.
  * Changed keys are merged per session id within this process; across processes the last write
@@ -93,21 +103,10 @@ function toExpress(record: SessionRecord<any>, now: number): ExpressShaped {
  */
 export function expressStore(
   store: ExpressSessionStoreLike,
-  { merge = true, now = Date.now }: ExpressStoreOptions = {},
+  options: ExpressStoreOptions = {},
 ): MetaStore {
-  assertOptions([
-    check(
-      typeof store === 'object' &&
-        store !== null &&
-        typeof store.get === 'function' &&
-        typeof store.set === 'function' &&
-        typeof store.destroy === 'function',
-      'store',
-      'must be an express-session store (get, set and destroy)',
-    ),
-    check(typeof merge === 'boolean', 'merge', 'must be a boolean'),
-    nowIssue(now),
-  ])
+  assertOptions(checkArguments, { store, ...options })
+  const { merge = true, now = Date.now } = options
   // Per-id queue: a merge's read and write, and any set or delete of the same id from this
   // process, run one after another, so no request in this process overwrites another's keys
   // or brings back a session another request just ended.

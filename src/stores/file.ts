@@ -4,7 +4,8 @@ import { join, resolve } from 'node:path'
 import { keyedQueue } from '../core/queue.ts'
 import { applySessionPatch, sessionDeadline } from '../core/record.ts'
 import type { SessionPatch, SessionRecord, SessionStore } from '../core/types.ts'
-import { assertOptions, check, nowIssue } from './_shared.ts'
+import { func, is, object, required } from '../core/validate.ts'
+import { assertOptions } from './_shared.ts'
 
 /** Options of `fileStore()`. */
 export interface FileStoreOptions {
@@ -39,6 +40,13 @@ const STALE_TEMP_MS = 60_000
 
 const isMissing = (err: unknown) => (err as { code?: string } | null)?.code === 'ENOENT'
 
+const checkOptions = object<FileStoreOptions>({
+  dir: required(
+    is((v): v is string => typeof v === 'string' && v !== '', 'must be a directory path'),
+  ),
+  now: func,
+})
+
 /**
  * A session store that keeps one JSON file per session in `dir`, written atomically (temp file
  * then rename); for single-server apps that want sessions to survive a restart without a
@@ -51,11 +59,8 @@ const isMissing = (err: unknown) => (err as { code?: string } | null)?.code === 
  * setInterval(() => store.prune(), 3600_000).unref()
  */
 export function fileStore(options: FileStoreOptions): FileStore {
-  const { dir, now = Date.now } = options ?? ({} as FileStoreOptions)
-  assertOptions([
-    check(typeof dir === 'string' && dir !== '', 'dir', 'must be a directory path'),
-    nowIssue(now),
-  ])
+  assertOptions(checkOptions, options)
+  const { dir, now = Date.now } = options
 
   const root = resolve(dir)
   let ready: Promise<unknown> | undefined

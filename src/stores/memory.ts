@@ -1,15 +1,14 @@
 import { applySessionPatch, sessionDeadline } from '../core/record.ts'
 import type { SessionInfo, SessionPatch, SessionRecord, UserSessionIndex } from '../core/types.ts'
+import { func, is, object } from '../core/validate.ts'
 import {
   assertOptions,
-  check,
   type MetaStore,
   newestFirst,
-  nowIssue,
   sessionInfo,
   type UserKeyed,
   userIdOf,
-  userKeyIssue,
+  userKeyCheck,
   type WriteMeta,
   type WriteStamp,
   writeMeta,
@@ -72,6 +71,19 @@ interface Entry {
   userAgent: string | undefined
 }
 
+const checkOptions = object<MemoryStoreOptions>({
+  max: is(
+    (v): v is number => Number.isSafeInteger(v) && (v as number) >= 1,
+    'must be a positive integer',
+  ),
+  sweepInterval: is(
+    (v): v is number => typeof v === 'number' && v >= 0 && v !== Infinity,
+    'must be a number of seconds, 0 or more',
+  ),
+  userKey: userKeyCheck,
+  now: func,
+})
+
 /**
  * A bounded in-memory session store (least recently used evicted, expired sessions swept) with
  * a per-user index; for development and single-process apps, since sessions end on restart.
@@ -82,22 +94,9 @@ interface Entry {
  * app.use(session({ secret: process.env.SESSION_SECRET, store }))
  * await store.destroyUserSessions(userId, { except: c.session.id })
  */
-export function memoryStore({
-  max = 10_000,
-  sweepInterval = 60,
-  userKey = 'userId',
-  now = Date.now,
-}: MemoryStoreOptions = {}): MemoryStore {
-  assertOptions([
-    check(Number.isSafeInteger(max) && max >= 1, 'max', 'must be a positive integer'),
-    check(
-      typeof sweepInterval === 'number' && sweepInterval >= 0 && sweepInterval !== Infinity,
-      'sweepInterval',
-      'must be a number of seconds, 0 or more',
-    ),
-    userKeyIssue(userKey),
-    nowIssue(now),
-  ])
+export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
+  assertOptions(checkOptions, options)
+  const { max = 10_000, sweepInterval = 60, userKey = 'userId', now = Date.now } = options
 
   // A Map iterates in insertion order; re-inserting on use keeps the least recent first.
   const entries = new Map<string, Entry>()

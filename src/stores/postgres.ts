@@ -1,16 +1,15 @@
 import type { SessionPatch, SessionRecord, UserSessionIndex } from '../core/types.ts'
+import { boolean, func, is, object, required } from '../core/validate.ts'
 import {
   assertOptions,
-  check,
   type MetaStore,
-  nowIssue,
   type UserKeyed,
-  userKeyIssue,
+  userKeyCheck,
   type WriteMeta,
   writeMeta,
 } from './_shared.ts'
 import { infoOf, recordOf, sessionSql, writeValues } from './_sql.ts'
-import { patchValues, postgres, postgresPatch, tableIssue } from './_sql-dialects.ts'
+import { patchValues, postgres, postgresPatch, tableCheck } from './_sql-dialects.ts'
 
 /**
  * A PostgreSQL client the store can use: a `pg` `Pool` or `Client` (anything with
@@ -85,6 +84,19 @@ function queryOf(client: any): Query | undefined {
   return undefined
 }
 
+const checkOptions = object<PostgresStoreOptions>({
+  client: required(
+    is(
+      (v): v is PostgresClient => queryOf(v) !== undefined,
+      'must be a pg Pool or Client (with query()) or a postgres.js sql (with unsafe())',
+    ),
+  ),
+  table: tableCheck(postgres),
+  createTable: boolean,
+  userKey: userKeyCheck,
+  now: func,
+})
+
 /**
  * A session store over a PostgreSQL table, for `pg` or postgres.js: one query to load, one to
  * write, concurrent changes to different keys merged in the database; `prune()` deletes
@@ -97,25 +109,16 @@ function queryOf(client: any): Query | undefined {
  * app.use(session({ secret: process.env.SESSION_SECRET, store }))
  * setInterval(() => store.prune().catch(console.error), 3600_000).unref()
  */
-export function postgresStore({
-  client,
-  table = 'sessions',
-  createTable = true,
-  userKey = 'userId',
-  now = Date.now,
-}: PostgresStoreOptions): PostgresStore {
-  const query = queryOf(client)
-  assertOptions([
-    check(
-      query !== undefined,
-      'client',
-      'must be a pg Pool or Client (with query()) or a postgres.js sql (with unsafe())',
-    ),
-    tableIssue(table, postgres),
-    check(typeof createTable === 'boolean', 'createTable', 'must be a boolean'),
-    userKeyIssue(userKey),
-    nowIssue(now),
-  ])
+export function postgresStore(options: PostgresStoreOptions): PostgresStore {
+  assertOptions(checkOptions, options)
+  const {
+    client,
+    table = 'sessions',
+    createTable = true,
+    userKey = 'userId',
+    now = Date.now,
+  } = options
+  const query = queryOf(client)!
 
   const sql = sessionSql(table, postgres)
   const PATCH = postgresPatch(table)
@@ -123,7 +126,7 @@ export function postgresStore({
   // Created once per store, on first use; a failure (database down) is retried next time.
   let ready: Promise<void> | undefined = createTable ? undefined : Promise.resolve()
   function ensure(): Promise<void> {
-    ready ??= query!(sql.schema.join(';\n'), []).then(
+    ready ??= query(sql.schema.join(';\n'), []).then(
       () => undefined,
       (err: unknown) => {
         ready = undefined
@@ -136,7 +139,7 @@ export function postgresStore({
   async function run(text: string, values: unknown[]): Promise<Row[]> {
     await ensure()
     // postgres.js would send `undefined` as the text "undefined".
-    return query!(
+    return query(
       text,
       values.map((v) => (v === undefined ? null : v)),
     )

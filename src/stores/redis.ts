@@ -1,18 +1,17 @@
 import { SessionConfigError } from '../core/errors.ts'
 import { sessionDeadline } from '../core/record.ts'
 import type { SessionInfo, SessionPatch, SessionRecord, UserSessionIndex } from '../core/types.ts'
+import { func, is, object, required } from '../core/validate.ts'
 import { evalsha, pairs, type RedisClientLike, redisRunner } from './_redis-client.ts'
 import { scripts } from './_redis-lua.ts'
 import {
   assertOptions,
-  check,
   type MetaStore,
   newestFirst,
-  nowIssue,
   sessionInfo,
   type UserKeyed,
   userIdOf,
-  userKeyIssue,
+  userKeyOrOff,
   type WriteMeta,
   type WriteStamp,
   writeMeta,
@@ -77,6 +76,18 @@ function parseRecord(value: unknown): SessionRecord<Record<string, unknown>> | u
   }
 }
 
+const checkOptions = object<RedisStoreOptions>({
+  client: required(
+    is(
+      (v): v is RedisClientLike => redisRunner(v) !== undefined,
+      'expected a Redis client: ioredis (Redis or Cluster), node-redis v5 or Bun RedisClient',
+    ),
+  ),
+  prefix: is((v): v is string => typeof v === 'string', 'must be a string'),
+  userKey: userKeyOrOff,
+  now: func,
+})
+
 /**
  * A session store on Redis: one GET to load, one `SET … PX` or one atomic Lua patch to write
  * (with the per-user index update in the same round trip), Redis expiring each session itself.
@@ -92,24 +103,10 @@ function parseRecord(value: unknown): SessionRecord<Record<string, unknown>> | u
  * const store = redisStore({ client: new Redis(process.env.REDIS_URL) })
  * app.use(session({ secret: process.env.SESSION_SECRET, store }))
  */
-export function redisStore({
-  client,
-  prefix = 'sess:',
-  userKey = 'userId',
-  now = Date.now,
-}: RedisStoreOptions): RedisStore {
-  const runner = redisRunner(client)
-  assertOptions([
-    check(
-      runner !== undefined,
-      'client',
-      'expected a Redis client: ioredis (Redis or Cluster), node-redis v5 or Bun RedisClient',
-    ),
-    check(typeof prefix === 'string', 'prefix', 'must be a string'),
-    userKeyIssue(userKey, { off: true }),
-    nowIssue(now),
-  ])
-  const run = runner!
+export function redisStore(options: RedisStoreOptions): RedisStore {
+  assertOptions(checkOptions, options)
+  const { client, prefix = 'sess:', userKey = 'userId', now = Date.now } = options
+  const run = redisRunner(client)!
   const keyFor = (id: string) => prefix + id
   const indexFor = (userId: string) => `${prefix}user:${userId}`
 

@@ -1,18 +1,29 @@
 import { applySessionPatch } from '../core/record.ts'
 import type { SessionPatch, SessionRecord, UserSessionIndex } from '../core/types.ts'
+import { func, methods, object, required } from '../core/validate.ts'
 import {
   assertOptions,
-  check,
   type MetaStore,
-  nowIssue,
   type UserKeyed,
-  userKeyIssue,
+  userKeyCheck,
   type WriteMeta,
   type WriteStamp,
   writeMeta,
 } from './_shared.ts'
 import { infoOf, recordOf, sessionSql, writeValues } from './_sql.ts'
-import { sqlite, tableIssue } from './_sql-dialects.ts'
+import { sqlite, tableCheck } from './_sql-dialects.ts'
+
+const checkOptions = object<SqliteStoreOptions>({
+  db: required(
+    methods(
+      ['prepare', 'transaction'],
+      'must be a better-sqlite3 or bun:sqlite Database (prepare and transaction)',
+    ),
+  ),
+  table: tableCheck(sqlite),
+  userKey: userKeyCheck,
+  now: func,
+})
 
 /** A prepared statement, as better-sqlite3 and bun:sqlite both shape it. */
 export interface SqliteStatement {
@@ -82,20 +93,8 @@ export interface SqliteStore extends MetaStore, UserSessionIndex, UserKeyed {
  * setInterval(() => store.prune(), 3600_000).unref()
  */
 export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
-  const { db, table = 'sessions', userKey = 'userId', now = Date.now } = options ?? {}
-  assertOptions([
-    check(
-      typeof db === 'object' &&
-        db !== null &&
-        typeof db.prepare === 'function' &&
-        typeof db.transaction === 'function',
-      'db',
-      'must be a better-sqlite3 or bun:sqlite Database (prepare and transaction)',
-    ),
-    tableIssue(table, sqlite),
-    userKeyIssue(userKey),
-    nowIssue(now),
-  ])
+  assertOptions(checkOptions, options)
+  const { db, table = 'sessions', userKey = 'userId', now = Date.now } = options
 
   const sql = sessionSql(table, sqlite)
   // One statement per prepare: better-sqlite3 refuses several in one string.
