@@ -202,6 +202,14 @@ describe('cookie names', () => {
     }
   })
 
+  it('prefixes in other cases (__host-, __SECURE-) get Secure on localhost too, as browsers require', async () => {
+    for (const cookieName of ['__host-sid', '__SECURE-sid']) {
+      const cookie = await loginCookie({ cookieName }, 'http://localhost/login')
+      expect(cookie.name).toBe(cookieName)
+      expect(flags(cookie)).toEqual({ path: '/', httponly: '', secure: '', samesite: 'Lax' })
+    }
+  })
+
   it('__Host-sid is read even when the header has a plain sid too', async () => {
     const app = createApp({ cookieName: '__Host-sid' })
     const jar = new Jar()

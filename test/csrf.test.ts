@@ -358,3 +358,30 @@ describe('csrfPolicy options', () => {
     expect(() => elysiaCsrf({ origins: ['nope'] })).toThrow(SessionConfigError)
   })
 })
+
+describe('the CSRF secret across login and logout', () => {
+  it('a token minted before regenerate() does not verify after it; a new one does', async () => {
+    const app = new Hono()
+      .use(honoSession({ secret: SECRET }))
+      .get('/form', (c) => c.text(csrfToken(c.session)))
+      .post('/login', async (c) => {
+        await c.session.regenerate()
+        c.session.userId = 'u1'
+        return c.text('ok')
+      })
+      .post('/check', async (c) => c.text(String(verifyCsrfToken(c.session, await c.req.text()))))
+    const jar = new Jar()
+    const before = await (await jar.request(app, '/form')).text()
+    expect(await (await jar.request(app, '/check', { method: 'POST', body: before })).text()).toBe(
+      'true',
+    )
+    await jar.request(app, '/login', { method: 'POST' })
+    expect(await (await jar.request(app, '/check', { method: 'POST', body: before })).text()).toBe(
+      'false',
+    )
+    const after = await (await jar.request(app, '/form')).text()
+    expect(await (await jar.request(app, '/check', { method: 'POST', body: after })).text()).toBe(
+      'true',
+    )
+  })
+})

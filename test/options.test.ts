@@ -80,6 +80,22 @@ describe('each bad option throws SessionConfigError naming the field', () => {
       { cookieName: '__Secure-sid', cookie: { secure: false } },
       'cookie.secure',
     ],
+    // Browsers match cookie prefixes case-insensitively.
+    [
+      '__host- (lower case) with a domain',
+      { cookieName: '__host-sid', cookie: { domain: 'example.com' } },
+      'cookie.domain',
+    ],
+    [
+      '__SECURE- (upper case) with secure: false',
+      { cookieName: '__SECURE-sid', cookie: { secure: false } },
+      'cookie.secure',
+    ],
+    [
+      'a key ring mixing numeric and named ids',
+      { secret: { v2: 'n'.repeat(32), 1: 'o'.repeat(32) } },
+      'secret',
+    ],
     [
       'sameSite None with secure: false',
       { cookie: { sameSite: 'None', secure: false } },

@@ -327,3 +327,83 @@ describe('configuration', () => {
     expect(issues(() => sessionRevocation({ store: new Map(), userKey: '' }))).toEqual(['userKey'])
   })
 })
+
+describe('user ids and same-millisecond logins', () => {
+  it('numeric user ids: revokeUser(42) and revokeUser("42") both stop a session of userId 42', async () => {
+    for (const given of [42, '42'] as const) {
+      const revocation = sessionRevocation({ store: new Map() })
+      const a = new Hono()
+        .use(session({ secret: SECRET, revocation }))
+        .post('/login', (c) => {
+          c.session.userId = 42
+          return c.text(c.session.id)
+        })
+        .get('/', (c) => c.json({ isNew: c.session.isNew, userId: c.session.userId ?? null }))
+      const jar = new Jar()
+      await jar.request(a, '/login', { method: 'POST' })
+      expect(await (await jar.request(a, '/')).json()).toEqual({ isNew: false, userId: 42 })
+      await revocation.revokeUser(given)
+      expect(await (await jar.request(a, '/')).json()).toEqual({ isNew: true, userId: null })
+    }
+  })
+
+  it('revokeUser refuses what is not a user id, with a TypeError naming it', async () => {
+    const revocation = sessionRevocation({ store: new Map() })
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, '', null, {}, true] as unknown[]) {
+      await expect(revocation.revokeUser(bad as string)).rejects.toThrow(TypeError)
+    }
+  })
+
+  it('revokeUser(u, { except }) then regenerate() in the same request: the new session survives', async () => {
+    // One shared millisecond for everything: the clock does not move inside the request.
+    let now = 1_800_000_000_000
+    const clock = () => now
+    const revocation = sessionRevocation({ store: new Map(), now: clock })
+    const app = new Hono()
+      .use(session({ secret: SECRET, revocation, now: clock }))
+      .post('/login', (c) => {
+        c.session.userId = 'u1'
+        return c.text('ok')
+      })
+      .post('/elevate', async (c) => {
+        await revocation.revokeUser('u1', { except: c.session.id })
+        await c.session.regenerate()
+        return c.text('ok')
+      })
+      .get('/', (c) => c.json({ isNew: c.session.isNew, userId: c.session.userId ?? null }))
+    const jar = new Jar()
+    await jar.request(app, '/login', { method: 'POST' })
+    now += 1000
+    const other = steal(jar)
+    await jar.request(app, '/elevate', { method: 'POST' })
+    for (let i = 0; i < 20; i++) {
+      expect(await (await jar.request(app, '/')).json()).toEqual({ isNew: false, userId: 'u1' })
+    }
+    // The copy from before is dead: it was created earlier and regenerate() revoked its id.
+    expect(await (await other.request(app, '/')).json()).toEqual({ isNew: true, userId: null })
+  })
+})
+
+describe('seals without a session id', () => {
+  it('are refused when revocation is configured: they could never be revoked', async () => {
+    const Iron = await import('iron-webcrypto')
+    const now = Date.now()
+    const payload = { d: { userId: 'admin' }, c: now, e: now + 60_000, p: 'sid' }
+    const forged = await Iron.seal(payload, SECRET, Iron.defaults)
+    const revocation = sessionRevocation({ store: new Map() })
+    const onInvalid = vi.fn()
+    const app = new Hono()
+      .use(session({ secret: SECRET, revocation, onInvalid }))
+      .get('/', (c) => c.json({ isNew: c.session.isNew }))
+    const res = await app.request('/', { headers: { cookie: `sid=${forged}` } })
+    expect(await res.json()).toEqual({ isNew: true })
+    expect(onInvalid).toHaveBeenCalledWith('invalid-data', expect.anything())
+    // Without revocation the same seal opens: it is authentic, and nothing needs its id.
+    const plain = new Hono()
+      .use(session({ secret: SECRET }))
+      .get('/', (c) => c.json({ isNew: c.session.isNew }))
+    expect(
+      await (await plain.request('/', { headers: { cookie: `sid=${forged}` } })).json(),
+    ).toEqual({ isNew: false })
+  })
+})

@@ -1,10 +1,10 @@
 import { fromBase64Url, randomBytes, toBase64Url } from '../crypto/random.ts'
 import { SessionConfigError, type SessionConfigIssue } from './errors.ts'
+import { CSRF_SESSION_KEY } from './record.ts'
 import type { SessionMethods } from './types.ts'
 import { boolean, each, is, object } from './validate.ts'
 
-/** Session key that holds the synchronizer token secret. */
-export const CSRF_SESSION_KEY = '_csrf'
+export { CSRF_SESSION_KEY } from './record.ts'
 /** Form field `csrf()` reads a token from. */
 export const CSRF_FORM_FIELD = '_csrf'
 /** Request header `csrf()` reads a token from. */

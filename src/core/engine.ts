@@ -137,7 +137,9 @@ export class SessionEngine implements SessionEngineApi<any, unknown> {
     const { record } = loaded
     if (isExpired(record, now)) return 'expired'
     const revocation = o.revocation
-    if (revocation && record.sid !== undefined) {
+    // A seal with no session id could never be revoked: not one this configuration issues.
+    if (revocation) {
+      if (record.sid === undefined) return 'invalid-data'
       const query = {
         id: record.sid,
         userId: record.data[revocation.userKey],

@@ -104,6 +104,16 @@ const secret: Check = (value, path, issues) => {
     if (!PASSWORD_ID.test(id)) fail(issues, path, `id "${id}": ids must be letters, digits or _`)
     secretString(s, at(path, id), issues)
   }
+  // Which key is newest: the largest number, or the first named id. JavaScript lists
+  // integer-like keys first whatever the order written, so a mix has no clear newest key.
+  const numeric = entries.filter(([id]) => /^\d+$/.test(id)).length
+  if (numeric > 0 && numeric < entries.length) {
+    fail(
+      issues,
+      path,
+      'ids must be all numbers (the largest is the newest) or all names (the first is the newest), not a mix',
+    )
+  }
   return issues.length === before
 }
 
@@ -174,11 +184,13 @@ function crossFieldIssues(o: Unchecked<SessionOptions>, issues: SessionConfigIss
   const secure = cookie.secure ?? defaults.secure
   const issue = (path: string, message: string) => fail(issues, path, message)
   // Prefix rules: https://datatracker.ietf.org/doc/html/draft-ietf-httpbis-rfc6265bis#section-4.1.3
-  if (name.startsWith('__Host-')) {
+  // Browsers match the prefixes case-insensitively (`__host-` too).
+  const lower = name.toLowerCase()
+  if (lower.startsWith('__host-')) {
     if (cookie.domain !== undefined) issue('cookie.domain', 'not allowed with a __Host- cookie')
     if ((cookie.path ?? '/') !== '/') issue('cookie.path', 'must be "/" with a __Host- cookie')
     if (secure === false) issue('cookie.secure', 'must not be false with a __Host- cookie')
-  } else if (name.startsWith('__Secure-') && secure === false) {
+  } else if (lower.startsWith('__secure-') && secure === false) {
     issue('cookie.secure', 'must not be false with a __Secure- cookie')
   }
   if (String(cookie.sameSite).toLowerCase() === 'none' && secure === false) {

@@ -5,6 +5,9 @@ import type { SessionPatch, SessionRecord } from './types.ts'
 
 type Data = Record<string, unknown>
 
+/** Session key that holds the synchronizer token secret. */
+export const CSRF_SESSION_KEY = '_csrf'
+
 const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v)
 const isStringArray = (v: unknown): v is string[] =>
   Array.isArray(v) && v.every((k) => typeof k === 'string')
@@ -55,12 +58,16 @@ export function isExpired(record: SessionRecord<unknown>, at: number): boolean {
   )
 }
 
+/** A user id by its string form: a non-empty string, or a finite number; else undefined. */
+export function ownerKey(value: unknown): string | undefined {
+  if (typeof value === 'string') return value === '' ? undefined : value
+  return typeof value === 'number' && Number.isFinite(value) ? String(value) : undefined
+}
+
 /** The owner of session data: a string (or finite number, by its string form) under `userKey`. */
 export function userIdOf(data: unknown, userKey: string): string | undefined {
   if (typeof data !== 'object' || data === null) return undefined
-  const value = (data as Record<string, unknown>)[userKey]
-  if (typeof value === 'string') return value
-  return typeof value === 'number' && Number.isFinite(value) ? String(value) : undefined
+  return ownerKey((data as Record<string, unknown>)[userKey])
 }
 
 /** The record inside a value read from a cookie or store, or undefined when it is not one. */

@@ -72,7 +72,8 @@ export class Responder {
 
   constructor(o: ResolvedOptions) {
     this.#o = o
-    this.#prefixed = o.cookieName.startsWith('__Host-') || o.cookieName.startsWith('__Secure-')
+    const lower = o.cookieName.toLowerCase()
+    this.#prefixed = lower.startsWith('__host-') || lower.startsWith('__secure-')
     this.#attrs = {
       secure: cookieAttributes(o.cookie, true),
       insecure: cookieAttributes(o.cookie, this.#prefixed),

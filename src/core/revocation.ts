@@ -1,6 +1,7 @@
 import { isPromise } from '../util/steps.ts'
 import { SessionConfigError, type SessionConfigIssue, SessionStoreError } from './errors.ts'
 import { isSynchronousStore, mapStore } from './map-store.ts'
+import { ownerKey } from './record.ts'
 import type { MaybePromise, SessionRecord, SessionRevocation, SessionStore } from './types.ts'
 import { func, methods, object, required, string } from './validate.ts'
 
@@ -136,21 +137,25 @@ class RevocationList implements SessionRevocation {
     return isPromise(done) ? Promise.resolve(done).then(() => undefined) : undefined
   }
 
-  async revokeUser(userId: string, options: { except?: string } = {}): Promise<void> {
-    if (typeof userId !== 'string' || userId === '') {
-      throw new TypeError('revokeUser(userId) takes a non-empty user id')
+  async revokeUser(userId: string | number, options: { except?: string } = {}): Promise<void> {
+    const user = ownerKey(userId)
+    if (user === undefined) {
+      throw new TypeError(
+        `revokeUser(userId) takes a non-empty string or a finite number, got ${typeof userId === 'string' ? '""' : String(userId)}`,
+      )
     }
     const entry: Entry = { revokedAt: this.#now() }
     if (options.except !== undefined) entry.except = options.except
     this.#sweep()
-    await storeCall('set', () => this.#store.set(`user:${userId}`, this.#record(entry), undefined))
+    await storeCall('set', () => this.#store.set(`user:${user}`, this.#record(entry), undefined))
   }
 
   isRevoked(session: { id: string; userId?: unknown; createdAt: number }): MaybePromise<boolean> {
     const byId = storeCall<unknown>('get', () => this.#store.get(`sid:${session.id}`, undefined))
-    const userId = session.userId
+    // 42 and '42' name the same user: numeric primary keys are common.
+    const userId = ownerKey(session.userId)
     const now = this.#now()
-    if (typeof userId !== 'string' || userId === '') {
+    if (userId === undefined) {
       return isPromise(byId)
         ? Promise.resolve(byId).then((s) => entryOf(s, now) !== undefined)
         : entryOf(byId, now) !== undefined
@@ -160,7 +165,9 @@ class RevocationList implements SessionRevocation {
     const decide = (sid: unknown, user: unknown): boolean => {
       if (entryOf(sid, now)) return true
       const u = entryOf(user, now)
-      return u !== undefined && session.createdAt <= u.revokedAt && u.except !== session.id
+      // Strictly before: a session made in the same millisecond as the revocation, as
+      // regenerate() after revokeUser() in one request makes it, is a later login.
+      return u !== undefined && session.createdAt < u.revokedAt && u.except !== session.id
     }
     if (isPromise(byId) || isPromise(byUser)) {
       return Promise.all([byId, byUser]).then(([sid, user]) =>

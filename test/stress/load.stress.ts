@@ -59,8 +59,8 @@ describe(`load: ${CONNECTIONS} connections, ${SECONDS} s, one session each`, () 
             max: round(percentile(incLatencies, 100)),
           },
           perClient: {
-            min: Math.min(...connections.map((c) => c.acks)),
-            max: Math.max(...connections.map((c) => c.acks)),
+            min: connections.reduce((m, c) => Math.min(m, c.acks), Number.POSITIVE_INFINITY),
+            max: connections.reduce((m, c) => Math.max(m, c.acks), 0),
           },
         },
         // autocannon's own figures for the whole run, the final second of reads included.

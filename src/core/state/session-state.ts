@@ -3,7 +3,7 @@
 import type { UnsealResult } from '../../crypto/iron.ts'
 import { randomId } from '../../crypto/random.ts'
 import { SessionError } from '../errors.ts'
-import type { SealedRecord } from '../record.ts'
+import { CSRF_SESSION_KEY, type SealedRecord } from '../record.ts'
 import type { Session, SessionMethods, SessionRecord, SessionRequest } from '../types.ts'
 import { DataState, unwrap } from './data.ts'
 import { Lifetime, type LifetimeRules } from './lifetime.ts'
@@ -221,6 +221,9 @@ export class SessionState {
         state.regenerated = true
         state.id = randomId()
         state.lifetime.restart()
+        // Whoever planted the pre-login session knows its CSRF tokens: the login gets a new
+        // secret on the next csrfToken() (destroy() drops it with the rest of the data).
+        state.data.delete(CSRF_SESSION_KEY)
         return Promise.resolve()
       },
       renew(maxAge) {

@@ -145,7 +145,7 @@ export interface SessionRevocation {
    * Revokes every session of `userId` (its data's `userKey`) created until now, but `except`.
    * Sessions created later, such as the next login, are not affected.
    */
-  revokeUser(userId: string, options?: { except?: string }): Promise<void>
+  revokeUser(userId: string | number, options?: { except?: string }): Promise<void>
   /**
    * Whether a session is revoked: by its id, or by its user (`userId`, the value of `userKey`
    * in its data) when it was created (`createdAt`, epoch ms) before the user's revocation.
