@@ -10,7 +10,7 @@ import { assertJson } from './json.ts'
 import { isSynchronousStore } from './map-store.ts'
 import { type ResolvedOptions, resolveOptions } from './options.ts'
 import { isExpired, type SealedRecord } from './record.ts'
-import { isLocalHttp, readSession } from './request.ts'
+import { readSession } from './request.ts'
 import { type Outcome, Responder } from './response.ts'
 import { EncoderSource, IronSource, type Source, StoreSource, storeCall } from './sources.ts'
 import type { LifetimeRules } from './state/lifetime.ts'
@@ -110,8 +110,7 @@ export class SessionEngine implements SessionEngineApi<any, unknown> {
   *#load(request: SessionRequest, ctx: unknown): Steps<SessionState> {
     const o = this.options
     const found = readSession(request, o)
-    const secure = o.cookie.secure === 'auto' ? () => !isLocalHttp(request.url()) : o.cookie.secure
-    const state = new SessionState(this.#rules, request, secure, found.carried)
+    const state = new SessionState(this.#rules, request, o.cookie.secure, found)
     let reason: InvalidReason | undefined = found.broken ? 'malformed' : undefined
     for (const value of found.values) {
       const refused =
@@ -121,6 +120,8 @@ export class SessionEngine implements SessionEngineApi<any, unknown> {
       if (refused === undefined) return state
       reason = refused
     }
+    // No session opened: a new one, whose lifetime starts now.
+    state.lifetime.restart()
     if (reason !== undefined) {
       state.refuse()
       o.onInvalid?.(reason, ctx)
@@ -155,7 +156,7 @@ export class SessionEngine implements SessionEngineApi<any, unknown> {
     // Inside the steps, so a foreign handle rejects commit() rather than throwing from it.
     const state = stateOf(handle)
     const outcome = yield* this.#write(state, ctx)
-    const built = this.#responder.build(outcome, state.carried, () => state.secure)
+    const built = this.#responder.build(outcome, state)
     if (outcome !== undefined) {
       const written = outcome === CLEAR ? undefined : outcome
       state.rebase({
@@ -165,7 +166,7 @@ export class SessionEngine implements SessionEngineApi<any, unknown> {
         value: written?.value,
       })
     }
-    return { ...built.commit, token: state.value ?? null }
+    return { headers: built.headers, cookies: built.cookies, token: state.value ?? null }
   }
 
   /** Does the store writes; says what the client must be sent: nothing, a clear, or a value. */

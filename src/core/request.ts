@@ -1,7 +1,6 @@
 // What the engine reads from a request: the session cookie (whole or in chunks) or bearer token,
 // and whether the request came over plain-HTTP localhost (for `secure: 'auto'`).
 import type { ResolvedOptions } from './options.ts'
-import type { CarriedCookies } from './state/session-state.ts'
 import type { SessionRequest } from './types.ts'
 
 /** Browsers keep at most 4096 bytes of a cookie's name plus value (RFC 6265 §6.1). */
@@ -99,10 +98,17 @@ export function isLocalHttp(url: string | undefined): boolean {
   return url !== undefined && LOCAL_HTTP.test(url)
 }
 
+/** Which of our cookies a request carried, or the last commit wrote. */
+export interface CarriedCookies {
+  /** The unchunked `<name>` cookie (or, with header transport, a bearer token). */
+  unchunked: boolean
+  /** Chunk cookies `<name>.0` …: the highest index present plus one. */
+  chunks: number
+}
+
 /** The session values a request carries, in the order to try them, and which cookies came. */
-export interface Found {
+export interface Found extends CarriedCookies {
   values: string[]
-  carried: CarriedCookies
   /** Chunk cookies that do not join into one value. */
   broken: boolean
 }
@@ -111,16 +117,17 @@ export interface Found {
 export function readSession(request: SessionRequest, o: ResolvedOptions): Found {
   if (o.transport === 'header') {
     const values = readBearer(request.header('authorization'))
-    return { values, carried: { unchunked: values.length > 0, chunks: 0 }, broken: false }
+    return { values, unchunked: values.length > 0, chunks: 0, broken: false }
   }
   const header = request.header('cookie')
   const values = readCookie(header, o.cookieName)
-  const carried = { unchunked: values.length > 0, chunks: 0 }
-  if (o.maxChunks === 1) return { values, carried, broken: false }
+  const found: Found = { values, unchunked: values.length > 0, chunks: 0, broken: false }
+  if (o.maxChunks === 1) return found
   const chunks = readChunks(header, o.cookieName, o.maxChunks)
-  carried.chunks = chunks.seen
+  found.chunks = chunks.seen
+  found.broken = chunks.broken
   if (chunks.value !== undefined) values.push(chunks.value)
-  return { values, carried, broken: chunks.broken }
+  return found
 }
 
 /** The engine's view of a Web-standard `Request`. */

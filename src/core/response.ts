@@ -3,23 +3,19 @@
 // strings ready to append and as fields for frameworks with a cookie API.
 import { SessionTooLargeError } from './errors.ts'
 import type { ResolvedCookie, ResolvedOptions } from './options.ts'
-import { MAX_COOKIE_BYTES } from './request.ts'
-import type { CarriedCookies } from './state/session-state.ts'
+import { type CarriedCookies, MAX_COOKIE_BYTES } from './request.ts'
 import type { SessionCommit, SessionCookie } from './types.ts'
 
 /** What a commit sends: nothing, a clear, or a new value living `maxAge` seconds from `now`. */
 export type Outcome = undefined | 'clear' | { value: string; maxAge: number; now: number }
 
 /** A built response part and which cookies the client holds after it. */
-export interface Built {
-  commit: Omit<SessionCommit, 'token'>
+export interface Built extends Omit<SessionCommit, 'token'> {
   carried: CarriedCookies
 }
 
-const NOTHING: Omit<SessionCommit, 'token'> = Object.freeze({
-  headers: Object.freeze([]) as [],
-  cookies: Object.freeze([]) as [],
-})
+const NO_HEADERS: SessionCommit['headers'] = Object.freeze([])
+const NO_COOKIES: SessionCommit['cookies'] = Object.freeze([])
 
 /** The attribute part of Set-Cookie (everything after name=value) for one request. */
 export function cookieAttributes(cookie: ResolvedCookie, secure: boolean): string {
@@ -96,17 +92,19 @@ export class Responder {
   }
 
   /** The headers (and cookies) for `outcome`, given what the client holds and Secure. */
-  build(outcome: Outcome, carried: CarriedCookies, secure: () => boolean): Built {
-    if (outcome === undefined) return { commit: NOTHING, carried }
+  build(outcome: Outcome, state: { carried: CarriedCookies; secure: boolean }): Built {
+    const { carried } = state
+    if (outcome === undefined) return { headers: NO_HEADERS, cookies: NO_COOKIES, carried }
     const o = this.#o
     if (o.transport === 'header') {
       const token = outcome === 'clear' ? '' : outcome.value
       return {
-        commit: { headers: [[o.tokenHeader, token]], cookies: [] },
+        headers: [[o.tokenHeader, token]],
+        cookies: NO_COOKIES,
         carried: { unchunked: token !== '', chunks: 0 },
       }
     }
-    const isSecure = this.#prefixed || secure()
+    const isSecure = this.#prefixed || state.secure
     const attrs = isSecure ? this.#attrs.secure : this.#attrs.insecure
     const cookies: SessionCookie[] = []
     const name = o.cookieName
@@ -132,7 +130,7 @@ export class Responder {
       cookies.push(this.#cookie(`${name}.${i}`, '', 0, 0, attrs, isSecure))
     }
     const headers = cookies.map((c): [string, string] => ['set-cookie', c.header])
-    return { commit: { headers, cookies }, carried: { unchunked, chunks } }
+    return { headers, cookies, carried: { unchunked, chunks } }
   }
 
   #cookie(

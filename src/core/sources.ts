@@ -75,22 +75,30 @@ export class IronSource implements Source {
   }
 
   *open(value: string): Steps<Loaded> {
+    // A cookie seen before is answered from the cache without any steps.
+    const hit = this.codec.lookup(value)
     // Kept by the codec only if this request does not reseal it (see stillCurrent): a cookie
     // superseded at once would fill the cache with strings that do not come back.
-    const result = yield* this.codec.unsealing(value, false)
+    const result = hit ?? (yield* this.codec.unsealing(value, false))
     if (!result.ok) return result.reason
     if (result.value.purpose !== this.#o.purpose) return 'wrong-purpose'
     // Shared with the cache (now or once kept): the request copies what it changes.
     const { value: record, stale } = result
-    return { record, storeId: undefined, stale, shared: true, sealed: value, unsealed: result }
+    return {
+      record,
+      storeId: undefined,
+      stale,
+      shared: true,
+      sealed: value,
+      cached: hit !== undefined,
+      unsealed: hit ? undefined : result,
+    }
   }
 
   *save(state: SessionState, record: SessionRecord<Data>): Steps<string> {
     // The cookie this request brought is superseded: if an earlier request had it cached,
     // drop it, so the cache holds strings that may come back.
-    if (state.value !== undefined && state.unsealed && this.codec.isKept(state.unsealed)) {
-      this.codec.forget(state.value)
-    }
+    if (state.cached) this.codec.forget(state.value!)
     record.sid = state.id
     const sealed = yield* this.codec.sealing(toCompact(record, this.#o.purpose))
     this.#checkSize(sealed)
@@ -133,7 +141,14 @@ export class EncoderSource implements Source {
     if (decoded === null || decoded === undefined) return 'tampered'
     const record = ownCopy(decoded)
     if (!record) return 'invalid-data'
-    return { record, storeId: undefined, stale: false, shared: false, sealed: undefined }
+    return {
+      record,
+      storeId: undefined,
+      stale: false,
+      shared: false,
+      sealed: undefined,
+      cached: false,
+    }
   }
 
   *save(state: SessionState, record: SessionRecord<Data>): Steps<string> {
@@ -177,7 +192,14 @@ export class StoreSource implements Source {
       yield* this.end(id, ctx)
       return 'expired'
     }
-    return { record, storeId: id, stale: verified.stale, shared: false, sealed: value }
+    return {
+      record,
+      storeId: id,
+      stale: verified.stale,
+      shared: false,
+      sealed: value,
+      cached: false,
+    }
   }
 
   /** New entry first, old one after: a failure in between leaves the user logged in. */

@@ -94,8 +94,6 @@ export class IronCodec<T = unknown> {
   readonly #now: () => number
   readonly #revive: (parsed: unknown) => T | undefined
   readonly #results = new BoundedCache<string, CachedResult<T>>(RESULT_CACHE_SIZE)
-  /** Results held by `#results`, or held once: a result never leaves this set but by GC. */
-  readonly #kept = new WeakSet<object>()
   #sealKeys: SealKeys | undefined
 
   /**
@@ -190,12 +188,8 @@ export class IronCodec<T = unknown> {
    * The work spent on a forged string is bounded by one key derivation per ring key tried.
    */
   *unsealing(sealed: string, keep = true): Steps<UnsealResult<T>> {
-    // Indexed by the MAC: hashing 43 characters instead of the whole cookie is most of a hit.
-    const hit = this.#results.get(sealed.slice(-MAC_CHARS))
-    if (hit && hit.sealed === sealed) {
-      if (hit.expiration !== 0 && hit.expiration <= this.#now() - SKEW_MS) return fail('expired')
-      return hit.result
-    }
+    const hit = this.lookup(sealed)
+    if (hit) return hit
     const parsed = parseSeal(sealed, this.#now() - SKEW_MS)
     if (typeof parsed === 'string') return fail(parsed)
     const { id, encSalt, ivB64, encB64, macSalt, mac, expiration: exp } = parsed
@@ -263,21 +257,27 @@ export class IronCodec<T = unknown> {
 
   #keep(sealed: string, mac: string, expiration: number, result: UnsealResult<T>): void {
     deepFreeze(result)
-    this.#kept.add(result)
     this.#results.set(mac, { sealed, result, expiration })
   }
 
-  /** True when `result` is one this codec keeps in its cache (so it may be shared). */
-  isKept(result: UnsealResult<T>): boolean {
-    return this.#kept.has(result)
+  /**
+   * The cached result for exactly `sealed` (iron expiry re-checked), or undefined: what a
+   * request that brings a cookie seen before costs, without starting any steps.
+   */
+  lookup(sealed: string): UnsealResult<T> | undefined {
+    // Indexed by the MAC: hashing 43 characters instead of the whole cookie is most of a hit.
+    const hit = this.#results.get(sealed.slice(-MAC_CHARS))
+    if (!hit || hit.sealed !== sealed) return undefined
+    if (hit.expiration !== 0 && hit.expiration <= this.#now() - SKEW_MS) return fail('expired')
+    return hit.result
   }
 
   /**
    * Caches a result `unseal(sealed, false)` answered, once the caller knows the string is still
-   * current (a request that did not reseal it). A result already cached is left alone.
+   * current (a request that did not reseal it).
    */
   keep(sealed: string, result: UnsealResult<T>): void {
-    if (!result.ok || this.#kept.has(result)) return
+    if (!result.ok) return
     const parts = sealed.split('*')
     const expiration = parts[5] ? Number(parts[5]) : 0
     this.#keep(sealed, sealed.slice(-MAC_CHARS), expiration, result)

@@ -8,7 +8,33 @@
 import { sessionDeadline } from '../core/record.ts'
 import type { SessionInfo, SessionRecord } from '../core/types.ts'
 import { sessionInfo, userIdOf, type WriteStamp } from './_shared.ts'
-import type { SqlDialect } from './_sql-dialects.ts'
+
+/** How one SQL dialect spells the parts the two stores differ in. */
+export interface SqlDialect {
+  /** Column order of `CREATE TABLE` where it differs from the logical one (earlier releases'). */
+  order?: readonly Column[]
+  /** The SQL type of a column of `kind`. */
+  type(kind: Kind): string
+  /** Placeholder number `n` (1-based) holding a value of `kind`, as SQL reads it. */
+  param(n: number, kind: Kind): string
+  /** `column` of `kind` as a select expression handing back text or epoch ms. */
+  read(column: string, kind: Kind): string
+  /** A time value from a row, as epoch milliseconds. */
+  time(value: unknown): number
+  /** Suffix of index names (`<table>_expires_at<suffix>`). */
+  indexSuffix: string
+  /** Whether `table` may be schema-qualified (`auth.sessions`). */
+  schemas: boolean
+  /** The null-safe "differs from" operator. */
+  isNot: string
+  /**
+   * Whether a DELETE can report what it deleted in the same statement (a CTE over
+   * `DELETE … RETURNING`); otherwise the driver counts in the same transaction.
+   */
+  countsDeletes: boolean
+  /** The DDL statements as the driver runs them. */
+  schema(ddl: string[], table: string): string[]
+}
 
 /** What a column holds; each dialect picks its SQL type and conversions per kind. */
 export type Kind = 'key' | 'json' | 'time' | 'text'

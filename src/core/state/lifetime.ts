@@ -11,7 +11,10 @@ export interface LifetimeRules {
   rolling: boolean
 }
 
-/** The deadlines of one session during one request. */
+/**
+ * The deadlines of one session during one request: `adopt()` a loaded record's, or
+ * `restart()` for a new session (the engine does one or the other on load).
+ */
 export class Lifetime {
   createdAt: number
   /** Absolute deadline. */
@@ -29,7 +32,6 @@ export class Lifetime {
     this.createdAt = 0
     this.expiresAt = 0
     this.idleExpiresAt = undefined
-    this.restart()
   }
 
   /** A new lifetime starting now (a new session, a login, a logout). */

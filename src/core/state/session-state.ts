@@ -4,6 +4,7 @@ import type { UnsealResult } from '../../crypto/iron.ts'
 import { randomId } from '../../crypto/random.ts'
 import { SessionError } from '../errors.ts'
 import { CSRF_SESSION_KEY, type SealedRecord } from '../record.ts'
+import { type CarriedCookies, isLocalHttp } from '../request.ts'
 import type { Session, SessionMethods, SessionRecord, SessionRequest } from '../types.ts'
 import { DataState, unwrap } from './data.ts'
 import { Lifetime, type LifetimeRules } from './lifetime.ts'
@@ -36,14 +37,6 @@ function reservedKeyError(key: string): SessionError {
   )
 }
 
-/** Which of our cookies a request carried, or the last commit wrote. */
-export interface CarriedCookies {
-  /** The unchunked `<name>` cookie (or, with header transport, a bearer token). */
-  unchunked: boolean
-  /** Chunk cookies `<name>.0` …: the highest index present plus one. */
-  chunks: number
-}
-
 /** What the engine found when it opened a cookie or store entry. */
 export interface Opened {
   record: SessionRecord<Data>
@@ -55,6 +48,8 @@ export interface Opened {
   shared: boolean
   /** The sealed string it came from (sealed mode). */
   sealed: string | undefined
+  /** The codec's cache already holds `sealed`: drop it when the session is sealed anew. */
+  cached: boolean
 }
 
 /** What a commit wrote, for `rebase()`. */
@@ -81,8 +76,10 @@ export class SessionState {
   carried: CarriedCookies
   /** The sealed string or signed id the client holds, when it holds a valid one. */
   value: string | undefined = undefined
-  /** What the codec answered for `value`: kept in its cache at commit unless superseded. */
+  /** What the codec answered for `value`, not cached yet: kept at commit unless superseded. */
   unsealed: UnsealResult<SealedRecord> | undefined = undefined
+  /** The codec's cache holds `value`. */
+  cached = false
   isNew = true
   /** A cookie of ours came with the request and was refused: clear it on the response. */
   refused = false
@@ -94,18 +91,19 @@ export class SessionState {
   destroyed = false
   /** The request this session came with (its user agent is read on store writes). */
   readonly request: SessionRequest
-  #secure: boolean | (() => boolean)
+  /** Whether responses set Secure; 'auto' until the request URL is read (on the first write). */
+  #secure: boolean | 'auto'
   #methods: SessionFunctions | undefined
   readonly session: Session<any>
 
   /**
-   * @param secure whether responses set the Secure attribute, or a function that decides it
-   *   when a cookie is first written (reading a request's URL costs, and most requests write none)
+   * @param secure whether responses set the Secure attribute, or 'auto': decided from the
+   *   request URL when a cookie is first written (reading it costs, and most requests write none)
    */
   constructor(
     rules: LifetimeRules,
     request: SessionRequest,
-    secure: boolean | (() => boolean),
+    secure: boolean | 'auto',
     carried: CarriedCookies,
   ) {
     this.lifetime = new Lifetime(rules)
@@ -117,7 +115,7 @@ export class SessionState {
 
   /** Whether to set the Secure attribute on this response. */
   get secure(): boolean {
-    if (typeof this.#secure === 'function') this.#secure = this.#secure()
+    if (this.#secure === 'auto') this.#secure = !isLocalHttp(this.request.url())
     return this.#secure
   }
 
@@ -135,6 +133,7 @@ export class SessionState {
     this.loadedId = this.id
     this.value = opened.sealed
     this.unsealed = unsealed
+    this.cached = opened.cached
     this.stale = opened.stale
     this.shared = opened.shared
     this.isNew = false
@@ -168,6 +167,7 @@ export class SessionState {
     this.carried = written.cookies
     this.value = written.value
     this.unsealed = undefined
+    this.cached = false
     this.id = written.id
     this.loadedId = written.id
     this.refused = false
