@@ -113,12 +113,25 @@ export class SessionEngine implements SessionEngineApi<any, unknown> {
     const state = new SessionState(this.#rules, request, o.cookie.secure, found)
     let reason: InvalidReason | undefined = found.broken ? 'malformed' : undefined
     for (const value of found.values) {
-      const refused =
-        value.length > this.#responder.maxAccepted
-          ? 'too-large'
-          : yield* this.#open(state, value, ctx)
-      if (refused === undefined) return state
-      reason = refused
+      if (value.length > this.#responder.maxAccepted) {
+        reason = 'too-large'
+        continue
+      }
+      const loaded = yield* this.#source.open(value, ctx)
+      if (typeof loaded === 'string') {
+        reason = loaded
+        continue
+      }
+      const now = o.now()
+      reason = isExpired(loaded.record, now)
+        ? 'expired'
+        : o.revocation
+          ? yield* this.#revoked(loaded.record)
+          : undefined
+      if (reason === undefined) {
+        state.open(loaded, now, loaded.unsealed)
+        return state
+      }
     }
     // No session opened: a new one, whose lifetime starts now.
     state.lifetime.restart()
@@ -129,27 +142,17 @@ export class SessionEngine implements SessionEngineApi<any, unknown> {
     return state
   }
 
-  /** Opens one candidate value into `state`; answers why not, or undefined when it opened. */
-  *#open(state: SessionState, value: string, ctx: unknown): Steps<InvalidReason | undefined> {
-    const o = this.options
-    const loaded = yield* this.#source.open(value, ctx)
-    if (typeof loaded === 'string') return loaded
-    const now = o.now()
-    const { record } = loaded
-    if (isExpired(record, now)) return 'expired'
-    const revocation = o.revocation
+  /** With a revocation list: why the list refuses `record`, or undefined. */
+  *#revoked(record: SessionRecord<Data>): Steps<InvalidReason | undefined> {
+    const revocation = this.options.revocation!
     // A seal with no session id could never be revoked: not one this configuration issues.
-    if (revocation) {
-      if (record.sid === undefined) return 'invalid-data'
-      const query = {
-        id: record.sid,
-        userId: record.data[revocation.userKey],
-        createdAt: record.createdAt,
-      }
-      if (yield* storeCall('get', () => revocation.isRevoked(query))) return 'revoked'
+    if (record.sid === undefined) return 'invalid-data'
+    const query = {
+      id: record.sid,
+      userId: record.data[revocation.userKey],
+      createdAt: record.createdAt,
     }
-    state.open(loaded, now, loaded.unsealed)
-    return undefined
+    return (yield* storeCall('get', () => revocation.isRevoked(query))) ? 'revoked' : undefined
   }
 
   *#commit(handle: SessionHandle<any>, ctx: unknown): Steps<SessionCommit> {
