@@ -375,3 +375,43 @@ describe('a failing store', () => {
     })
   }
 })
+
+describe('write metadata the engine gives a store', () => {
+  it('set() and patch() get { now, userId, userAgent } after the context, from the request and the clock', async () => {
+    const clock = testClock()
+    const seen: Array<{ op: string; now: number; userId?: string; userAgent?: string }> = []
+    const map = new Map<string, unknown>()
+    const store: SessionStore = {
+      get: (id) => map.get(id),
+      set: (id, record, _ctx, meta) => {
+        seen.push({ op: 'set', now: meta!.now, userId: meta!.userId, userAgent: meta!.userAgent })
+        map.set(id, record)
+      },
+      patch: (id, record, _patch, _ctx, meta) => {
+        seen.push({ op: 'patch', now: meta!.now, userId: meta!.userId, userAgent: meta!.userAgent })
+        map.set(id, record)
+      },
+      delete: (id) => void map.delete(id),
+    }
+    const app = new Hono()
+      .use(session({ secret: SECRET, store, now: clock.now }))
+      .get('/login', (c) => {
+        c.session.userId = 42
+        return c.text('ok')
+      })
+      .get('/touch', (c) => {
+        c.session.n = 1
+        return c.text('ok')
+      })
+    const jar = new Jar()
+    await jar.request(app, '/login', { headers: { 'user-agent': 'UA/1' } })
+    const loginAt = clock.now()
+    clock.advance(5)
+    await jar.request(app, '/touch')
+    expect(clock.now()).toBeGreaterThan(loginAt)
+    expect(seen).toEqual([
+      { op: 'set', now: loginAt, userId: '42', userAgent: 'UA/1' },
+      { op: 'patch', now: clock.now(), userId: '42', userAgent: undefined },
+    ])
+  })
+})

@@ -130,7 +130,24 @@ export function readSession(request: SessionRequest, o: ResolvedOptions): Found 
   return found
 }
 
+/** The engine's view of a Web-standard `Request`: one small object, no closures. */
+class WebRequestView implements SessionRequest {
+  readonly #request: Request
+
+  constructor(request: Request) {
+    this.#request = request
+  }
+
+  header(name: string): string | null {
+    return this.#request.headers.get(name)
+  }
+
+  url(): string {
+    return this.#request.url
+  }
+}
+
 /** The engine's view of a Web-standard `Request`. */
 export function requestView(request: Request): SessionRequest {
-  return { header: (name) => request.headers.get(name), url: () => request.url }
+  return new WebRequestView(request)
 }

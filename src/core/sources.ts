@@ -15,7 +15,13 @@ import {
   userIdOf,
 } from './record.ts'
 import type { Opened, SessionState } from './state/session-state.ts'
-import type { InvalidReason, SessionRecord, SessionStore, WriteMeta } from './types.ts'
+import type {
+  InvalidReason,
+  SessionRecord,
+  SessionRequest,
+  SessionStore,
+  WriteMeta,
+} from './types.ts'
 
 type Data = Record<string, unknown>
 
@@ -164,6 +170,26 @@ export class EncoderSource implements Source {
   stillCurrent(): void {}
 }
 
+/**
+ * `WriteMeta` whose user agent is read from the request only when a store asks: a header
+ * lookup costs about a microsecond on Node, and a `Map` or a custom store never asks.
+ */
+class Meta implements WriteMeta {
+  readonly now: number
+  readonly userId: string | undefined
+  readonly #request: SessionRequest
+
+  constructor(now: number, userId: string | undefined, request: SessionRequest) {
+    this.now = now
+    this.userId = userId
+    this.#request = request
+  }
+
+  get userAgent(): string | undefined {
+    return this.#request.header('user-agent') || undefined
+  }
+}
+
 /** Store mode: the record in `store`, a signed random id in the cookie. */
 export class StoreSource implements Source {
   readonly #o: ResolvedOptions
@@ -212,11 +238,8 @@ export class StoreSource implements Source {
     const id = state.id!
     if (changes.rewrite) {
       const store = this.#store
-      const meta: WriteMeta = { now: changes.now }
-      const userAgent = state.request.header('user-agent')
-      if (userAgent) meta.userAgent = userAgent
       const userId = this.#userKey === undefined ? undefined : userIdOf(record.data, this.#userKey)
-      if (userId !== undefined) meta.userId = userId
+      const meta = new Meta(changes.now, userId, state.request)
       const old = state.loadedId
       if (old === id && store.patch) {
         // Same entry as loaded: merge this request's keys, so concurrent requests that change
