@@ -32,6 +32,8 @@ type WriteOutcome =
   | { value: string; maxAge: number; now: number; flash: string[] }
 
 const CLEAR = 'clear'
+const NO_HEADERS: SessionCommit['headers'] = Object.freeze([])
+const NO_COOKIES: SessionCommit['cookies'] = Object.freeze([])
 const notSynchronous = () =>
   new SessionError(
     'ERR_SESSION_ASYNC',
@@ -98,13 +100,16 @@ export class SessionEngine implements SessionEngineApi<any, unknown> {
    * a later commit writes only what changed since.
    */
   commit(handle: SessionHandle<any>, ctx: unknown): Promise<SessionCommit> {
-    return runAsync(this.#commit(handle, ctx))
+    const state = handle instanceof SessionState ? handle : undefined
+    const untouched = state && this.#untouched(state)
+    return untouched ? Promise.resolve(untouched) : runAsync(this.#commit(handle, ctx))
   }
 
   /** `commit` for a synchronous engine; throws `ERR_SESSION_ASYNC` on any other. */
   commitSync(handle: SessionHandle<any>, ctx: unknown): SessionCommit {
     if (!this.synchronous) throw notSynchronous()
-    return runSync(this.#commit(handle, ctx), notSynchronous)
+    const state = handle instanceof SessionState ? handle : undefined
+    return (state && this.#untouched(state)) || runSync(this.#commit(handle, ctx), notSynchronous)
   }
 
   *#load(request: SessionRequest, ctx: unknown): Steps<SessionState> {
@@ -153,6 +158,20 @@ export class SessionEngine implements SessionEngineApi<any, unknown> {
       createdAt: record.createdAt,
     }
     return (yield* storeCall('get', () => revocation.isRevoked(query))) ? 'revoked' : undefined
+  }
+
+  /**
+   * Most requests only read: nothing to write, nothing to send. That is known without waiting
+   * for anything, so it is answered before any steps start (the cookie stays current and its
+   * unseal result is kept). Anything else, undefined.
+   */
+  #untouched(state: SessionState): SessionCommit | undefined {
+    const { data, lifetime } = state
+    if (state.destroyed || state.regenerated || state.stale || state.refused) return undefined
+    if (lifetime.renewed || lifetime.refreshDue || data.anyKeyWritten()) return undefined
+    if (data.pending().changed) return undefined
+    this.#source.stillCurrent(state)
+    return { headers: NO_HEADERS, cookies: NO_COOKIES, token: state.value ?? null }
   }
 
   *#commit(handle: SessionHandle<any>, ctx: unknown): Steps<SessionCommit> {
