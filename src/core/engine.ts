@@ -11,7 +11,7 @@ import { isSynchronousStore } from './map-store.ts'
 import { type ResolvedOptions, resolveOptions } from './options.ts'
 import { isExpired, type SealedRecord } from './record.ts'
 import { readSession } from './request.ts'
-import { type Outcome, Responder } from './response.ts'
+import { CommitResult, type Outcome, Responder } from './response.ts'
 import { EncoderSource, IronSource, type Source, StoreSource, storeCall } from './sources.ts'
 import type { LifetimeRules } from './state/lifetime.ts'
 import { SessionState } from './state/session-state.ts'
@@ -188,7 +188,7 @@ export class SessionEngine implements SessionEngineApi<any, unknown> {
         value: written?.value,
       })
     }
-    return { headers: built.headers, cookies: built.cookies, token: state.value ?? null }
+    return new CommitResult(built, state.value ?? null)
   }
 
   /** Does the store writes; says what the client must be sent: nothing, a clear, or a value. */

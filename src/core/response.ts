@@ -10,12 +10,16 @@ import type { SessionCommit, SessionCookie } from './types.ts'
 export type Outcome = undefined | 'clear' | { value: string; maxAge: number; now: number }
 
 /** A built response part and which cookies the client holds after it. */
-export interface Built extends Omit<SessionCommit, 'token'> {
+export interface Built {
+  headers: SessionCommit['headers']
+  /** The cookies as fields (`Cookies`), or none. */
+  cookies: { readonly list: readonly SessionCookie[] } | typeof NO_COOKIES_LIST
   carried: CarriedCookies
 }
 
 const NO_HEADERS: SessionCommit['headers'] = Object.freeze([])
-const NO_COOKIES: SessionCommit['cookies'] = Object.freeze([])
+const NO_COOKIES_LIST = Object.freeze({ list: Object.freeze([]) as readonly SessionCookie[] })
+const NO_COOKIES = NO_COOKIES_LIST
 
 /** The attribute part of Set-Cookie (everything after name=value) for one request. */
 export function cookieAttributes(cookie: ResolvedCookie, secure: boolean): string {
@@ -104,9 +108,10 @@ export class Responder {
         carried: { unchunked: token !== '', chunks: 0 },
       }
     }
-    const isSecure = this.#prefixed || state.secure
-    const attrs = isSecure ? this.#attrs.secure : this.#attrs.insecure
-    const cookies: SessionCookie[] = []
+    const secure = this.#prefixed || state.secure
+    const attrs = secure ? this.#attrs.secure : this.#attrs.insecure
+    // Name, value, Max-Age and time of each cookie; their fields are made only when asked for.
+    const parts: Part[] = []
     const name = o.cookieName
     let unchunked = false
     let chunks = 0
@@ -114,51 +119,91 @@ export class Responder {
       const { value, maxAge, now } = outcome
       if (o.maxChunks === 1 || name.length + 1 + value.length <= MAX_COOKIE_BYTES) {
         unchunked = true
-        cookies.push(this.#cookie(name, value, maxAge, now, attrs, isSecure))
+        parts.push([name, value, maxAge, now])
       } else {
         for (let at = 0; at < value.length; at += this.#chunkChars, chunks++) {
-          const part = value.slice(at, at + this.#chunkChars)
-          cookies.push(this.#cookie(`${name}.${chunks}`, part, maxAge, now, attrs, isSecure))
+          parts.push([`${name}.${chunks}`, value.slice(at, at + this.#chunkChars), maxAge, now])
         }
       }
     }
     // A clear with nothing seen still clears the unchunked name: the browser may hold it.
     if (!unchunked && (carried.unchunked || (outcome === 'clear' && carried.chunks === 0))) {
-      cookies.push(this.#cookie(name, '', 0, 0, attrs, isSecure))
+      parts.push([name, '', 0, 0])
     }
-    for (let i = chunks; i < carried.chunks; i++) {
-      cookies.push(this.#cookie(`${name}.${i}`, '', 0, 0, attrs, isSecure))
+    for (let i = chunks; i < carried.chunks; i++) parts.push([`${name}.${i}`, '', 0, 0])
+    const headers = parts.map(([n, v, maxAge, now]): [string, string] => [
+      'set-cookie',
+      maxAge === 0 ? clearCookie(n, attrs) : serializeCookie(n, v, maxAge, attrs, now),
+    ])
+    return {
+      headers,
+      cookies: new Cookies(parts, headers, this.#o.cookie, secure),
+      carried: { unchunked, chunks },
     }
-    const headers = cookies.map((c): [string, string] => ['set-cookie', c.header])
-    return { headers, cookies, carried: { unchunked, chunks } }
+  }
+}
+
+/** One cookie to set or clear: name, value, Max-Age (0 clears), time of the write. */
+type Part = [name: string, value: string, maxAge: number, now: number]
+
+/**
+ * The cookies of one commit as fields, made on first read: only frameworks with a cookie API
+ * (Next) read them; the others append the headers.
+ */
+class Cookies {
+  readonly #parts: Part[]
+  readonly #headers: ReadonlyArray<readonly [string, string]>
+  readonly #cookie: ResolvedCookie
+  readonly #secure: boolean
+  #list: SessionCookie[] | undefined
+
+  constructor(
+    parts: Part[],
+    headers: ReadonlyArray<readonly [string, string]>,
+    cookie: ResolvedCookie,
+    secure: boolean,
+  ) {
+    this.#parts = parts
+    this.#headers = headers
+    this.#cookie = cookie
+    this.#secure = secure
   }
 
-  #cookie(
-    name: string,
-    value: string,
-    maxAge: number,
-    now: number,
-    attrs: string,
-    secure: boolean,
-  ): SessionCookie {
-    const c = this.#o.cookie
-    const cleared = maxAge === 0
-    const header = cleared
-      ? clearCookie(name, attrs)
-      : serializeCookie(name, value, maxAge, attrs, now)
-    const cookie: SessionCookie = {
-      name,
-      value,
-      maxAge,
-      expires: cleared ? 0 : (Math.floor(now / 1000) + maxAge) * 1000,
-      path: c.path,
-      httpOnly: c.httpOnly,
-      secure,
-      sameSite: c.sameSite,
-      partitioned: c.partitioned,
-      header,
-    }
-    if (c.domain) cookie.domain = c.domain
-    return cookie
+  get list(): readonly SessionCookie[] {
+    const c = this.#cookie
+    this.#list ??= this.#parts.map(([name, value, maxAge, now], i) => {
+      const cookie: SessionCookie = {
+        name,
+        value,
+        maxAge,
+        expires: maxAge === 0 ? 0 : (Math.floor(now / 1000) + maxAge) * 1000,
+        path: c.path,
+        httpOnly: c.httpOnly,
+        secure: this.#secure,
+        sameSite: c.sameSite,
+        partitioned: c.partitioned,
+        header: this.#headers[i]![1],
+      }
+      if (c.domain) cookie.domain = c.domain
+      return cookie
+    })
+    return this.#list
+  }
+}
+
+/** What `commit()` answers: headers and token at once, the cookies as fields when read. */
+export class CommitResult implements SessionCommit {
+  readonly headers: SessionCommit['headers']
+  readonly token: string | null
+  readonly #cookies: { readonly list: readonly SessionCookie[] }
+
+  constructor(built: Built, token: string | null) {
+    this.headers = built.headers
+    this.token = token
+    this.#cookies = built.cookies
+  }
+
+  get cookies(): readonly SessionCookie[] {
+    return this.#cookies.list
   }
 }
