@@ -144,10 +144,17 @@ class RevocationList implements SessionRevocation {
         `revokeUser(userId) takes a non-empty string or a finite number, got ${typeof userId === 'string' ? '""' : String(userId)}`,
       )
     }
-    const entry: Entry = { revokedAt: this.#now() }
+    const at = this.#now()
+    const entry: Entry = { revokedAt: at }
     if (options.except !== undefined) entry.except = options.except
     this.#sweep()
     await storeCall('set', () => this.#store.set(`user:${user}`, this.#record(entry), undefined))
+    // A session created once this resolves (regenerate() right after, in the same request) must
+    // count as later than the revocation: wait for the clock to pass `at` (a millisecond or
+    // two; bounded, for a clock that a test holds still).
+    for (let i = 0; i < 20 && this.#now() <= at; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 1))
+    }
   }
 
   isRevoked(session: { id: string; userId?: unknown; createdAt: number }): MaybePromise<boolean> {
@@ -165,9 +172,7 @@ class RevocationList implements SessionRevocation {
     const decide = (sid: unknown, user: unknown): boolean => {
       if (entryOf(sid, now)) return true
       const u = entryOf(user, now)
-      // Strictly before: a session made in the same millisecond as the revocation, as
-      // regenerate() after revokeUser() in one request makes it, is a later login.
-      return u !== undefined && session.createdAt < u.revokedAt && u.except !== session.id
+      return u !== undefined && session.createdAt <= u.revokedAt && u.except !== session.id
     }
     if (isPromise(byId) || isPromise(byUser)) {
       return Promise.all([byId, byUser]).then(([sid, user]) =>
