@@ -20,7 +20,7 @@ import {
 import { type AppServer, startAppServer, startAppServers } from './processes.ts'
 
 /** The largest value, 0 for none: a loop, since spreading 100k answers overflows the stack. */
-const largest = (xs: readonly number[]) => xs.reduce((m, x) => (x > m ? x : m), 0)
+const largest = (xs: readonly number[]) => xs.reduce((m, x) => Math.max(m, x), 0)
 
 /** Length of each fault run, seconds. */
 const SECONDS = Number(process.env.STRESS_FAULT_SECONDS ?? 20)
