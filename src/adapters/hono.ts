@@ -115,19 +115,19 @@ export function session<Data extends object = DefaultSessionData>(
 ): MiddlewareHandler<SessionEnv<Data>> {
   const engine = new SessionEngine(options)
   if (honoContext) installOn(honoContext.prototype)
-  // Sealed sessions and Map stores never wait: no await, no microtask.
-  const synchronous = engine.synchronous
+  // Always the async pair: Hono awaits next() anyway, and an in-process A/B showed the
+  // synchronous pair no faster here (ARCHITECTURE.md, "Synchronous and asynchronous").
   return async function sessionMiddleware(c, next) {
     installOn(Object.getPrototypeOf(c) as object)
     const request = new HonoRequest(c)
-    const state = synchronous ? engine.loadSync(request, c) : await engine.load(request, c)
+    const state = await engine.load(request, c)
     ;(c as WithState)[STATE] = state
     c.set('session', state.session as Session<Data>)
     await next()
     // A handler that threw must not leave a half-written session behind.
     if (c.error) return
     sync(c as WithState, state)
-    const { headers } = synchronous ? engine.commitSync(state, c) : await engine.commit(state, c)
+    const { headers } = await engine.commit(state, c)
     if (headers.length === 0) return
     try {
       for (const [name, value] of headers) c.res.headers.append(name, value)
