@@ -223,7 +223,7 @@ for (const [name, build] of Object.entries(frameworks)) {
       const built = build({ token: true })
       const { jar, token } = await visitor(built)
       const other = await visitor(built)
-      const flipped = (token[10] === 'A' ? 'B' : 'A') + token.slice(1)
+      const flipped = (token[0] === 'A' ? 'B' : 'A') + token.slice(1)
       const bad: Array<[BodyInit, Record<string, string>]> = [
         [new URLSearchParams({ _csrf: flipped }), {}],
         [new URLSearchParams({ _csrf: other.token }), {}],
