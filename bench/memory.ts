@@ -22,8 +22,8 @@ const URL_BASE = 'http://localhost'
 // The codec lives inside the middleware; catch the instance on its first unseal, then put the
 // prototype back so the timed requests run the original method.
 let codec: InstanceType<typeof IronCodec> | undefined
-const original = IronCodec.prototype.unsealing
-IronCodec.prototype.unsealing = function (
+const original = IronCodec.prototype.unsealingFresh
+IronCodec.prototype.unsealingFresh = function (
   this: InstanceType<typeof IronCodec>,
   sealed: string,
   keep?: boolean,
@@ -47,7 +47,7 @@ const loginCookie = async (u: string) => new Jar().update(await request(`/login?
 
 const valid = await loginCookie('user-1')
 await (await request('/read', valid)).text()
-IronCodec.prototype.unsealing = original
+IronCodec.prototype.unsealingFresh = original
 if (!codec) throw new Error('the IronCodec instance was not found')
 const theCodec = codec
 

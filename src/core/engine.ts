@@ -11,7 +11,7 @@ import { isSynchronousStore } from './map-store.ts'
 import { type ResolvedOptions, resolveOptions } from './options.ts'
 import { isExpired, type SealedRecord } from './record.ts'
 import { readSession } from './request.ts'
-import { CommitResult, type Outcome, Responder } from './response.ts'
+import { CommitResult, NO_COOKIES, NO_HEADERS, type Outcome, Responder } from './response.ts'
 import { EncoderSource, IronSource, type Source, StoreSource, storeCall } from './sources.ts'
 import type { LifetimeRules } from './state/lifetime.ts'
 import { SessionState } from './state/session-state.ts'
@@ -32,8 +32,6 @@ type WriteOutcome =
   | { value: string; maxAge: number; now: number; flash: string[] }
 
 const CLEAR = 'clear'
-const NO_HEADERS: SessionCommit['headers'] = Object.freeze([])
-const NO_COOKIES: SessionCommit['cookies'] = Object.freeze([])
 const notSynchronous = () =>
   new SessionError(
     'ERR_SESSION_ASYNC',

@@ -13,13 +13,14 @@ export type Outcome = undefined | 'clear' | { value: string; maxAge: number; now
 export interface Built {
   headers: SessionCommit['headers']
   /** The cookies as fields (`Cookies`), or none. */
-  cookies: { readonly list: readonly SessionCookie[] } | typeof NO_COOKIES_LIST
+  cookies: { readonly list: readonly SessionCookie[] }
   carried: CarriedCookies
 }
 
-const NO_HEADERS: SessionCommit['headers'] = Object.freeze([])
-const NO_COOKIES_LIST = Object.freeze({ list: Object.freeze([]) as readonly SessionCookie[] })
-const NO_COOKIES = NO_COOKIES_LIST
+/** No headers, no cookies: what a commit that writes nothing answers. */
+export const NO_HEADERS: SessionCommit['headers'] = Object.freeze([])
+export const NO_COOKIES: SessionCommit['cookies'] = Object.freeze([])
+const NONE = Object.freeze({ list: NO_COOKIES })
 
 /** The attribute part of Set-Cookie (everything after name=value) for one request. */
 export function cookieAttributes(cookie: ResolvedCookie, secure: boolean): string {
@@ -98,13 +99,13 @@ export class Responder {
   /** The headers (and cookies) for `outcome`, given what the client holds and Secure. */
   build(outcome: Outcome, state: { carried: CarriedCookies; secure: boolean }): Built {
     const { carried } = state
-    if (outcome === undefined) return { headers: NO_HEADERS, cookies: NO_COOKIES, carried }
+    if (outcome === undefined) return { headers: NO_HEADERS, cookies: NONE, carried }
     const o = this.#o
     if (o.transport === 'header') {
       const token = outcome === 'clear' ? '' : outcome.value
       return {
         headers: [[o.tokenHeader, token]],
-        cookies: NO_COOKIES,
+        cookies: NONE,
         carried: { unchunked: token !== '', chunks: 0 },
       }
     }

@@ -85,7 +85,7 @@ export class IronSource implements Source {
     const hit = this.codec.lookup(value)
     // Kept by the codec only if this request does not reseal it (see stillCurrent): a cookie
     // superseded at once would fill the cache with strings that do not come back.
-    const result = hit ?? (yield* this.codec.unsealing(value, false))
+    const result = hit ?? (yield* this.codec.unsealingFresh(value, false))
     if (!result.ok) return result.reason
     if (result.value.purpose !== this.#o.purpose) return 'wrong-purpose'
     // Shared with the cache (now or once kept): the request copies what it changes.

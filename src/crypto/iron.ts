@@ -188,8 +188,11 @@ export class IronCodec<T = unknown> {
    * The work spent on a forged string is bounded by one key derivation per ring key tried.
    */
   *unsealing(sealed: string, keep = true): Steps<UnsealResult<T>> {
-    const hit = this.lookup(sealed)
-    if (hit) return hit
+    return this.lookup(sealed) ?? (yield* this.unsealingFresh(sealed, keep))
+  }
+
+  /** `unsealing` for a string `lookup()` did not find: verifies it in full. */
+  *unsealingFresh(sealed: string, keep = true): Steps<UnsealResult<T>> {
     const parsed = parseSeal(sealed, this.#now() - SKEW_MS)
     if (typeof parsed === 'string') return fail(parsed)
     const { id, encSalt, ivB64, encB64, macSalt, mac, expiration: exp } = parsed
