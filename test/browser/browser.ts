@@ -17,8 +17,10 @@ export const PAGE_TIMEOUT_MS = 30_000
 
 /** The Chromium binary: `CHROMIUM_PATH`, else the first of the usual system paths. */
 export function chromiumPath(): string {
-  const path = process.env.CHROMIUM_PATH || CANDIDATES.find((p) => existsSync(p))
-  if (!path || !existsSync(path)) {
+  const chosen = process.env.CHROMIUM_PATH
+  if (chosen && !existsSync(chosen)) throw new Error(`CHROMIUM_PATH=${chosen}: no such file`)
+  const path = chosen || CANDIDATES.find((p) => existsSync(p))
+  if (!path) {
     throw new Error(
       `Chromium is not installed; the browser tests drive the system's Chromium. Install it with: ${INSTALL}` +
         ' (Debian/Ubuntu), or set CHROMIUM_PATH to a Chromium or Chrome binary',

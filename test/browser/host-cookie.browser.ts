@@ -133,7 +133,7 @@ const namesSent = (page: Page) =>
 async function heldSession(cookies: Cookie[]): Promise<Record<string, unknown> | null> {
   const engine = sessionEngine({ secret: SECRET, cookieName: NAME, chunk: true })
   const header = cookies.map((c) => `${c.name}=${c.value}`).join('; ')
-  const state = await engine.load(requestOf(header, `${base}/`))
+  const state = await engine.load(requestOf(header, `${base}/`), undefined)
   return state.session.isNew ? null : state.session.toJSON()
 }
 
