@@ -30,11 +30,11 @@ afterAll(async () => {
 async function submit(page: Page, button: string, action: string) {
   const [post] = await Promise.all([
     page.waitForRequest((r) => r.method() === 'POST' && r.url() === `${base}${action}`),
+    page.waitForResponse((r) => r.request().method() === 'GET' && r.url() === `${base}/`),
     page.getByRole('button', { name: button }).click(),
   ])
-  const response = await post.response()
-  await page.waitForURL(`${base}/`, { waitUntil: 'load' })
-  return response
+  await page.waitForLoadState('load')
+  return post.response()
 }
 
 /** The `sid` cookie in the browser's jar. */
