@@ -39,7 +39,8 @@ export interface NextSessionMethods<Data> {
   /** Gives the session a new id, keeping its data (call it on login); writes the cookie. */
   regenerate(): Promise<void>
   /**
-   * Restarts the absolute lifetime and writes the cookie.
+   * Restarts the absolute lifetime and writes the cookie; with a `revocation` list, at most
+   * the list's `maxAge` from now.
    *
    * @param maxAge lifetime in seconds; defaults to the `maxAge` option
    */

@@ -63,7 +63,8 @@ export class SessionEngine implements SessionEngineApi<any, unknown> {
     this.#source = o.store ? new StoreSource(o, o.store) : (iron ?? new EncoderSource(o, checkSize))
     this.codec = iron?.codec
     this.#responder = responder
-    o.revocation?.retainFor(o.maxAgeMs / 1000)
+    const revocation = o.revocation
+    revocation?.retainFor(o.maxAgeMs / 1000)
     this.synchronous =
       nodeCrypto !== undefined &&
       (o.store
@@ -74,6 +75,7 @@ export class SessionEngine implements SessionEngineApi<any, unknown> {
       maxAgeMs: o.maxAgeMs,
       idleTimeoutMs: o.idleTimeoutMs,
       rolling: o.rolling,
+      longestMs: revocation && (() => revocation.maxAge * 1000),
     }
   }
 
@@ -113,7 +115,13 @@ export class SessionEngine implements SessionEngineApi<any, unknown> {
   *#load(request: SessionRequest, ctx: unknown): Steps<SessionState> {
     const o = this.options
     const found = readSession(request, o)
-    const state = new SessionState(this.#rules, request, o.cookie.secure, found)
+    const state = new SessionState(
+      this.#rules,
+      request,
+      o.cookie.secure,
+      found,
+      o.revocation?.userKey,
+    )
     let reason: InvalidReason | undefined = found.broken ? 'malformed' : undefined
     for (const value of found.values) {
       if (value.length > this.#responder.maxAccepted) {
@@ -198,7 +206,7 @@ export class SessionEngine implements SessionEngineApi<any, unknown> {
     if (!pending.changed && data.anyKeyWritten()) assertJson(data.writtenValues())
 
     if (state.destroyed && !pending.changed) {
-      if (state.loadedId !== undefined) yield* this.#source.end(state.loadedId, ctx)
+      if (state.loadedId !== undefined) yield* this.#source.end(state, ctx)
       return state.hadCookie ? CLEAR : undefined
     }
     const rewrite = pending.changed || lifetime.renewed || state.regenerated || lifetime.refreshDue

@@ -3,7 +3,7 @@
 import type { UnsealResult } from '../../crypto/iron.ts'
 import { randomId } from '../../crypto/random.ts'
 import { SessionError } from '../errors.ts'
-import { CSRF_SESSION_KEY, type SealedRecord } from '../record.ts'
+import { CSRF_SESSION_KEY, type SealedRecord, userIdOf } from '../record.ts'
 import { type CarriedCookies, isLocalHttp } from '../request.ts'
 import type { Session, SessionMethods, SessionRecord, SessionRequest } from '../types.ts'
 import { DataState, unwrap } from './data.ts'
@@ -72,6 +72,10 @@ export class SessionState {
   id: string | undefined = undefined
   /** Id as last loaded or written: the store key to delete, or the sealed id to revoke. */
   loadedId: string | undefined = undefined
+  /** Absolute deadline of the session as last loaded or written (epoch ms). */
+  loadedExpiresAt: number | undefined = undefined
+  /** Its user (by `ownerKey`, string form) as last loaded or written; undefined: anonymous. */
+  loadedUser: string | undefined = undefined
   /** Which of our cookies the client holds (as the request showed, then as we wrote). */
   carried: CarriedCookies
   /** The sealed string or signed id the client holds, when it holds a valid one. */
@@ -91,6 +95,8 @@ export class SessionState {
   destroyed = false
   /** The request this session came with (its user agent is read on store writes). */
   readonly request: SessionRequest
+  /** The data key naming the session's user, when ending a session must know it. */
+  readonly #ownerKey: string | undefined
   /** Whether responses set Secure; 'auto' until the request URL is read (on the first write). */
   #secure: boolean | 'auto'
   #methods: SessionFunctions | undefined
@@ -99,15 +105,18 @@ export class SessionState {
   /**
    * @param secure whether responses set the Secure attribute, or 'auto': decided from the
    *   request URL when a cookie is first written (reading it costs, and most requests write none)
+   * @param ownerKey the data key naming the session's user (the revocation list's `userKey`)
    */
   constructor(
     rules: LifetimeRules,
     request: SessionRequest,
     secure: boolean | 'auto',
     carried: CarriedCookies,
+    ownerKey?: string,
   ) {
     this.lifetime = new Lifetime(rules)
     this.request = request
+    this.#ownerKey = ownerKey
     this.#secure = secure
     this.carried = carried
     this.session = new Proxy(this.data.values, new SessionState.#Traps(this)) as Session<any>
@@ -131,6 +140,7 @@ export class SessionState {
     this.lifetime.adopt(record, at)
     this.id = opened.storeId ?? record.sid
     this.loadedId = this.id
+    this.#holds(record.data, record.expiresAt)
     this.value = opened.sealed
     this.unsealed = unsealed
     this.cached = opened.cached
@@ -170,11 +180,19 @@ export class SessionState {
     this.cached = false
     this.id = written.id
     this.loadedId = written.id
+    // What was just written is what the client holds: these data, this deadline.
+    if (written.id === undefined) this.#holds(undefined, undefined)
+    else this.#holds(this.data.values, this.lifetime.expiresAt)
     this.refused = false
     this.stale = false
     this.shared = false
     this.regenerated = false
     this.destroyed = false
+  }
+
+  #holds(data: Data | undefined, expiresAt: number | undefined): void {
+    this.loadedExpiresAt = expiresAt
+    this.loadedUser = this.#ownerKey === undefined ? undefined : userIdOf(data, this.#ownerKey)
   }
 
   /** Replaces all data with the keys of `values` (used for `c.session = { … }`). */

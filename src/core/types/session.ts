@@ -56,7 +56,8 @@ export interface SessionMethods<Data> {
   regenerate(): Promise<void>
   /**
    * Restarts the absolute lifetime: the session now ends `maxAge` seconds from now, and so
-   * does the cookie.
+   * does the cookie. With a `revocation` list, at most the list's `maxAge`
+   * (`sessionRevocation({ maxAge })`): a longer session would outlive the list's entries.
    *
    * @param maxAge lifetime in seconds; defaults to the `maxAge` option
    */
