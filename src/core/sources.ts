@@ -120,7 +120,9 @@ export class IronSource implements Source {
 
   *end(state: SessionState): Steps<void> {
     const revocation = this.#o.revocation
-    if (!revocation) return
+    // Only a session with a user is revoked: a copy of an anonymous one opens no account, and
+    // ending the anonymous sessions anyone can make must not grow the list (SECURITY.md).
+    if (!revocation || state.loadedUser === undefined) return
     const id = state.loadedId!
     const expiresAt = state.loadedExpiresAt
     yield* storeCall('set', () => revocation.revoke(id, { expiresAt }))
