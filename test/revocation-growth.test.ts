@@ -194,10 +194,12 @@ for (const backend of backends) {
 }
 
 describe('what counts as a user', () => {
-  it('a numeric userId does; the data key is the list userKey, not "userId"', async () => {
+  it('any value under the list userKey does (a number, an object), but not null or ""', async () => {
     for (const [userKey, data, expected] of [
       ['userId', { userId: 42 }, 1],
+      ['userId', { userId: { id: 7 } }, 1],
       ['userId', { userId: '' }, 0],
+      ['userId', { userId: null }, 0],
       ['account', { userId: 'alice' }, 0],
       ['account', { account: 'acme' }, 1],
     ] as const) {

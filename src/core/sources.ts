@@ -122,7 +122,7 @@ export class IronSource implements Source {
     const revocation = this.#o.revocation
     // Only a session with a user is revoked: a copy of an anonymous one opens no account, and
     // ending the anonymous sessions anyone can make must not grow the list (SECURITY.md).
-    if (!revocation || state.loadedUser === undefined) return
+    if (!revocation || !state.loadedHasUser) return
     const id = state.loadedId!
     const expiresAt = state.loadedExpiresAt
     yield* storeCall('set', () => revocation.revoke(id, { expiresAt }))

@@ -3,7 +3,7 @@
 import type { UnsealResult } from '../../crypto/iron.ts'
 import { randomId } from '../../crypto/random.ts'
 import { SessionError } from '../errors.ts'
-import { CSRF_SESSION_KEY, type SealedRecord, userIdOf } from '../record.ts'
+import { CSRF_SESSION_KEY, type SealedRecord } from '../record.ts'
 import { type CarriedCookies, isLocalHttp } from '../request.ts'
 import type { Session, SessionMethods, SessionRecord, SessionRequest } from '../types.ts'
 import { DataState, unwrap } from './data.ts'
@@ -74,8 +74,8 @@ export class SessionState {
   loadedId: string | undefined = undefined
   /** Absolute deadline of the session as last loaded or written (epoch ms). */
   loadedExpiresAt: number | undefined = undefined
-  /** Its user (by `ownerKey`, string form) as last loaded or written; undefined: anonymous. */
-  loadedUser: string | undefined = undefined
+  /** As last loaded or written, it names a user under `ownerKey` (not undefined, null or ''). */
+  loadedHasUser = false
   /** Which of our cookies the client holds (as the request showed, then as we wrote). */
   carried: CarriedCookies
   /** The sealed string or signed id the client holds, when it holds a valid one. */
@@ -192,7 +192,9 @@ export class SessionState {
 
   #holds(data: Data | undefined, expiresAt: number | undefined): void {
     this.loadedExpiresAt = expiresAt
-    this.loadedUser = this.#ownerKey === undefined ? undefined : userIdOf(data, this.#ownerKey)
+    // Any value counts, not only the ids revokeUser() takes: a logout is revoked when in doubt.
+    const user = this.#ownerKey === undefined ? undefined : data?.[this.#ownerKey]
+    this.loadedHasUser = user !== undefined && user !== null && user !== ''
   }
 
   /** Replaces all data with the keys of `values` (used for `c.session = { … }`). */
