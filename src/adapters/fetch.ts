@@ -108,14 +108,14 @@ export function createSessionHandler<Data extends object = DefaultSessionData>(
  *   ),
  * })
  */
-export function withSession<Data extends object = DefaultSessionData, Args extends any[] = any[]>(
+export function withSession<
+  Data extends object = DefaultSessionData,
+  Args extends any[] = any[],
+  Req extends Request = Request,
+>(
   options: SessionOptions<FetchContext<Args>> | undefined,
-  handler: (
-    request: Request,
-    session: Session<Data>,
-    ...args: Args
-  ) => Response | Promise<Response>,
-): (request: Request, ...args: Args) => Promise<Response> {
+  handler: (request: Req, session: Session<Data>, ...args: Args) => Response | Promise<Response>,
+): (request: Req, ...args: Args) => Promise<Response> {
   const { getSession, commitSession } = createSessionHandler<Data>(
     options as SessionOptions<FetchContext>,
   )

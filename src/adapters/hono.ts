@@ -35,8 +35,13 @@ declare module 'hono' {
     set session(value: SessionOf<E> | SessionDataOf<SessionOf<E>> | null)
   }
   interface ContextVariableMap {
-    /** `c.set('session', null)` ends the session. */
-    session: Session | null
+    /**
+     * The request's session, typed non-null like `c.session` (in route modules too). Hono types
+     * `c.get` and `c.set` from this one entry, so a null here would make every read nullable:
+     * end a session with `c.session = null` or `c.session.destroy()` (a `c.set('session', null)`
+     * from untyped code still ends it).
+     */
+    session: Session
   }
 }
 
