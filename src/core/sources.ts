@@ -108,13 +108,13 @@ export class IronSource implements Source {
     // The cookie this request brought is superseded: if an earlier request had it cached,
     // drop it, so the cache holds strings that may come back.
     if (state.cached) this.codec.forget(state.value!)
-    record.sid = state.id
+    // Read before the seal waits: the app may change the session meanwhile.
+    const { id, loadedId } = state
+    record.sid = id
     const sealed = yield* this.codec.sealing(toCompact(record, this.#o.purpose))
     this.#checkSize(sealed)
     // After regenerate(): the cookie the request brought must not work again.
-    if (state.loadedId !== undefined && state.loadedId !== state.id) {
-      yield* this.end(state)
-    }
+    if (loadedId !== undefined && loadedId !== id) yield* this.end(state)
     return sealed
   }
 

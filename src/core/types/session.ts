@@ -64,6 +64,17 @@ export interface SessionMethods<Data> {
   renew(maxAge?: number): void
   /** Ends the session: clears its data, deletes its store entry and clears the cookie. */
   destroy(): void
+  /**
+   * Commits the session now (the store write or the seal; the Set-Cookie or token header is
+   * kept for the response) and resolves to the value the client presents from now on: the
+   * sealed cookie value (chunks joined), the signed store id, or the bearer token; `null`
+   * after `destroy()`. What it committed stays committed if the handler throws later; changes
+   * made after it are committed again at the end of the request (only what changed since).
+   *
+   * @example
+   * return c.json({ token: await c.session.save() }) // a bearer login
+   */
+  save(): Promise<string | null>
   /** A plain copy of the session data. */
   toJSON(): Data
 }
