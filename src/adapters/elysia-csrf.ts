@@ -10,6 +10,7 @@ import {
 } from '../core/csrf.ts'
 import { SessionConfigError, SessionError } from '../core/errors.ts'
 import type { SessionMethods } from '../core/types.ts'
+import { genericByDefault } from './elysia-errors.ts'
 
 const forbidden = () =>
   new Response('Forbidden', {
@@ -96,6 +97,8 @@ export function csrf(options?: CsrfOptions) {
       }
       if (!verifyCsrfToken(session, token)) return forbidden()
     })
+    // ERR_SESSION_MISSING on a route without session(): a generic 500 unless the app answers.
+    .onError({ as: 'global' }, ({ error }) => genericByDefault(error))
   return (app: AnyElysia) => {
     assertNoRoutesBefore(app)
     return app.use(checked) as unknown as typeof checked
