@@ -154,6 +154,8 @@ export interface Connection {
   cookies: string[]
   /** The counter value of its current session that the last 2xx increment answered. */
   value: number
+  /** Epoch ms that answer arrived. */
+  valueAt: number
   /** 2xx answers to increments in its current session. */
   acks: number
   /**
@@ -167,6 +169,11 @@ export interface Connection {
   sent: number
   /** Answers that broke the per-session sequence 1, 2, 3, … (or a read that disagreed). */
   mismatches: string[]
+  /**
+   * Of those, the answers below the last acknowledged value: the store lost acknowledged
+   * increments (`acked` answered at `ackedAt`, the store held `visible`).
+   */
+  regressions: { ackedAt: number; acked: number; visible: number }[]
   /** Non-2xx answers that carried a Set-Cookie for the session (would log the user out). */
   cookieOnError: number
   /** Every answer, when `record` is on. */
@@ -213,11 +220,13 @@ export async function runCookieLoad(options: CookieLoadOptions): Promise<CookieL
       cookie: undefined,
       cookies: [],
       value: 0,
+      valueAt: 0,
       acks: 0,
       uncertain: 0,
       skipped: 0,
       sent: 0,
       mismatches: [],
+      regressions: [],
       cookieOnError: 0,
       answers: [],
       incLatencies: [],
@@ -270,8 +279,12 @@ export async function runCookieLoad(options: CookieLoadOptions): Promise<CookieL
                   `increment answered ${body}, expected ${conn.value + 1}${most > conn.value + 1 ? `..${most}` : ''}`,
                 )
               }
+              if (n <= conn.value) {
+                conn.regressions.push({ ackedAt: conn.valueAt, acked: conn.value, visible: n - 1 })
+              }
               if (n > conn.value + 1) conn.skipped += n - conn.value - 1
               conn.value = n
+              conn.valueAt = Date.now()
               conn.acks++
               conn.uncertain = 0
             } else {
@@ -282,6 +295,9 @@ export async function runCookieLoad(options: CookieLoadOptions): Promise<CookieL
                 conn.mismatches.push(
                   `read answered ${body}, expected ${conn.value}${most > conn.value ? `..${most}` : ''}`,
                 )
+              }
+              if (n < conn.value) {
+                conn.regressions.push({ ackedAt: conn.valueAt, acked: conn.value, visible: n })
               }
             }
           }
