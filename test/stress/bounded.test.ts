@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest'
 const DIR = fileURLToPath(new URL('./', import.meta.url))
 
 /** `file:line: text` of every spread argument of a call or `new` in `source`. */
-export function spreadArguments(file: string, source: string): string[] {
+function spreadArguments(file: string, source: string): string[] {
   const sf = ts.createSourceFile(file, source, ts.ScriptTarget.Latest, true)
   const found: string[] = []
   const visit = (node: ts.Node) => {
