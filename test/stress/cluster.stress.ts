@@ -13,11 +13,13 @@
 // keeps sending the dead master's slots to its address until that node is back (it rejoins as
 // a replica and answers MOVED) or the app restarts. The node-redis test pins that, so it fails
 // the day node-redis learns to follow, and docs/stores-redis.md must be updated then.
+import { Cluster } from 'ioredis'
 import { afterEach, describe, expect, it } from 'vitest'
 import { redisCommand } from '../servers/redis.ts'
 import {
   type ClusterNodeInfo,
   type FailoverCluster,
+  infoField,
   servingNode,
   startFailoverCluster,
 } from '../servers/redis-cluster.ts'
@@ -47,8 +49,11 @@ const BEFORE_MS = 2000
 const SETTLE_MS = 2000
 /** The replica must be promoted, and every client served again, this soon. */
 const RECOVERY_MS = 15_000
-/** No answer may take longer (ioredis: up to 16 redirections 100 ms apart). */
-const SLOWEST_MS = 3000
+/**
+ * No answer may take longer. ioredis gives up on a command after 16 redirections, 100 ms apart
+ * while the slots have no master; on this shared 2-core machine that took up to 3.6 s.
+ */
+const SLOWEST_MS = 5000
 /** node-redis: how long after the promotion the dead master's slots are watched failing, ms. */
 const STUCK_MS = 2000
 
@@ -176,8 +181,9 @@ async function scenario(client: Client) {
     if (client === 'node-redis' && timeline.stateOkAt) {
       // The cluster is whole again; node-redis still talks to the dead address. Bring it back.
       await sleep(STUCK_MS)
-      await c.restart(victim.port)
+      // Taken before the start: node-redis may be served by it before restart() resolves.
       restartedAt = Date.now()
+      await c.restart(victim.port)
     }
     const from = restartedAt || timeline.killedAt
     const served = () => browsers.every((b) => firstOk(b.hits, from))
@@ -215,6 +221,9 @@ async function scenario(client: Client) {
   const failed = late.filter((h) => h.status !== 200)
   const latency = (hs: readonly Hit[]) => hs.map((h) => h.at - h.sentAt)
   const sortedLatency = Float64Array.from(latency(late)).sort()
+  // Recovered: the last session on the dead master's slots answered 200 again.
+  const from = restartedAt || killedAt
+  const recoveredAt = span(onVictim.map((b) => firstOk(b.hits, from)?.at ?? Number.NaN)).max!
   const figures = {
     client,
     clientOptions: CLIENT_OPTIONS,
@@ -225,6 +234,7 @@ async function scenario(client: Client) {
       promoted: since(killedAt, timeline.promotedAt),
       stateOk: since(killedAt, timeline.stateOkAt),
       ...(restartedAt ? { deadNodeRestarted: restartedAt - killedAt } : {}),
+      recovered: recoveredAt - killedAt,
     },
     windowMs: {
       sessionOnVictim: windowOf(onVictim, killedAt),
@@ -300,8 +310,9 @@ async function scenario(client: Client) {
     // Only lost increments break its sequence.
     expect(k.conn.mismatches.length).toBe(k.conn.regressions.length)
   }
-  // The kill did hit sessions in use: theirs failed while their slots had no master.
-  expect(figures.windowMs.sessionOnVictim.non200).toBeGreaterThan(0)
+  // The kill did hit sessions in use: none was served before the others agreed its master had
+  // failed (at least cluster-node-timeout after the kill); their requests failed or waited.
+  expect(figures.windowMs.sessionOnVictim.firstOkMs.min).toBeGreaterThanOrEqual(NODE_TIMEOUT_MS)
 
   // Anything lost was on the dead master's slots and acknowledged before the promotion.
   for (const [i, l] of lost.entries()) {
@@ -321,20 +332,23 @@ async function scenario(client: Client) {
     })
   }
 
-  // The same process serves every session again; once a client has a 200 after the
-  // promotion (node-redis: after the dead node is back), it gets nothing else.
+  // The same process serves every session again. Recovered: every session on the dead
+  // master's slots has been answered 200 (node-redis: after the dead node is back); from then
+  // on every client gets nothing but 200.
   expect((await health(app)).pid).toBe(pid)
-  const recovered = restartedAt || timeline.stateOkAt
+  expect(recoveredAt, 'every session on the dead master served again').toBeGreaterThan(0)
   for (const b of [...browsers, ...cannonClients]) {
     const name = 'user' in b ? b.user : `autocannon ${b.conn.index}`
-    const back = firstOk(b.hits, recovered)
-    // autocannon stops after CANNON_SECONDS; its connections may end before recovery.
-    if (!back && !('user' in b)) continue
-    expect(back, `${name} served after the failover`).toBeDefined()
     expect(
-      after(b.hits, back!.at).filter((h) => h.status !== 200),
+      after(b.hits, recoveredAt).filter((h) => h.status !== 200),
       name,
     ).toEqual([])
+  }
+  for (const b of browsers) {
+    expect(
+      after(b.hits, recoveredAt).length,
+      `${b.user} served after the failover`,
+    ).toBeGreaterThan(0)
   }
   // What each counter session holds: its last acknowledged value (or an unanswered increment
   // that landed), through the app and on the node that serves it now.
@@ -351,9 +365,60 @@ async function scenario(client: Client) {
   }
 }
 
+/**
+ * ioredis Cluster with `commandTimeout`: SETs sent while the cluster is down (a master killed,
+ * its replica not yet promoted), every 50 ms, each rejected after `timeoutMs`; then how many of
+ * the rejected ones are in Redis once the cluster is whole.
+ */
+async function timedOutWrites(timeoutMs: number) {
+  cluster = await startFailoverCluster({ nodeTimeoutMs: NODE_TIMEOUT_MS })
+  const c = cluster
+  const client = new Cluster(c.nodes, {
+    enableOfflineQueue: false,
+    redisOptions: { maxRetriesPerRequest: 0, commandTimeout: timeoutMs },
+  })
+  client.on('error', () => {})
+  try {
+    await new Promise((resolve) => client.once('ready', resolve))
+    const before = await c.topology()
+    const [victim, survivor] = before.filter((n) => n.role === 'master')
+    const state = async () =>
+      infoField(await redisCommand(survivor!.port, ['CLUSTER', 'INFO']), 'cluster_state')
+    await c.kill(victim!.port)
+    const down = Date.now()
+    while ((await state()) !== 'fail') {
+      if (Date.now() - down > RECOVERY_MS) throw new Error('the cluster never reported fail')
+      await sleep(10)
+    }
+    const writes: Promise<{ key: string; outcome: string }>[] = []
+    for (let i = 0; (await state()) === 'fail' && Date.now() - down < RECOVERY_MS; i++) {
+      const key = `late:${i}`
+      writes.push(
+        client.set(key, 'written').then(
+          () => ({ key, outcome: 'ok' }),
+          (err: Error) => ({ key, outcome: err.message }),
+        ),
+      )
+      await sleep(50)
+    }
+    const outcomes = await Promise.all(writes)
+    // ioredis gives up on a command after 16 redirections; wait past that, then read.
+    await sleep(2500)
+    const now = await c.topology(survivor!.port)
+    const stored = async (key: string) =>
+      redisCommand(servingNode(now, await c.slotOf(key))!.port, ['GET', key])
+    const rejected = outcomes.filter((o) => o.outcome !== 'ok')
+    const landed = []
+    for (const o of rejected) if ((await stored(o.key)) === 'written') landed.push(o.key)
+    return { sent: outcomes.length, rejected, landed }
+  } finally {
+    client.disconnect()
+  }
+}
+
 describe('Redis Cluster: a master SIGKILLed under load', () => {
   it(
-    'ioredis Cluster: sessions survive the promotion, requests fail fast meanwhile, the same app recovers by itself',
+    'ioredis Cluster: sessions survive the promotion, requests meanwhile wait a bounded time or get a 503, the same app recovers by itself',
     () => scenario('ioredis'),
     120_000,
   )
@@ -362,4 +427,20 @@ describe('Redis Cluster: a master SIGKILLed under load', () => {
     () => scenario('node-redis'),
     120_000,
   )
+  it('ioredis Cluster with commandTimeout: a write it rejected while the cluster was down lands later (so the app sets none)', async () => {
+    const { sent, rejected, landed } = await timedOutWrites(200)
+    results.commandTimeout = {
+      timeoutMs: 200,
+      sent,
+      rejected: rejected.length,
+      landed: landed.length,
+    }
+    console.log('ioredis commandTimeout during a failover:', JSON.stringify(results.commandTimeout))
+    expect(new Set(rejected.map((o) => o.outcome))).toEqual(new Set(['Command timed out']))
+    expect(rejected.length).toBeGreaterThan(0)
+    // Pinned upstream behaviour (related: redis/ioredis#2130): the cluster's retry goes on after
+    // the timeout rejected the command. If this fails, ioredis stopped replaying them, and
+    // docs/stores-redis.md may recommend commandTimeout for Cluster again.
+    expect(landed.length, 'rejected writes that landed').toBeGreaterThan(0)
+  }, 60_000)
 })

@@ -119,6 +119,7 @@ export class Relogger {
 
   async run(running: () => boolean): Promise<void> {
     while (running()) {
+      const held = this.browser.cookie
       const login = await hit(this.browser, this.base, 'POST', `/login/${this.user}`)
       this.hits.push(login)
       if (login.status !== 200) {
@@ -138,7 +139,11 @@ export class Relogger {
         const seen = JSON.parse(who.body) as { userId: string | null; id: string | null }
         if (seen.id !== id) {
           if (seen.userId === null) this.lost.push({ ackedAt: login.at, key: `sess:${id}` })
-          else this.violations.push(`logged in as ${id}, whoami says ${who.body}`)
+          else {
+            this.violations.push(
+              `logged in as ${id} (cookie before ${held}, Set-Cookie ${JSON.stringify(login.setCookies)}), whoami with ${this.browser.cookie} says ${who.body}`,
+            )
+          }
         }
         break
       }
