@@ -137,6 +137,8 @@ export interface Answer {
   body: string
   /** Latency autocannon measured, ms. */
   latency: number
+  /** How long the server took (its `x-took-ms` header), ms. */
+  tookMs?: number
   /** The session cookie the request carried. */
   cookieSent: string | undefined
   /** Set-Cookie values for the session cookie in the response (raw). */
@@ -301,7 +303,9 @@ export async function runCookieLoad(options: CookieLoadOptions): Promise<CookieL
               }
             }
           }
+          const took = headers?.['x-took-ms'] ?? headers?.['X-Took-Ms']
           pending = {
+            ...(took === undefined ? {} : { tookMs: Number(took) }),
             inc: inflight.inc,
             sentAt: inflight.sentAt,
             status,

@@ -13,6 +13,7 @@
 // keeps sending the dead master's slots to its address until that node is back (it rejoins as
 // a replica and answers MOVED) or the app restarts. The node-redis test pins that, so it fails
 // the day node-redis learns to follow, and docs/stores-redis.md must be updated then.
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { Cluster } from 'ioredis'
 import { afterEach, describe, expect, it } from 'vitest'
 import { redisCommand } from '../servers/redis.ts'
@@ -31,7 +32,14 @@ import {
   sleep,
   writeResult,
 } from './clients.ts'
-import { Counter, type FailoverTimeline, type Hit, Relogger, watchFailover } from './failover.ts'
+import {
+  Counter,
+  DEADLINE_MS,
+  type FailoverTimeline,
+  type Hit,
+  Relogger,
+  watchFailover,
+} from './failover.ts'
 import { type AppServer, startAppServer } from './processes.ts'
 
 /** `cluster-node-timeout`, ms. */
@@ -50,8 +58,9 @@ const SETTLE_MS = 2000
 /** The replica must be promoted, and every client served again, this soon. */
 const RECOVERY_MS = 15_000
 /**
- * No answer may take longer. ioredis gives up on a command after 16 redirections, 100 ms apart
- * while the slots have no master; on this shared 2-core machine that took up to 3.6 s.
+ * The app server may take no longer to answer (timed in its process: this one, driving the
+ * load, lags by seconds on a busy machine). ioredis gives up on a command after 16
+ * redirections, 100 ms apart while the slots have no master: up to 3.6 s here.
  */
 const SLOWEST_MS = 5000
 /** node-redis: how long after the promotion the dead master's slots are watched failing, ms. */
@@ -161,9 +170,11 @@ async function scenario(client: Client) {
           connections: CANNON_CONNECTIONS,
           seconds: CANNON_SECONDS,
           record: true,
-          timeout: 5,
+          timeout: DEADLINE_MS / 1000,
         })
       : undefined
+  const lag = monitorEventLoopDelay({ resolution: 20 })
+  lag.enable()
   const timeline: FailoverTimeline = {
     killedAt: 0,
     failFlaggedAt: 0,
@@ -175,8 +186,9 @@ async function scenario(client: Client) {
   let load: CookieLoadResult | undefined
   try {
     await sleep(BEFORE_MS)
-    await c.kill(victim.port)
+    // SIGKILL ends the process at once; its exit event may reach this busy process much later.
     timeline.killedAt = Date.now()
+    await c.kill(victim.port)
     await watchFailover(c, survivor.port, victim.id, replica.port, timeline, RECOVERY_MS)
     if (client === 'node-redis' && timeline.stateOkAt) {
       // The cluster is whole again; node-redis still talks to the dead address. Bring it back.
@@ -193,6 +205,7 @@ async function scenario(client: Client) {
     running = false
     await Promise.all(loops)
     load = await cannon
+    lag.disable()
   }
   const { killedAt } = timeline
 
@@ -220,7 +233,9 @@ async function scenario(client: Client) {
   const late = after(all, killedAt)
   const failed = late.filter((h) => h.status !== 200)
   const latency = (hs: readonly Hit[]) => hs.map((h) => h.at - h.sentAt)
+  const took = (hs: readonly Hit[]) => hs.map((h) => h.tookMs ?? Number.NaN)
   const sortedLatency = Float64Array.from(latency(late)).sort()
+  const sortedTook = Float64Array.from(took(late)).sort()
   // Recovered: the last session on the dead master's slots answered 200 again.
   const from = restartedAt || killedAt
   const recoveredAt = span(onVictim.map((b) => firstOk(b.hits, from)?.at ?? Number.NaN)).max!
@@ -255,12 +270,19 @@ async function scenario(client: Client) {
       total: all.length,
       afterKill: late.length,
       statusAfterKill: statuses(late),
+      // Seen by the clients (this process), and timed by the app server.
       latencyAfterKillMs: {
         p50: percentile(sortedLatency, 50),
         p99: percentile(sortedLatency, 99),
         max: span(latency(late)).max,
       },
-      slowestFailureMs: span(latency(failed)).max,
+      serverMsAfterKill: {
+        p50: percentile(sortedTook, 50),
+        p99: percentile(sortedTook, 99),
+        max: span(took(late)).max,
+        slowestFailure: span(took(failed)).max,
+      },
+      clientEventLoopLagMaxMs: Math.round(lag.max / 1e6),
       ...(load ? { cannonRequestsPerSecond: Math.round(load.result.requests.average) } : {}),
     },
     lost: {
@@ -290,14 +312,16 @@ async function scenario(client: Client) {
 
   // Every request was answered, with 200 or the app's 503, never slowly; a 503 never touched
   // the cookie.
-  expect(all.filter((h) => h.status === 0).map((h) => h.error)).toEqual([])
+  const unanswered = all.filter((h) => h.status === 0)
+  expect(unanswered.map((h) => `${h.sentAt - killedAt} ms after the kill: ${h.error}`)).toEqual([])
   expect(load?.result.errors ?? 0).toBe(0)
   expect(load?.result.timeouts ?? 0).toBe(0)
   for (const h of failed) {
     expect({ status: h.status, body: h.body }).toEqual({ status: 503, body: 'store unavailable' })
   }
   expect(failed.filter((h) => h.setCookies.length > 0)).toEqual([])
-  expect(figures.answers.latencyAfterKillMs.max).toBeLessThan(SLOWEST_MS)
+  expect(late.filter((h) => h.tookMs === undefined)).toEqual([])
+  expect(figures.answers.serverMsAfterKill.max).toBeLessThan(SLOWEST_MS)
   // No session was replaced by a fresh one: each kept its one cookie.
   for (const b of counters) {
     expect(b.replaced, b.user).toBe(0)
@@ -384,8 +408,8 @@ async function timedOutWrites(timeoutMs: number) {
     const [victim, survivor] = before.filter((n) => n.role === 'master')
     const state = async () =>
       infoField(await redisCommand(survivor!.port, ['CLUSTER', 'INFO']), 'cluster_state')
-    await c.kill(victim!.port)
     const down = Date.now()
+    await c.kill(victim!.port)
     while ((await state()) !== 'fail') {
       if (Date.now() - down > RECOVERY_MS) throw new Error('the cluster never reported fail')
       await sleep(10)

@@ -16,8 +16,13 @@ export interface Hit {
   body: string
   /** Set-Cookie values for the session cookie on this answer. */
   setCookies: string[]
+  /** How long the server took (its `x-took-ms` header), ms. */
+  tookMs?: number
   error?: string
 }
+
+/** Milliseconds a browser waits for an answer: far past any bound, so only a hang runs into it. */
+export const DEADLINE_MS = 10_000
 
 const sessionCookies = (res: Response) =>
   res.headers.getSetCookie().filter((c) => c.startsWith(`${COOKIE}=`))
@@ -27,7 +32,15 @@ async function hit(browser: Browser, base: string, method: string, path: string)
   try {
     const res = await browser.send(base, method, path)
     const body = await res.text()
-    return { sentAt, at: Date.now(), status: res.status, body, setCookies: sessionCookies(res) }
+    const took = res.headers.get('x-took-ms')
+    return {
+      sentAt,
+      at: Date.now(),
+      status: res.status,
+      body,
+      setCookies: sessionCookies(res),
+      ...(took === null ? {} : { tookMs: Number(took) }),
+    }
   } catch (err) {
     return { sentAt, at: Date.now(), status: 0, body: '', setCookies: [], error: String(err) }
   }
@@ -46,7 +59,7 @@ export interface LostWrite {
 
 /** A logged-in browser incrementing its counter: `POST /inc` in a loop. */
 export class Counter {
-  readonly browser = new Browser()
+  readonly browser = new Browser(DEADLINE_MS)
   readonly hits: Hit[] = []
   /** The value the last 200 answered. */
   value = 0
@@ -106,7 +119,7 @@ export class Counter {
 
 /** A browser logging in again and again: `POST /login/:user`, then `GET /whoami` until answered. */
 export class Relogger {
-  readonly browser = new Browser()
+  readonly browser = new Browser(DEADLINE_MS)
   readonly hits: Hit[] = []
   logins = 0
   lost: LostWrite[] = []

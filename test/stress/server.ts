@@ -158,6 +158,12 @@ const app = new Hono()
 
 // Outside the session middleware: it must answer even while a request is held.
 const control = new Hono()
+  // How long this process took to answer, so a test can tell it from its own event-loop lag.
+  .use(async (c, next) => {
+    const started = performance.now()
+    await next()
+    c.header('x-took-ms', (performance.now() - started).toFixed(1))
+  })
   .post('/release', (c) => {
     const n = held.length
     for (const resolve of held.splice(0)) resolve()
