@@ -60,7 +60,7 @@ const RECOVERY_MS = 15_000
 /**
  * The app server may take no longer to answer (timed in its process: this one, driving the
  * load, lags by seconds on a busy machine). ioredis gives up on a command after 16
- * redirections, 100 ms apart while the slots have no master: up to 3.6 s here.
+ * redirections, 100 ms apart while the slots have no master: the server took up to 3.7 s here.
  */
 const SLOWEST_MS = 5000
 /** node-redis: how long after the promotion the dead master's slots are watched failing, ms. */
