@@ -9,7 +9,7 @@ import { SessionError } from './errors.ts'
 import { assertJson } from './json.ts'
 import { isSynchronousStore } from './map-store.ts'
 import { type ResolvedOptions, resolveOptions } from './options.ts'
-import { isExpired, type SealedRecord } from './record.ts'
+import { type FlashRecord, isExpired, type SealedRecord } from './record.ts'
 import { readSession } from './request.ts'
 import { CommitResult, NO_COOKIES, NO_HEADERS, type Outcome, Responder } from './response.ts'
 import { EncoderSource, IronSource, type Source, StoreSource, storeCall } from './sources.ts'
@@ -26,10 +26,10 @@ import type {
 } from './types.ts'
 
 type Data = Record<string, unknown>
-/** What a write decided: nothing, a clear, or a value with the flash keys it carries. */
+/** What a write decided: nothing, a clear, or a value with the flash values it carries. */
 type WriteOutcome =
   | Exclude<Outcome, object>
-  | { value: string; maxAge: number; now: number; flash: string[] }
+  | { value: string; maxAge: number; now: number; flash: FlashRecord | undefined }
 
 const CLEAR = 'clear'
 const notSynchronous = () =>
@@ -166,7 +166,7 @@ export class SessionEngine implements SessionEngineApi<any, unknown> {
   #untouched(state: SessionState): SessionCommit | undefined {
     const { data, lifetime } = state
     if (state.destroyed || state.regenerated || state.stale || state.refused) return undefined
-    if (lifetime.renewed || lifetime.refreshDue || data.anyKeyWritten()) return undefined
+    if (lifetime.renewed || lifetime.refreshDue || data.anyKeyTracked()) return undefined
     if (data.pending().changed) return undefined
     this.#source.stillCurrent(state)
     return { headers: NO_HEADERS, cookies: NO_COOKIES, token: state.value ?? null }
@@ -181,7 +181,7 @@ export class SessionEngine implements SessionEngineApi<any, unknown> {
       const written = outcome === CLEAR ? undefined : outcome
       state.rebase({
         id: written ? state.id : undefined,
-        flash: written ? written.flash : [],
+        flash: written?.flash,
         cookies: built.carried,
         value: written?.value,
       })
@@ -195,7 +195,7 @@ export class SessionEngine implements SessionEngineApi<any, unknown> {
     const { data, lifetime } = state
     const pending = data.pending()
     // A value JSON drops (a function, a Map) can serialise just like the old one; report it anyway.
-    if (!pending.changed && data.anyKeyWritten()) assertJson(data.writtenValues())
+    if (!pending.changed && data.anyKeyTracked()) assertJson(data.trackedValues())
 
     if (state.destroyed && !pending.changed) {
       if (state.loadedId !== undefined) yield* this.#source.end(state.loadedId, ctx)
@@ -210,8 +210,8 @@ export class SessionEngine implements SessionEngineApi<any, unknown> {
 
     const now = o.now()
     lifetime.beforeWrite(now)
-    data.removeConsumed(pending.consumed)
     assertJson(data.values)
+    const flash = data.outgoingFlash()
     const record: SessionRecord<Data> = {
       // A store may keep the object it is given: hand it a copy. A seal only serialises it.
       data: o.store ? JSON.parse(JSON.stringify(data.values)) : data.values,
@@ -219,12 +219,12 @@ export class SessionEngine implements SessionEngineApi<any, unknown> {
       expiresAt: lifetime.expiresAt,
     }
     if (lifetime.idleExpiresAt !== undefined) record.idleExpiresAt = lifetime.idleExpiresAt
-    if (pending.flash.length > 0) record.flash = pending.flash
+    if (flash) record.flash = o.store ? JSON.parse(JSON.stringify(flash)) : flash
     state.ensureId(randomId)
     const changes = { set: pending.set, deleted: pending.deleted, rewrite, now }
     const value = yield* this.#source.save(state, record, changes, ctx)
     const maxAge = Math.max(1, Math.ceil((lifetime.deadline() - now) / 1000))
-    return { value, maxAge, now, flash: pending.flash }
+    return { value, maxAge, now, flash }
   }
 }
 
