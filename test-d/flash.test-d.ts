@@ -66,7 +66,7 @@ const handler = createSessionHandler<Data, Flash>({ secret: 'x'.repeat(32) })
 handler.getSession(new Request('http://x/')).then((fs) => {
   expect<Equal<typeof fs, Session<Data, Flash>>>()
 })
-withSession<Data, [], Flash>({ secret: 'x'.repeat(32) }, (_req, fs) => {
+withSession<Data, [], Request, Flash>({ secret: 'x'.repeat(32) }, (_req, fs) => {
   expect<Equal<typeof fs, Session<Data, Flash>>>()
   return new Response(fs.notice ?? '')
 })

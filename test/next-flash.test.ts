@@ -30,6 +30,7 @@ describe('the Next handle', () => {
       writes++
       const commit = await engine.commit(state, undefined)
       if (commit.cookies[0]) last = commit.cookies[0].header.split(';', 1)[0]
+      return commit.token
     })
     const one = handle.flash('notice')
     expect(one).toBeInstanceOf(Promise)

@@ -272,3 +272,30 @@ describe('expiresAt', () => {
     expect(after).toBe(clock.now() + 100_000)
   })
 })
+
+describe('a write in flight', () => {
+  it('a nested change alone, made while an unawaited save() waits on the store, reaches the final commit', async () => {
+    const map = new Map<string, any>()
+    const store = {
+      get: async (id: string) => map.get(id),
+      set: async (id: string, record: unknown) => {
+        await new Promise((resolve) => setTimeout(resolve, 5))
+        map.set(id, structuredClone(record))
+      },
+      delete: async (id: string) => {
+        map.delete(id)
+      },
+    }
+    const engine = sessionEngine({ secret: SECRET, store })
+    const handle = await engine.load(requestOf(), undefined)
+    const s = handle.session
+    s.cart = { items: [] as string[] }
+    const saving = s.save()
+    // No assignment, no method: only the object the app holds changes.
+    s.cart.items.push('apple')
+    await saving
+    expect([...map.values()][0].data).toEqual({ cart: { items: [] } })
+    await engine.commit(handle, undefined)
+    expect([...map.values()][0].data).toEqual({ cart: { items: ['apple'] } })
+  })
+})

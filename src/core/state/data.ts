@@ -33,6 +33,11 @@ const UNCHANGED: PendingChanges = Object.freeze({ changed: false, set: NONE, del
  */
 export class DataState {
   readonly values: Data = new DataObject()
+  /**
+   * Counts calls that may change the session (data, flash, and the state's own methods): a
+   * commit that waited compares it, to keep what the app changed while the write was in flight.
+   */
+  epoch = 0
   // Created on first use: most requests only read, and these cost an allocation each.
   /** JSON of each top-level key as loaded, taken when it is first set, deleted or read as an object. */
   #baseline: Map<string, string | undefined> | undefined
@@ -103,6 +108,7 @@ export class DataState {
   }
 
   #put(key: string, value: unknown): void {
+    this.epoch++
     this.#touched = true
     if (key in this.values && Object.is(this.values[key], value)) return
     this.#beforeChange(key)
@@ -110,6 +116,7 @@ export class DataState {
   }
 
   delete(key: string): void {
+    this.epoch++
     this.#touched = true
     if (!(key in this.values)) return
     this.#beforeChange(key)
@@ -129,6 +136,7 @@ export class DataState {
 
   /** Keeps the arrived flash values under `keys` (all of them when none) one more request. */
   reflash(keys: readonly string[]): void {
+    this.epoch++
     this.#touched = true
     if (keys.length === 0) this.#kept = true
     else if (this.#kept !== true) {
@@ -248,18 +256,27 @@ export class DataState {
   /**
    * After a commit: what was written is the new starting point, so committing again writes
    * only later changes. Keys read as objects stay compared (the app may still hold them); the
-   * flash values written stay pending for the next request.
+   * flash values written stay pending for the next request. `written`: a copy of the data as
+   * written, when the app may have changed it while the write was in flight; what differs from
+   * it stays pending.
    */
-  rebase(flash: FlashRecord | undefined): void {
+  rebase(flash: FlashRecord | undefined, written?: Data): void {
     const seen = this.#seen
     this.#baseline = undefined
     this.#seen = undefined
-    if (seen !== undefined) {
-      for (const [key, json] of seen) {
-        if (!isPlainContainer(this.values[key])) continue
-        this.#baseline ??= new Map()
-        this.#baseline.set(key, json)
+    const keep = (key: string, json: string | undefined, changed: boolean) => {
+      if (!changed && !isPlainContainer(this.values[key])) return
+      this.#baseline ??= new Map()
+      this.#baseline.set(key, json)
+    }
+    if (written !== undefined) {
+      for (const key of new Set([...Object.keys(written), ...Object.keys(this.values)])) {
+        const before = key in written ? safeStringify(written[key]) : undefined
+        const now = key in this.values ? safeStringify(this.values[key]) : undefined
+        keep(key, before, now !== before)
       }
+    } else if (seen !== undefined) {
+      for (const [key, json] of seen) keep(key, json, false)
     }
     this.#legacyKeys = NONE
     this.#flashHeld = flash !== undefined
