@@ -100,7 +100,6 @@ describe('the sealed payload', () => {
       { ...base, v: 1, f: { notice: ['hi'] } },
       { ...base, v: 2, f: ['notice'] }, // version 2 holds values by key
       { ...base, v: 2, f: { notice: 'hi' } },
-      { ...base, v: 2, f: { notice: [] } },
       { ...base, v: 2 },
       { ...base, v: 3, f: { notice: ['hi'] } },
     ]

@@ -15,11 +15,9 @@ const isStringArray = (v: unknown): v is string[] =>
 /** Flash values by key, as version 2 keeps them: each key a non-empty array. */
 export type FlashRecord = Record<string, unknown[]>
 
-/** True for `{ key: [value, …] }` with every array non-empty. */
+/** True for `{ key: [value, …] }`. */
 export const isFlashRecord = (v: unknown): v is FlashRecord =>
-  isPlainContainer(v) &&
-  !Array.isArray(v) &&
-  Object.values(v).every((values) => Array.isArray(values) && values.length > 0)
+  isPlainContainer(v) && !Array.isArray(v) && Object.values(v).every(Array.isArray)
 
 /**
  * When a stored session may be dropped: the earlier of its absolute and idle deadlines, in
@@ -100,10 +98,9 @@ export function asRecord(value: unknown): SessionRecord<Data> | undefined {
 export function ownCopy(value: unknown): SessionRecord<Data> | undefined {
   const record = asRecord(value)
   if (!record) return undefined
+  const copy = (v: object) => JSON.parse(JSON.stringify(v))
   try {
-    const copy = { ...record, data: JSON.parse(JSON.stringify(record.data)) as Data }
-    if (record.flash) copy.flash = JSON.parse(JSON.stringify(record.flash))
-    return copy
+    return { ...record, data: copy(record.data), flash: record.flash && copy(record.flash) }
   } catch {
     return undefined
   }

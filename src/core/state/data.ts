@@ -1,7 +1,8 @@
-// One request's session data: the values, which top-level keys changed, and the flash values,
-// kept apart from the data. Knows nothing of ids, deadlines or cookies.
+// One request's session data: the values, which top-level keys changed, and (through
+// FlashState) the flash values, kept apart from the data. Knows nothing of ids or cookies.
 import { assertJsonValue, isPlainContainer, safeStringify } from '../json.ts'
 import type { FlashRecord } from '../record.ts'
+import { FlashState } from './flash.ts'
 
 type Data = Record<string, unknown>
 
@@ -38,6 +39,8 @@ export class DataState {
    * commit that waited compares it, to keep what the app changed while the write was in flight.
    */
   epoch = 0
+  /** The flash values; replaced by `clear()`. */
+  flash = new FlashState()
   // Created on first use: most requests only read, and these cost an allocation each.
   /** JSON of each top-level key as loaded, taken when it is first set, deleted or read as an object. */
   #baseline: Map<string, string | undefined> | undefined
@@ -47,19 +50,8 @@ export class DataState {
   #touched = false
   /** The loaded data when a cache shares it (deep-frozen): its objects are copied on first read. */
   #shared: Data | undefined
-  /** Flash values that arrived with the request; deep-frozen while `#arrivedShared`. */
-  #arrived: FlashRecord | undefined
-  #arrivedShared = false
   /** Flash keys a 0.1.0 store entry keeps in its data: removed from the entry on the next write. */
   #legacyKeys: readonly string[] = NONE
-  /** Values flashed on this request, by key. */
-  #flashed: Map<string, unknown[]> | undefined
-  /** Arrived flash keys `reflash()` keeps: all of them (true) or these. */
-  #kept: Set<string> | true | undefined
-  /** The client holds flash values: as loaded, then as last written. */
-  #flashHeld = false
-  /** Their JSON; taken when first compared. */
-  #flashHeldJson: string | undefined
 
   /**
    * Takes over loaded data and flash values. They must be this request's own copy, or `shared`:
@@ -70,35 +62,25 @@ export class DataState {
   adopt(data: Data, flash: FlashRecord | readonly string[] | undefined, shared: boolean): void {
     if (shared) this.#shared = data
     let arrived = flash as FlashRecord | undefined
-    if (!Array.isArray(flash)) Object.assign(this.values, data)
-    else {
-      arrived = newRecord()
+    if (Array.isArray(flash)) {
+      arrived = Object.create(null) as FlashRecord
       const legacy: string[] = []
       for (const key of Object.keys(data)) {
-        if (flash.includes(key)) {
+        if (!flash.includes(key)) this.values[key] = data[key]
+        else {
           arrived[key] = [data[key]]
           legacy.push(key)
-        } else this.values[key] = data[key]
+        }
       }
       this.#legacyKeys = legacy
       if (legacy.length === 0) return
-    }
-    if (arrived === undefined) return
-    this.#arrived = arrived
-    this.#arrivedShared = shared
-    this.#flashHeld = true
+    } else Object.assign(this.values, data)
+    if (arrived) this.flash.adopt(arrived, shared)
   }
 
   /** Marks the session as used by this request: the flash values that arrived are consumed. */
   touch(): void {
     this.#touched = true
-  }
-
-  /** Records the JSON of `key` before its first change (set or delete). */
-  #beforeChange(key: string): void {
-    this.#baseline ??= new Map()
-    if (this.#baseline.has(key)) return
-    this.#baseline.set(key, key in this.values ? safeStringify(this.values[key]) : undefined)
   }
 
   /** Sets `key`; a value JSON cannot hold throws a `SessionDataError` here, at the assignment. */
@@ -123,37 +105,25 @@ export class DataState {
     delete this.values[key]
   }
 
-  /** Flashes `value` under `key` for the next request (after any flashed before). */
-  flash(key: string, value: unknown): void {
-    assertJsonValue(value, key, true)
-    // The next request reads the flashed value under `key`, not an older data value.
-    this.delete(key)
-    this.#flashed ??= new Map()
-    const values = this.#flashed.get(key)
-    if (values) values.push(value)
-    else this.#flashed.set(key, [value])
-  }
-
-  /** Keeps the arrived flash values under `keys` (all of them when none) one more request. */
-  reflash(keys: readonly string[]): void {
-    this.epoch++
-    this.#touched = true
-    if (keys.length === 0) this.#kept = true
-    else if (this.#kept !== true) {
-      this.#kept ??= new Set()
-      for (const key of keys) this.#kept.add(key)
+  /** Records the JSON of `key` before its first change (set or delete). */
+  #beforeChange(key: string): void {
+    this.#baseline ??= new Map()
+    if (!this.#baseline.has(key)) {
+      this.#baseline.set(key, key in this.values ? safeStringify(this.values[key]) : undefined)
     }
   }
 
-  /**
-   * The arrived flash values under `key`, oldest first (`[]` when none); without a key, all of
-   * them by key (a new object each call, holding the same arrays).
-   */
-  arrivedFlash(key?: string): unknown[] | FlashRecord {
+  /** Flashes `value` under `key`; the next request reads it under `key`, not an older data value. */
+  flashValue(key: string, value: unknown): void {
+    this.flash.add(key, value)
+    this.delete(key)
+  }
+
+  /** Keeps the arrived flash values under `keys` (all when none) one more request. */
+  reflash(keys: readonly string[]): void {
+    this.epoch++
     this.#touched = true
-    const arrived = this.#ownArrived()
-    if (key === undefined) return Object.assign(newRecord(), arrived)
-    return arrived && Object.hasOwn(arrived, key) ? arrived[key]! : []
+    this.flash.keep(keys)
   }
 
   /** Replaces all data with the keys of `values` (`c.session = { … }`). */
@@ -169,16 +139,9 @@ export class DataState {
   clear(): void {
     for (const key of Object.keys(this.values)) delete this.values[key]
     this.#touched = true
-    this.#shared = undefined
-    this.#baseline = undefined
-    this.#seen = undefined
-    this.#arrived = undefined
-    this.#arrivedShared = false
+    this.#shared = this.#baseline = this.#seen = undefined
     this.#legacyKeys = NONE
-    this.#flashed = undefined
-    this.#kept = undefined
-    this.#flashHeld = false
-    this.#flashHeldJson = undefined
+    this.flash = new FlashState()
   }
 
   /** True when this request set, deleted, or read as an object, any key: commit compares them. */
@@ -189,68 +152,36 @@ export class DataState {
   /** The current values of the keys `anyKeyTracked()` counts. */
   trackedValues(): Data {
     const out: Data = {}
-    if (!this.#baseline) return out
-    for (const key of this.#baseline.keys()) if (key in this.values) out[key] = this.values[key]
+    for (const key of this.#baseline?.keys() ?? [])
+      if (key in this.values) out[key] = this.values[key]
     return out
   }
 
   /** Computes what commit must write; changes nothing but the record `rebase()` reads. */
   pending(): PendingChanges {
     // A request that never touched the session changes nothing, flash values included.
-    if (!this.#touched) return UNCHANGED
     const baseline = this.#baseline
-    if (baseline === undefined && this.#flashed === undefined && !this.#flashHeld) return UNCHANGED
+    if (!this.#touched || (baseline === undefined && this.flash.idle)) return UNCHANGED
     const set: string[] = []
     const deleted: string[] = []
-    if (baseline !== undefined) {
-      const seen = new Map<string, string | undefined>()
-      for (const [key, before] of baseline) {
-        const present = key in this.values
-        const now = present ? safeStringify(this.values[key]) : undefined
-        seen.set(key, now)
-        if (now !== before) (present ? set : deleted).push(key)
-      }
-      this.#seen = seen
+    const seen = new Map<string, string | undefined>()
+    for (const [key, before] of baseline ?? []) {
+      const present = key in this.values
+      const now = present ? safeStringify(this.values[key]) : undefined
+      seen.set(key, now)
+      if (now !== before) (present ? set : deleted).push(key)
     }
-    const changed = set.length > 0 || deleted.length > 0 || this.#flashChanged()
+    this.#seen = seen
+    const changed = set.length > 0 || deleted.length > 0 || this.flash.changed(true)
     for (const key of this.#legacyKeys) {
       if (!(key in this.values) && !deleted.includes(key)) deleted.push(key)
     }
     return { changed, set, deleted }
   }
 
-  /**
-   * The flash values the next request gets: those kept by `reflash()`, then those flashed now;
-   * all that arrived when the session was never touched. Throws `SessionDataError` for a value
-   * flashed now that has since become something JSON cannot hold.
-   */
+  /** The flash values the next request gets (see `FlashState.outgoing`). */
   outgoingFlash(): FlashRecord | undefined {
-    if (!this.#touched) return this.#arrived
-    let out: FlashRecord | undefined
-    const kept = this.#kept
-    const arrived = this.#arrived
-    if (kept !== undefined && arrived !== undefined) {
-      for (const key of Object.keys(arrived)) {
-        if (kept !== true && !kept.has(key)) continue
-        out ??= newRecord()
-        out[key] = arrived[key]!
-      }
-    }
-    if (this.#flashed !== undefined) {
-      out ??= newRecord()
-      for (const [key, values] of this.#flashed) {
-        assertJsonValue(values, key)
-        out[key] = Object.hasOwn(out, key) ? out[key]!.concat(values) : values
-      }
-    }
-    return out
-  }
-
-  #flashChanged(): boolean {
-    const out = this.outgoingFlash()
-    if (out === undefined || !this.#flashHeld) return out !== undefined || this.#flashHeld
-    this.#flashHeldJson ??= JSON.stringify(this.#arrived)
-    return JSON.stringify(out) !== this.#flashHeldJson
+    return this.flash.outgoing(this.#touched)
   }
 
   /**
@@ -262,25 +193,22 @@ export class DataState {
    */
   rebase(flash: FlashRecord | undefined, written?: Data): void {
     const seen = this.#seen
-    this.#baseline = undefined
-    this.#seen = undefined
-    const keep = (key: string, json: string | undefined, changed: boolean) => {
-      if (!changed && !isPlainContainer(this.values[key])) return
+    this.#baseline = this.#seen = undefined
+    this.#legacyKeys = NONE
+    this.flash.rebase(flash)
+    const keep = (key: string, json: string | undefined) => {
       this.#baseline ??= new Map()
       this.#baseline.set(key, json)
     }
-    if (written !== undefined) {
+    if (written) {
       for (const key of new Set([...Object.keys(written), ...Object.keys(this.values)])) {
         const before = key in written ? safeStringify(written[key]) : undefined
         const now = key in this.values ? safeStringify(this.values[key]) : undefined
-        keep(key, before, now !== before)
+        if (now !== before || isPlainContainer(this.values[key])) keep(key, before)
       }
-    } else if (seen !== undefined) {
-      for (const [key, json] of seen) keep(key, json, false)
+    } else {
+      for (const [key, json] of seen ?? []) if (isPlainContainer(this.values[key])) keep(key, json)
     }
-    this.#legacyKeys = NONE
-    this.#flashHeld = flash !== undefined
-    this.#flashHeldJson = flash && JSON.stringify(flash)
   }
 
   /**
@@ -290,12 +218,18 @@ export class DataState {
    */
   read(key: string): unknown {
     const v = this.values[key]
-    if (v === undefined && !(key in this.values)) return this.#flashFallback(key)
+    if (v === undefined && !(key in this.values)) {
+      // Promise resolution probes `then` on what it resolves with (getSession's session): that
+      // is not the app reading the session.
+      if (key === 'then') return undefined
+      this.#touched = true
+      return this.flash.latest(key)
+    }
     this.#touched = true
     if (!isPlainContainer(v)) return v
     this.#baseline ??= new Map()
     if (this.#baseline.has(key)) return v
-    if (this.#shared === undefined || this.#shared[key] !== v) {
+    if (this.#shared?.[key] !== v) {
       this.#baseline.set(key, safeStringify(v))
       return v
     }
@@ -307,32 +241,9 @@ export class DataState {
     return own
   }
 
-  #flashFallback(key: string): unknown {
-    // Promise resolution probes `then` on what it resolves with (getSession's session): that
-    // is not the app reading the session.
-    if (key === 'then') return undefined
-    this.#touched = true
-    const mine = this.#flashed?.get(key)
-    if (mine) return mine[mine.length - 1]
-    const arrived = this.#arrived && Object.hasOwn(this.#arrived, key) && this.#ownArrived()![key]!
-    return arrived ? arrived[arrived.length - 1] : undefined
-  }
-
-  /** The arrived flash values as this request's own copy (a shared one is copied once). */
-  #ownArrived(): FlashRecord | undefined {
-    if (this.#arrivedShared) {
-      this.#arrivedShared = false
-      this.#arrived = JSON.parse(JSON.stringify(this.#arrived)) as FlashRecord
-    }
-    return this.#arrived
-  }
-
   /** A plain deep copy of the data (flash values are not data). */
   toJSON(): Data {
     this.#touched = true
     return JSON.parse(JSON.stringify(this.values))
   }
 }
-
-/** A record with no prototype, so any key (`__proto__` too) is an ordinary one. */
-const newRecord = (): FlashRecord => Object.create(null) as FlashRecord

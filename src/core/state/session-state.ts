@@ -282,10 +282,10 @@ export class SessionState {
         const [key, value] = args
         if (args.length >= 2) {
           if (RESERVED_KEYS.has(key!)) throw reservedKeyError(key!)
-          state.data.flash(key!, value)
+          state.data.flashValue(key!, value)
           return
         }
-        return state.data.arrivedFlash(key)
+        return state.data.flash.arrived(key)
       },
       reflash(...keys) {
         state.data.reflash(keys)
