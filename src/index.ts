@@ -14,6 +14,9 @@ export { applySessionPatch, sessionDeadline } from './core/record.ts'
 export { type SessionRevocationOptions, sessionRevocation } from './core/revocation.ts'
 export type {
   DefaultSessionData,
+  DefaultSessionFlash,
+  FlashFallback,
+  FlashValues,
   InvalidReason,
   MaybePromise,
   OpenSession,
@@ -25,6 +28,7 @@ export type {
   SessionData,
   SessionEncoder,
   SessionEngine,
+  SessionFlash,
   SessionHandle,
   SessionInfo,
   SessionMethods,

@@ -80,8 +80,8 @@ new Elysia().use(session()).get('/', ({ session }) => {
   expect<Equal<IsAny<typeof session.flash>, false>>()
   expect<Equal<ReturnType<typeof session.regenerate>, Promise<void>>>()
   session.flash('notice', 'hello')
-  // @ts-expect-error flash still needs a key and a value
-  session.flash('notice')
+  // flash(key) reads the values that arrived under key.
+  expect<Equal<ReturnType<typeof session.flash<'notice'>>, any[]>>()
   // @ts-expect-error regenerate takes no argument
   session.regenerate(1)
   return 'ok'

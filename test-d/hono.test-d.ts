@@ -94,8 +94,15 @@ new Hono().use(session()).get('/', (c) => {
   expect<Equal<typeof c.session.id, string>>()
   c.session.flash('notice', 'hello')
   c.session.flash('count', 1)
-  // @ts-expect-error flash still needs a key and a value
-  c.session.flash('notice')
+  // flash(key) and flash() read what arrived: arrays of anything on open data.
+  expect<Equal<ReturnType<typeof c.session.flash<'notice'>>, any[]>>()
+  const arrived: any[] = c.session.flash('notice')
+  const all: Record<string, any[] | undefined> = c.session.flash()
+  void arrived
+  void all
+  c.session.reflash('notice', 'count')
+  // @ts-expect-error reflash takes keys only
+  c.session.reflash(1)
   // @ts-expect-error regenerate takes no argument
   c.session.regenerate(1)
   c.session = null

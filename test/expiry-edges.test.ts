@@ -196,7 +196,8 @@ describe('deadlines to the millisecond', () => {
       replay.run++
       const before = await t.read(cookie)
       expectAccepted(before)
-      expect(before.body.expiresAt).toBe(idle)
+      // This response refreshes the idle deadline, and expiresAt says where to.
+      expect(before.body.expiresAt).toBe(idle - 1 + 600 * SECOND)
       expect(before.setCookie).toHaveLength(1)
       const refreshed = setCookies(
         new Response(null, { headers: [['set-cookie', before.setCookie[0]!]] }),

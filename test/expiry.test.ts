@@ -205,8 +205,12 @@ describe('rolling without idleTimeout', () => {
     t.clock.advance(90)
     const later = await t.get()
     expect(later.body.userId).toBe('u1')
-    expect(later.body.expiresAt).toBe(at(t.start, 160))
+    // This response slides it again, and expiresAt says where to: the cookie's Expires.
+    expect(later.body.expiresAt).toBe(at(t.start, 250))
     expect(setCookies(later.res)).toHaveLength(1)
+    expect(setCookies(later.res)[0]?.attributes.expires).toBe(
+      new Date(at(t.start, 250)).toUTCString(),
+    )
     expect(t.onInvalid).not.toHaveBeenCalled()
   })
 

@@ -2,7 +2,13 @@ import { type Context, Elysia } from 'elysia'
 import { SessionEngine } from '../core/engine.ts'
 import { requestView } from '../core/request.ts'
 import type { SessionState } from '../core/state/session-state.ts'
-import type { DefaultSessionData, Session, SessionCommit, SessionOptions } from '../core/types.ts'
+import type {
+  DefaultSessionData,
+  DefaultSessionFlash,
+  Session,
+  SessionCommit,
+  SessionOptions,
+} from '../core/types.ts'
 import {
   addHeaders,
   type Committed,
@@ -51,11 +57,12 @@ interface Open extends Committed {
  *   .use(session<{ userId?: string }>({ secret: process.env.SESSION_SECRET }))
  *   .get('/', ({ session }) => session.userId ?? 'anon')
  */
-export function session<Data extends object = DefaultSessionData>(
-  options?: SessionOptions<ElysiaSessionContext>,
-) {
+export function session<
+  Data extends object = DefaultSessionData,
+  Flash extends object = DefaultSessionFlash<Data>,
+>(options?: SessionOptions<ElysiaSessionContext>) {
   const engine = new SessionEngine(options)
-  type Derived = { session: Session<Data> }
+  type Derived = { session: Session<Data, Flash> }
   // Where a request's Open lives: on Elysia's context itself (derive's result is assigned onto
   // it), not in a WeakMap keyed by the Request, which costs two lookups a request. One symbol
   // per plugin: an app may use two sessions (two cookie names).

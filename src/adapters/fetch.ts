@@ -2,7 +2,12 @@ import { SessionEngine } from '../core/engine.ts'
 import { SessionError } from '../core/errors.ts'
 import { requestView } from '../core/request.ts'
 import type { SessionState } from '../core/state/session-state.ts'
-import type { DefaultSessionData, Session, SessionOptions } from '../core/types.ts'
+import type {
+  DefaultSessionData,
+  DefaultSessionFlash,
+  Session,
+  SessionOptions,
+} from '../core/types.ts'
 
 /**
  * What the fetch adapter passes to the store and `onInvalid` as their context: the request and
@@ -27,12 +32,15 @@ export interface FetchContext<Args extends readonly unknown[] = any[]> {
  * @example
  * const { getSession, commitSession } = createSessionHandler({ secret })
  */
-export interface SessionHandler<Data extends object = DefaultSessionData> {
+export interface SessionHandler<
+  Data extends object = DefaultSessionData,
+  Flash extends object = DefaultSessionFlash<Data>,
+> {
   /**
    * Opens the session the request carries (a new one when it carries none or a bad one).
    * Arguments after the request reach the store and `onInvalid` as `FetchContext.args`.
    */
-  getSession(request: Request, ...args: any[]): Promise<Session<Data>>
+  getSession(request: Request, ...args: any[]): Promise<Session<Data, Flash>>
   /**
    * Writes what the request changed and answers `response` with the session's Set-Cookie (or
    * token header) added, including what `session.save()` committed; a copy when the response's
@@ -40,7 +48,7 @@ export interface SessionHandler<Data extends object = DefaultSessionData> {
    * since. Throws a `SessionError` (`ERR_SESSION_MISSING`) for a session this handler did not
    * open.
    */
-  commitSession(session: Session<Data>, response: Response): Promise<Response>
+  commitSession(session: Session<Data, Flash>, response: Response): Promise<Response>
 }
 
 /** Adds `headers` to `response`, copying it when its headers are immutable. */
@@ -69,9 +77,10 @@ function withHeaders(response: Response, headers: ReadonlyArray<readonly [string
  *   return sessions.commitSession(session, new Response(`hi ${session.userId}`))
  * }
  */
-export function createSessionHandler<Data extends object = DefaultSessionData>(
-  options?: SessionOptions<FetchContext>,
-): SessionHandler<Data> {
+export function createSessionHandler<
+  Data extends object = DefaultSessionData,
+  Flash extends object = DefaultSessionFlash<Data>,
+>(options?: SessionOptions<FetchContext>): SessionHandler<Data, Flash> {
   const engine = new SessionEngine(options)
   // The user holds only the session proxy; commit finds its state and context here.
   const open = new WeakMap<object, { state: SessionState; ctx: FetchContext }>()
@@ -80,7 +89,7 @@ export function createSessionHandler<Data extends object = DefaultSessionData>(
       const ctx: FetchContext = { request, args }
       const state = await engine.load(requestView(request), ctx)
       open.set(state.session, { state, ctx })
-      return state.session as Session<Data>
+      return state.session as Session<Data, Flash>
     },
     async commitSession(session, response) {
       const entry = open.get(session)
@@ -129,15 +138,20 @@ export function withSession<
   Data extends object = DefaultSessionData,
   Args extends any[] = any[],
   Req extends Request = Request,
+  Flash extends object = DefaultSessionFlash<Data>,
 >(
   options: SessionOptions<FetchContext<Args>> | undefined,
-  handler: (request: Req, session: Session<Data>, ...args: Args) => Response | Promise<Response>,
+  handler: (
+    request: Req,
+    session: Session<Data, Flash>,
+    ...args: Args
+  ) => Response | Promise<Response>,
 ): (request: Req, ...args: Args) => Promise<Response> {
-  const { getSession, commitSession } = createSessionHandler<Data>(
+  const { getSession, commitSession } = createSessionHandler<Data, Flash>(
     options as SessionOptions<FetchContext>,
   )
   return async function fetchWithSession(request, ...args) {
-    let session: Session<Data>
+    let session: Session<Data, Flash>
     try {
       session = await getSession(request, ...args)
     } catch (error) {

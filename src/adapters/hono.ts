@@ -5,6 +5,7 @@ import { SessionError } from '../core/errors.ts'
 import type { SessionState } from '../core/state/session-state.ts'
 import type {
   DefaultSessionData,
+  DefaultSessionFlash,
   Session,
   SessionCommit,
   SessionOptions,
@@ -17,8 +18,11 @@ import type {
  * @example
  * const app = new Hono<SessionEnv<{ userId?: string }>>()
  */
-export type SessionEnv<Data extends object = DefaultSessionData> = {
-  Variables: { session: Session<Data> }
+export type SessionEnv<
+  Data extends object = DefaultSessionData,
+  Flash extends object = DefaultSessionFlash<Data>,
+> = {
+  Variables: { session: Session<Data, Flash> }
 }
 
 /** The session type a context's `Env` carries, or the global one. */
@@ -121,9 +125,10 @@ class HonoRequest implements SessionRequest {
  *   .use(session<{ userId?: string }>({ secret: process.env.SESSION_SECRET }))
  *   .get('/', (c) => c.text(c.session.userId ?? 'anon'))
  */
-export function session<Data extends object = DefaultSessionData>(
-  options?: SessionOptions<Context>,
-): MiddlewareHandler<SessionEnv<Data>> {
+export function session<
+  Data extends object = DefaultSessionData,
+  Flash extends object = DefaultSessionFlash<Data>,
+>(options?: SessionOptions<Context>): MiddlewareHandler<SessionEnv<Data, Flash>> {
   const engine = new SessionEngine(options)
   if (honoContext) installOn(honoContext.prototype)
   // Always the async pair: Hono awaits next() anyway, and an in-process A/B showed the
@@ -133,7 +138,7 @@ export function session<Data extends object = DefaultSessionData>(
     const request = new HonoRequest(c)
     const state = await engine.load(request, c)
     ;(c as WithState)[STATE] = state
-    c.set('session', state.session as Session<Data>)
+    c.set('session', state.session as Session<Data, Flash>)
     await next()
     // A handler that threw writes nothing more; what its save() committed still reaches the client.
     if (c.error) return append(c, engine.unsent(state).headers)

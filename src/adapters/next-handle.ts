@@ -2,7 +2,12 @@
 // next-app-session's get/set/all/setAll and a save() that writes through `cookies()`.
 import { SessionError } from '../core/errors.ts'
 import type { SessionState } from '../core/state/session-state.ts'
-import type { DefaultSessionData } from '../core/types.ts'
+import type {
+  DefaultSessionData,
+  DefaultSessionFlash,
+  FlashFallback,
+  FlashValues,
+} from '../core/types.ts'
 
 /**
  * Methods of the Next session handle. Every method that changes the session writes the cookie
@@ -13,7 +18,7 @@ import type { DefaultSessionData } from '../core/types.ts'
  * const s = await session()
  * await s.set('theme', 'dark') // written now
  */
-export interface NextSessionMethods<Data> {
+export interface NextSessionMethods<Data, Flash = Data> {
   /** The session id (store key in store mode, an internal id in sealed mode). */
   readonly id: string
   /** True when this request arrived without a valid session. */
@@ -32,10 +37,17 @@ export interface NextSessionMethods<Data> {
   set<K extends keyof Data & string>(key: K, value: Data[K]): Promise<void>
   /** Replaces all session data with `values` and writes the cookie. */
   setAll(values: Data): Promise<void>
-  /** Sets `key` for the next request only and writes the cookie. */
-  flash<K extends keyof Data & string>(key: K, value: Data[K]): Promise<void>
-  /** Keeps the flash values this request brought for one more request; writes the cookie. */
-  reflash(): Promise<void>
+  /** Flashes `value` under `key` for the next request and writes the cookie. */
+  flash<K extends keyof Flash & string>(key: K, value: Exclude<Flash[K], undefined>): Promise<void>
+  /** The values flashed under `key` that arrived with this request, oldest first (`[]` when none). */
+  flash<K extends keyof Flash & string>(key: K): Promise<Exclude<Flash[K], undefined>[]>
+  /** Every flash value that arrived with this request, by key (`{}` when none). */
+  flash(): Promise<FlashValues<Flash>>
+  /**
+   * Keeps the flash values this request brought (all, or those under `keys`) for one more
+   * request; writes the cookie.
+   */
+  reflash(...keys: (keyof Flash & string)[]): Promise<void>
   /** Gives the session a new id, keeping its data (call it on login); writes the cookie. */
   regenerate(): Promise<void>
   /**
@@ -65,7 +77,7 @@ export interface NextSessionMethods<Data> {
  * @example
  * const s: OpenNextSession<Record<string, any>> = await nextSession()()
  */
-export interface OpenNextSession<Data> extends NextSessionMethods<Data> {
+export interface OpenNextSession<Data, Flash = Data> extends NextSessionMethods<Data, Flash> {
   [key: string]: any
 }
 
@@ -76,9 +88,14 @@ export interface OpenNextSession<Data> extends NextSessionMethods<Data> {
  * @example
  * const s: NextSession<{ userId?: string }> = await session()
  */
-export type NextSession<Data extends object = DefaultSessionData> = string extends keyof Data
-  ? OpenNextSession<Data>
-  : Data & NextSessionMethods<Data>
+export type NextSession<
+  Data extends object = DefaultSessionData,
+  Flash extends object = DefaultSessionFlash<Data>,
+> = string extends keyof Data
+  ? OpenNextSession<Data, Flash>
+  : [Exclude<keyof Flash, keyof Data>] extends [never]
+    ? Data & NextSessionMethods<Data, Flash>
+    : Data & FlashFallback<Data, Flash> & NextSessionMethods<Data, Flash>
 
 /**
  * What `session()` returns: a promise of the handle that also answers next-app-session's
@@ -88,9 +105,10 @@ export type NextSession<Data extends object = DefaultSessionData> = string exten
  * const counter = (await session().get('counter')) ?? 0
  * await session().set('counter', counter + 1)
  */
-export type NextSessionPromise<Data extends object = DefaultSessionData> = Promise<
-  NextSession<Data>
-> & {
+export type NextSessionPromise<
+  Data extends object = DefaultSessionData,
+  Flash extends object = DefaultSessionFlash<Data>,
+> = Promise<NextSession<Data, Flash>> & {
   get<K extends keyof Data & string>(key: K): Promise<Data[K] | undefined>
   all(): Promise<Data>
   set<K extends keyof Data & string>(key: K, value: Data[K]): Promise<void>
@@ -126,12 +144,14 @@ function createHandle(state: SessionState, write: () => Promise<string | null>):
       state.replace(values)
       await write()
     },
-    async flash(key: string, value: unknown) {
-      s.flash(key, value)
+    // flash(key, value) writes; flash(key) and flash() only read.
+    async flash(...args: [key?: string, value?: unknown]) {
+      if (args.length < 2) return args[0] === undefined ? s.flash() : s.flash(args[0])
+      s.flash(args[0]!, args[1])
       await write()
     },
-    async reflash() {
-      s.reflash()
+    async reflash(...keys: string[]) {
+      s.reflash(...keys)
       await write()
     },
     async regenerate() {
@@ -148,6 +168,7 @@ function createHandle(state: SessionState, write: () => Promise<string | null>):
     },
     save: write,
   }
+  // The proxy answers the handle's methods in place of the session's.
   return new Proxy(s, {
     get(target, key) {
       if (typeof key === 'string' && HANDLE_KEYS.has(key)) return methods[key]
@@ -162,5 +183,5 @@ function createHandle(state: SessionState, write: () => Promise<string | null>):
       }
       return Reflect.set(target, key, value)
     },
-  }) as NextSession<any>
+  }) as unknown as NextSession<any>
 }

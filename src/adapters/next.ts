@@ -4,6 +4,7 @@ import { SessionEngine } from '../core/engine.ts'
 import { SessionConfigError } from '../core/errors.ts'
 import type {
   DefaultSessionData,
+  DefaultSessionFlash,
   SessionCookie,
   SessionOptions,
   SessionRequest,
@@ -50,9 +51,12 @@ export type NextSessionOptions = SessionOptions<NextSessionContext>
  * @example
  * export const session: NextSessionFunction<{ userId?: string }> = nextSession({ secret })
  */
-export interface NextSessionFunction<Data extends object = DefaultSessionData> {
+export interface NextSessionFunction<
+  Data extends object = DefaultSessionData,
+  Flash extends object = DefaultSessionFlash<Data>,
+> {
   /** This request's session, through `cookies()` and `headers()` from `next/headers`. */
-  (): NextSessionPromise<Data>
+  (): NextSessionPromise<Data, Flash>
   /**
    * For `proxy.ts` (`middleware.ts` before Next 16): on a GET that is not a prefetch, writes what
    * merely reading the session would write (consumed flash values, rolling refresh, re-seal
@@ -124,9 +128,10 @@ function toNextCookie(c: SessionCookie): Parameters<CookieJar['set']>[0] & objec
  *   redirect('/')
  * }
  */
-export function nextSession<Data extends object = DefaultSessionData>(
-  options?: NextSessionOptions,
-): NextSessionFunction<Data> {
+export function nextSession<
+  Data extends object = DefaultSessionData,
+  Flash extends object = DefaultSessionFlash<Data>,
+>(options?: NextSessionOptions): NextSessionFunction<Data, Flash> {
   if (options?.transport === 'header') {
     throw new SessionConfigError([
       {
@@ -138,9 +143,9 @@ export function nextSession<Data extends object = DefaultSessionData>(
   }
   const engine = new SessionEngine(options)
   // One handle per request: `cookies()` answers the same object throughout a request.
-  const handles = new WeakMap<object, Promise<NextSession<Data>>>()
+  const handles = new WeakMap<object, Promise<NextSession<Data, Flash>>>()
 
-  async function open(): Promise<NextSession<Data>> {
+  async function open(): Promise<NextSession<Data, Flash>> {
     const jar = await cookies()
     let handle = handles.get(jar)
     if (!handle) {
@@ -150,7 +155,7 @@ export function nextSession<Data extends object = DefaultSessionData>(
     return handle
   }
 
-  async function load(jar: CookieJar): Promise<NextSession<Data>> {
+  async function load(jar: CookieJar): Promise<NextSession<Data, Flash>> {
     const list = await headers()
     const ctx: NextSessionContext = { cookies: jar, headers: list }
     const state = await engine.load(requestView(ctx, engine.cookieName), ctx)
@@ -168,7 +173,7 @@ export function nextSession<Data extends object = DefaultSessionData>(
       last = run
       return run
     }
-    return createHandle(state, write) as NextSession<Data>
+    return createHandle(state, write) as NextSession<Data, Flash>
   }
 
   const session = (() => {
@@ -180,7 +185,7 @@ export function nextSession<Data extends object = DefaultSessionData>(
       setAll: async (values: Data) => (await handle).setAll(values),
       destroy: async () => (await handle).destroy(),
     })
-  }) as NextSessionFunction<Data>
+  }) as NextSessionFunction<Data, Flash>
 
   session.proxy = async (request, response) => {
     const res = response ?? NextResponse.next()
@@ -190,7 +195,10 @@ export function nextSession<Data extends object = DefaultSessionData>(
     if (request.method !== 'GET' || prefetch) return res
     const ctx: NextSessionContext = { cookies: request.cookies, headers: request.headers }
     const state = await engine.load(requestView(ctx, engine.cookieName, request.url), ctx)
+    // The page reads the session after the proxy: for the flash values it shows, this is the
+    // request that consumes them (or, in store mode, keeps them for the next write).
     if (engine.options.store) state.session.reflash()
+    else state.data.touch()
     // A raw header, not `res.cookies.set()`: Next would show that cookie to the page, and the
     // page must still see the flash values this response consumes.
     const commit = await engine.commit(state, ctx)

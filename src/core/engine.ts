@@ -9,7 +9,7 @@ import { SessionError } from './errors.ts'
 import { assertJson } from './json.ts'
 import { isSynchronousStore } from './map-store.ts'
 import { type ResolvedOptions, resolveOptions } from './options.ts'
-import { isExpired, type SealedRecord, sessionDeadline } from './record.ts'
+import { type FlashRecord, isExpired, type SealedRecord, sessionDeadline } from './record.ts'
 import { readSession } from './request.ts'
 import {
   CommitResult,
@@ -33,10 +33,10 @@ import type {
 } from './types.ts'
 
 type Data = Record<string, unknown>
-/** What a write decided: nothing, a clear, or a value with the flash keys it carries. */
+/** What a write decided: nothing, a clear, or a value with the flash values it carries. */
 type WriteOutcome =
   | Exclude<Outcome, object>
-  | { value: string; maxAge: number; now: number; flash: string[]; id: string }
+  | { value: string; maxAge: number; now: number; flash: FlashRecord | undefined; id: string }
 
 const CLEAR = 'clear'
 const EMPTY: SessionCommit = Object.freeze({
@@ -244,7 +244,7 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
   #untouched(state: SessionState): SessionCommit | undefined {
     const { data, lifetime } = state
     if (state.destroyed || state.regenerated || state.stale || state.refused) return undefined
-    if (lifetime.renewed || lifetime.refreshDue || data.anyKeyWritten()) return undefined
+    if (lifetime.renewed || lifetime.refreshDue || data.anyKeyTracked()) return undefined
     if (data.pending().changed) return undefined
     this.#source.stillCurrent(state)
     return { headers: NO_HEADERS, cookies: NO_COOKIES, token: state.value ?? null }
@@ -263,7 +263,7 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
       const written = outcome === CLEAR ? undefined : outcome
       const rebase = {
         id: written?.id,
-        flash: written ? written.flash : [],
+        flash: written?.flash,
         cookies: built.carried,
         value: written?.value,
       }
@@ -278,7 +278,7 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
     const { data, lifetime } = state
     const pending = data.pending()
     // A value JSON drops (a function, a Map) can serialise just like the old one; report it anyway.
-    if (!pending.changed && data.anyKeyWritten()) assertJson(data.writtenValues())
+    if (!pending.changed && data.anyKeyTracked()) assertJson(data.trackedValues())
 
     if (state.destroyed && !pending.changed) {
       if (state.loadedId !== undefined) yield* this.#source.end(state, ctx)
@@ -293,24 +293,26 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
 
     const now = o.now()
     lifetime.beforeWrite(now)
-    data.removeConsumed(pending.consumed)
     assertJson(data.values)
     // A store may keep the object it is given: hand it a copy. A seal only serialises it, but a
     // write that may wait keeps a copy too, to tell what the app changed meanwhile.
     const copy = o.store || start ? (JSON.parse(JSON.stringify(data.values)) as Data) : undefined
     if (start) start.data = copy
+    const outgoing = data.outgoingFlash()
+    const flash: FlashRecord | undefined =
+      outgoing && (o.store || start) ? JSON.parse(JSON.stringify(outgoing)) : outgoing
     const record: SessionRecord<Data> = {
       data: copy && o.store ? copy : data.values,
       createdAt: lifetime.createdAt,
       expiresAt: lifetime.expiresAt,
     }
     if (lifetime.idleExpiresAt !== undefined) record.idleExpiresAt = lifetime.idleExpiresAt
-    if (pending.flash.length > 0) record.flash = pending.flash
+    if (flash) record.flash = flash
     const id = state.ensureId(randomId)
     const changes = { set: pending.set, deleted: pending.deleted, rewrite, now }
     const value = yield* this.#source.save(state, record, changes, ctx)
     const maxAge = Math.max(1, Math.ceil((sessionDeadline(record) - now) / 1000))
-    return { value, maxAge, now, flash: pending.flash, id }
+    return { value, maxAge, now, flash, id }
   }
 }
 

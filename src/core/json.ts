@@ -36,10 +36,19 @@ const HINTS: Record<string, string> = {
  * `undefined` object properties are allowed: they simply are not stored.
  */
 export function assertJson(data: Record<string, unknown>): void {
-  for (const key of Object.keys(data)) check(data[key], key, false, undefined)
+  for (const key of Object.keys(data)) assertJsonValue(data[key], key)
 }
 
-function check(value: unknown, path: string, inArray: boolean, ancestors: object[] | undefined) {
+/**
+ * `assertJson` for one value stored under `path`: `undefined` is allowed unless `inArray`
+ * (a flash value is kept in an array).
+ */
+export function assertJsonValue(
+  value: unknown,
+  path: string,
+  inArray = false,
+  ancestors?: object[],
+): void {
   // Strings, finite numbers, booleans and null are most values: answered without a call.
   switch (typeof value) {
     case 'string':
@@ -68,10 +77,10 @@ function check(value: unknown, path: string, inArray: boolean, ancestors: object
   }
   seen.push(object)
   if (Array.isArray(object)) {
-    for (let i = 0; i < object.length; i++) check(object[i], `${path}.${i}`, true, seen)
+    for (let i = 0; i < object.length; i++) assertJsonValue(object[i], `${path}.${i}`, true, seen)
   } else {
     for (const key of Object.keys(object)) {
-      check((object as Record<string, unknown>)[key], `${path}.${key}`, false, seen)
+      assertJsonValue((object as Record<string, unknown>)[key], `${path}.${key}`, false, seen)
     }
   }
   seen.pop()

@@ -12,6 +12,13 @@ const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isFi
 const isStringArray = (v: unknown): v is string[] =>
   Array.isArray(v) && v.every((k) => typeof k === 'string')
 
+/** Flash values by key, as version 2 keeps them: each key a non-empty array. */
+export type FlashRecord = Record<string, unknown[]>
+
+/** True for `{ key: [value, …] }`. */
+export const isFlashRecord = (v: unknown): v is FlashRecord =>
+  isPlainContainer(v) && !Array.isArray(v) && Object.values(v).every(Array.isArray)
+
 /**
  * When a stored session may be dropped: the earlier of its absolute and idle deadlines, in
  * epoch milliseconds. Stores use it to set a TTL.
@@ -77,7 +84,8 @@ export function asRecord(value: unknown): SessionRecord<Data> | undefined {
   if (!isPlainContainer(r.data) || Array.isArray(r.data)) return undefined
   if (!isTime(r.createdAt) || !isTime(r.expiresAt)) return undefined
   if (r.idleExpiresAt !== undefined && !isTime(r.idleExpiresAt)) return undefined
-  if (r.flash !== undefined && !isStringArray(r.flash)) return undefined
+  // Flash values by key, or (0.1.0's records) the keys of `data` that are flash values.
+  if (r.flash !== undefined && !isFlashRecord(r.flash) && !isStringArray(r.flash)) return undefined
   if (r.sid !== undefined && typeof r.sid !== 'string') return undefined
   return r as unknown as SessionRecord<Data>
 }
@@ -90,8 +98,9 @@ export function asRecord(value: unknown): SessionRecord<Data> | undefined {
 export function ownCopy(value: unknown): SessionRecord<Data> | undefined {
   const record = asRecord(value)
   if (!record) return undefined
+  const copy = (v: object) => JSON.parse(JSON.stringify(v))
   try {
-    return { ...record, data: JSON.parse(JSON.stringify(record.data)) as Data }
+    return { ...record, data: copy(record.data), flash: record.flash && copy(record.flash) }
   } catch {
     return undefined
   }
@@ -102,26 +111,34 @@ export type SealedRecord = SessionRecord<Data> & { purpose?: string }
 
 /**
  * The sealed payload: the record with one-letter keys (fewer bytes in every request).
- * Versioned by `v`; a payload without `v` is version 1, the only one so far (0.1.0 on), so
- * version 1 costs no bytes. A later format writes `v: 2` and keeps reading version 1.
+ * Versioned by `v`; a payload without `v` is version 1 (0.1.0 on), so it costs no bytes.
+ * - version 1: `f` lists the keys of `d` that are flash values (one value each).
+ * - version 2: `f` holds the flash values apart from `d`, by key (`{ "notice": ["hi"] }`),
+ *   several per key. It differs from version 1 only where `f` is present, so a payload without
+ *   flash values is written as version 1 (no `v`), and one with them costs `"v":2,` but no
+ *   longer names each key twice.
  */
-interface CompactV1 {
-  v?: 1
+interface Compact {
+  v?: 1 | 2
   d: Data
   c: number
   e: number
   i?: number
-  f?: string[]
+  f?: string[] | FlashRecord
   s?: string
   /** The purpose (`options.purpose`) it was sealed for. */
   p: string
 }
 
 /** The sealed payload for `record`, bound to `purpose`. */
-export function toCompact(r: SessionRecord<Data>, purpose: string): CompactV1 {
-  const c: CompactV1 = { d: r.data, c: r.createdAt, e: r.expiresAt, p: purpose }
+export function toCompact(r: SessionRecord<Data>, purpose: string): Compact {
+  const c: Compact = { d: r.data, c: r.createdAt, e: r.expiresAt, p: purpose }
   if (r.idleExpiresAt !== undefined) c.i = r.idleExpiresAt
-  if (r.flash) c.f = r.flash
+  if (r.flash) {
+    // A list of keys is version 1's form; the engine writes values by key (version 2).
+    if (!Array.isArray(r.flash)) c.v = 2
+    c.f = r.flash
+  }
   if (r.sid) c.s = r.sid
   return c
 }
@@ -129,8 +146,11 @@ export function toCompact(r: SessionRecord<Data>, purpose: string): CompactV1 {
 /** The record inside an unsealed payload, or undefined when it is not one of ours. */
 export function fromCompact(v: unknown): SealedRecord | undefined {
   if (typeof v !== 'object' || v === null) return undefined
-  const c = v as CompactV1
-  if (c.v !== undefined && c.v !== 1) return undefined
+  const c = v as Compact
+  // Each version's own form of `f`: keys of `d` (1), or values by key (2, which always has it).
+  const v1 = c.v === undefined || c.v === 1
+  if (v1 ? c.f !== undefined && !isStringArray(c.f) : c.v !== 2 || !isFlashRecord(c.f))
+    return undefined
   const record = asRecord({
     data: c.d,
     createdAt: c.c,

@@ -50,9 +50,9 @@ for (const [adapter, createFixture] of Object.entries(adapters)) {
 }
 
 describe('the contract itself', () => {
-  it('has the nine cases every adapter runs', () => {
-    expect(contractCases).toHaveLength(9)
-    expect(new Set(contractCases.map((c) => c.name)).size).toBe(9)
+  it('has the eleven cases every adapter runs', () => {
+    expect(contractCases).toHaveLength(11)
+    expect(new Set(contractCases.map((c) => c.name)).size).toBe(11)
   })
 
   it('fails an adapter that commits a session after the handler threw', async () => {
@@ -83,6 +83,6 @@ describe('the contract itself', () => {
     const results = await runContract(inProcess(forgetful))
     // Every case needs a session that survives a request, so every case fails.
     expect(results.filter((r) => r.ok)).toEqual([])
-    expect(results).toHaveLength(9)
+    expect(results).toHaveLength(11)
   })
 })

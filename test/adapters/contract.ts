@@ -11,6 +11,9 @@
 //   POST /logout      session.destroy() -> text 'ok'
 //   POST /count       count = (count ?? 0) + 1 -> JSON { count }
 //   GET  /throw       userId = 'evil', then throw -> 500, and no session written
+//   GET  /asset       never touches the session -> text 'asset'
+//   POST /flash-twice flash('notice', 'one'); flash('notice', 'two') -> text 'ok'
+//   GET  /flashes     JSON { all: flash(), notice: notice ?? null }
 
 /**
  * Reaches one fixture app: `path` is like `/me`, the client adds the origin.
@@ -178,6 +181,32 @@ export const contractCases: ContractCase[] = [
       equal((await me(jar)).notice, 'welcome', 'notice on the first read')
       equal((await me(jar)).notice, null, 'notice on the second read')
       equal((await me(jar)).userId, 'u1', 'userId survives the flash')
+    },
+  },
+  {
+    name: 'a request that never touches the session keeps the flash',
+    async run(client) {
+      const jar = new Jar(client)
+      await jar.login()
+      const cookie = jar.cookie()
+      equal(await jar.expect('/asset', 'GET'), 'asset', 'GET /asset body')
+      equal(jar.last.length, 0, 'Set-Cookie count on a request that never touched the session')
+      equal(jar.cookie(), cookie, 'the cookie after that request')
+      equal((await me(jar)).notice, 'welcome', 'notice after the untouched request')
+      equal((await me(jar)).notice, null, 'notice one request later')
+    },
+  },
+  {
+    name: 'a key flashed twice: session[key] reads the last, flash() lists both',
+    async run(client) {
+      const jar = new Jar(client)
+      equal(await jar.expect('/flash-twice', 'POST'), 'ok', 'POST /flash-twice body')
+      equal(
+        await jar.expect('/flashes', 'GET'),
+        { all: { notice: ['one', 'two'] }, notice: 'two' },
+        'GET /flashes after flashing twice',
+      )
+      equal(await jar.expect('/flashes', 'GET'), { all: {}, notice: null }, 'GET /flashes again')
     },
   },
   {

@@ -200,6 +200,24 @@ export function describeStore(
         expect(await read(store, id)).toEqual(next)
       })
 
+      it('flash values by key (the form written since 0.2.0) survive set, get and patch', async () => {
+        const { store } = await open()
+        const id = newId()
+        const flash = { notice: ['saved', 'emailed'], error: [{ field: 'name', list: [] }] }
+        const rec: SessionRecord = {
+          data: { userId: 'u1' },
+          createdAt: Date.now() - 1000,
+          expiresAt: Date.now() + 600_000,
+          flash,
+        }
+        await store.set(id, rec, undefined)
+        expect(await read(store, id)).toEqual(rec)
+        if (!store.patch) return
+        const next = { ...rec, data: { userId: 'u1', n: 1 }, flash: { notice: ['kept'] } }
+        await store.patch(id, next, { set: ['n'], deleted: [] }, undefined)
+        expect(await read(store, id)).toEqual(next)
+      })
+
       it('records under different ids are independent', async () => {
         const { store } = await open()
         const a = newId()

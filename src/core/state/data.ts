@@ -1,6 +1,8 @@
-// One request's session data: the values, which top-level keys changed (nested mutation
-// included), and the flash bookkeeping. Knows nothing of ids, deadlines or cookies.
-import { isPlainContainer, safeStringify } from '../json.ts'
+// One request's session data: the values, which top-level keys changed, and (through
+// FlashState) the flash values, kept apart from the data. Knows nothing of ids or cookies.
+import { assertJsonValue, isPlainContainer, safeStringify } from '../json.ts'
+import type { FlashRecord } from '../record.ts'
+import { FlashState } from './flash.ts'
 
 type Data = Record<string, unknown>
 
@@ -10,40 +12,25 @@ type Data = Record<string, unknown>
 const DataObject = function DataObject() {} as unknown as new () => Data
 DataObject.prototype = Object.create(null)
 
-// Proxies hand out wrapped nested objects; assigning one back must store the plain object.
-const rawOf = new WeakMap<object, object>()
-
-/** The plain object behind a value read from a session (itself when it is not a wrapper). */
-export const unwrap = (value: unknown): unknown =>
-  typeof value === 'object' && value !== null ? (rawOf.get(value) ?? value) : value
-
 /** What commit must write, derived from the data without changing it. */
 export interface PendingChanges {
-  /** True when the data (including flash bookkeeping) differs from what was loaded. */
+  /** True when the data or the flash values differ from what the client holds. */
   changed: boolean
-  /** Loaded flash keys to remove now. */
-  consumed: string[]
-  /** Flash keys to carry to the next request. */
-  flash: string[]
   /** Top-level keys whose value differs from the loaded one (set or mutated). */
   set: string[]
-  /** Top-level keys removed, consumed flash keys included. */
+  /** Top-level keys removed (and flash keys a 0.1.0 store entry keeps in its data). */
   deleted: string[]
 }
 
 const NONE: string[] = []
 Object.freeze(NONE)
-const UNCHANGED: PendingChanges = Object.freeze({
-  changed: false,
-  consumed: NONE,
-  flash: NONE,
-  set: NONE,
-  deleted: NONE,
-})
+const UNCHANGED: PendingChanges = Object.freeze({ changed: false, set: NONE, deleted: NONE })
 
 /**
- * The data of one session and what this request did to it. Created per request; after a
- * commit, `rebase()` makes what was written the new starting point.
+ * The data of one session and what this request did to it. Values are handed out as they are
+ * (plain objects and arrays): a key read as an object is compared by its JSON at commit, so a
+ * nested change (`cart.items.push(x)`) is found without wrapping anything. Created per request;
+ * after a commit, `rebase()` makes what was written the new starting point.
  */
 export class DataState {
   readonly values: Data = new DataObject()
@@ -52,226 +39,211 @@ export class DataState {
    * commit that waited compares it, to keep what the app changed while the write was in flight.
    */
   epoch = 0
+  /** The flash values; replaced by `clear()`. */
+  flash = new FlashState()
   // Created on first use: most requests only read, and these cost an allocation each.
-  /** JSON of each top-level key as loaded, taken the first time the key is touched. */
+  /** JSON of each top-level key as loaded, taken when it is first set, deleted or read as an object. */
   #baseline: Map<string, string | undefined> | undefined
-  #loadedFlash: readonly string[] = NONE
-  /** Keys passed to flash() (or kept by reflash()) on this request. */
-  #flashed: Set<string> | undefined
-  /** Loaded flash keys the app assigned outright, which makes them ordinary keys. */
-  #assignedFlash: Set<string> | undefined
-  #nested: WeakMap<object, object> | undefined
+  /** The JSON `pending()` last found for each baseline key, for `rebase()`. */
+  #seen: Map<string, string | undefined> | undefined
+  /** The app read, wrote or called something: the flash values that arrived are consumed. */
+  #touched = false
   /** The loaded data when a cache shares it (deep-frozen): its objects are copied on first read. */
   #shared: Data | undefined
+  /** Flash keys a 0.1.0 store entry keeps in its data: removed from the entry on the next write. */
+  #legacyKeys: readonly string[] = NONE
 
   /**
-   * Takes over loaded data. It must be this request's own copy, or `shared`: kept (deep-frozen)
-   * by a cache for other requests, in which case an object or array under a key is copied the
-   * first time the app reads that key, and nothing shared is ever changed.
+   * Takes over loaded data and flash values. They must be this request's own copy, or `shared`:
+   * kept (deep-frozen) by a cache for other requests, in which case an object or array is
+   * copied the first time the app reads it, and nothing shared is ever changed. `flash` as a
+   * list of keys is 0.1.0's form: those keys of `data` are the flash values.
    */
-  adopt(data: Data, flash: readonly string[] | undefined, shared: boolean): void {
-    Object.assign(this.values, data)
+  adopt(data: Data, flash: FlashRecord | readonly string[] | undefined, shared: boolean): void {
     if (shared) this.#shared = data
-    this.#loadedFlash = flash ?? NONE
+    let arrived = flash as FlashRecord | undefined
+    if (Array.isArray(flash)) {
+      arrived = Object.create(null) as FlashRecord
+      const legacy: string[] = []
+      for (const key of Object.keys(data)) {
+        if (!flash.includes(key)) this.values[key] = data[key]
+        else {
+          arrived[key] = [data[key]]
+          legacy.push(key)
+        }
+      }
+      this.#legacyKeys = legacy
+      if (legacy.length === 0) return
+    } else Object.assign(this.values, data)
+    if (arrived) this.flash.adopt(arrived, shared)
   }
 
-  /** Records the loaded JSON of `key` before its first change (set, delete or nested mutation). */
-  beforeChange(key: string): void {
-    this.epoch++
-    this.#baseline ??= new Map()
-    if (this.#baseline.has(key)) return
-    this.#baseline.set(key, key in this.values ? safeStringify(this.values[key]) : undefined)
+  /** Marks the session as used by this request: the flash values that arrived are consumed. */
+  touch(): void {
+    this.#touched = true
   }
 
+  /** Sets `key`; a value JSON cannot hold throws a `SessionDataError` here, at the assignment. */
   set(key: string, value: unknown): void {
+    assertJsonValue(value, key)
+    this.#put(key, value)
+  }
+
+  #put(key: string, value: unknown): void {
     this.epoch++
-    // Only a loaded flash key turns ordinary by being assigned; others need no record of it.
-    if (this.#loadedFlash.length > 0 && this.#loadedFlash.includes(key)) {
-      this.#assignedFlash ??= new Set()
-      this.#assignedFlash.add(key)
-    }
-    this.#flashed?.delete(key)
-    const raw = unwrap(value)
-    if (key in this.values && Object.is(this.values[key], raw)) return
-    this.beforeChange(key)
-    this.values[key] = raw
+    this.#touched = true
+    if (key in this.values && Object.is(this.values[key], value)) return
+    this.#beforeChange(key)
+    this.values[key] = value
   }
 
   delete(key: string): void {
     this.epoch++
-    this.#flashed?.delete(key)
+    this.#touched = true
     if (!(key in this.values)) return
-    this.beforeChange(key)
+    this.#beforeChange(key)
     delete this.values[key]
   }
 
-  /** Sets `key` for this request and the next one only. */
-  flash(key: string, value: unknown): void {
-    this.set(key, value)
-    this.#assignedFlash?.delete(key)
-    this.#flashed ??= new Set()
-    this.#flashed.add(key)
+  /** Records the JSON of `key` before its first change (set or delete). */
+  #beforeChange(key: string): void {
+    this.#baseline ??= new Map()
+    if (!this.#baseline.has(key)) {
+      this.#baseline.set(key, key in this.values ? safeStringify(this.values[key]) : undefined)
+    }
   }
 
-  /** Keeps every loaded flash key for one more request. */
-  reflash(): void {
+  /** Flashes `value` under `key`; the next request reads it under `key`, not an older data value. */
+  flashValue(key: string, value: unknown): void {
+    this.flash.add(key, value)
+    this.delete(key)
+  }
+
+  /** Keeps the arrived flash values under `keys` (all when none) one more request. */
+  reflash(keys: readonly string[]): void {
     this.epoch++
-    for (const key of this.#loadedFlash) {
-      this.#flashed ??= new Set()
-      this.#flashed.add(key)
-      this.#assignedFlash?.delete(key)
-    }
+    this.#touched = true
+    this.flash.keep(keys)
   }
 
   /** Replaces all data with the keys of `values` (`c.session = { … }`). */
   replace(values: object): void {
-    const source = unwrap(values) as Data
-    for (const key of Object.keys(this.values)) if (!(key in source)) this.delete(key)
-    for (const key of Object.keys(source)) this.set(key, source[key])
+    const source = values as Data
+    // Every value checked before any is taken: a refused replacement changes nothing.
+    for (const key of Object.keys(source)) assertJsonValue(source[key], key)
+    for (const key of Object.keys(this.values)) if (!Object.hasOwn(source, key)) this.delete(key)
+    for (const key of Object.keys(source)) this.#put(key, source[key])
   }
 
-  /** Removes consumed flash keys before a write (`pending().consumed`). */
-  removeConsumed(keys: readonly string[]): void {
-    for (const key of keys) delete this.values[key]
-  }
-
-  /** Drops every key and all bookkeeping: what `destroy()` leaves. */
+  /** Drops every key, every flash value and all bookkeeping: what `destroy()` leaves. */
   clear(): void {
     for (const key of Object.keys(this.values)) delete this.values[key]
-    this.#shared = undefined
-    this.#baseline = undefined
-    this.#loadedFlash = NONE
-    this.#flashed = undefined
-    this.#assignedFlash = undefined
+    this.#touched = true
+    this.#shared = this.#baseline = this.#seen = undefined
+    this.#legacyKeys = NONE
+    this.flash = new FlashState()
   }
 
-  /** True when this request set, deleted or mutated any key. */
-  anyKeyWritten(): boolean {
+  /** True when this request set, deleted, or read as an object, any key: commit compares them. */
+  anyKeyTracked(): boolean {
     return this.#baseline !== undefined && this.#baseline.size > 0
   }
 
-  /** The current values of the keys this request set, deleted or mutated. */
-  writtenValues(): Data {
+  /** The current values of the keys `anyKeyTracked()` counts. */
+  trackedValues(): Data {
     const out: Data = {}
-    if (!this.#baseline) return out
-    for (const key of this.#baseline.keys()) if (key in this.values) out[key] = this.values[key]
+    for (const key of this.#baseline?.keys() ?? [])
+      if (key in this.values) out[key] = this.values[key]
     return out
   }
 
-  /** Computes what commit must write; changes nothing. */
+  /** Computes what commit must write; changes nothing but the record `rebase()` reads. */
   pending(): PendingChanges {
-    // Most requests only read: no key touched, no flash in or out.
-    if (
-      this.#baseline === undefined &&
-      this.#flashed === undefined &&
-      this.#loadedFlash.length === 0
-    )
-      return UNCHANGED
+    // A request that never touched the session changes nothing, flash values included.
+    const baseline = this.#baseline
+    if (!this.#touched || (baseline === undefined && this.flash.idle)) return UNCHANGED
     const set: string[] = []
     const deleted: string[] = []
-    for (const [key, before] of this.#baseline ?? []) {
+    const seen = new Map<string, string | undefined>()
+    for (const [key, before] of baseline ?? []) {
       const present = key in this.values
-      if ((present ? safeStringify(this.values[key]) : undefined) !== before) {
-        ;(present ? set : deleted).push(key)
-      }
+      const now = present ? safeStringify(this.values[key]) : undefined
+      seen.set(key, now)
+      if (now !== before) (present ? set : deleted).push(key)
     }
-    const consumed: string[] = []
-    for (const key of this.#loadedFlash) {
-      if (!this.#flashed?.has(key) && !this.#assignedFlash?.has(key) && key in this.values) {
-        consumed.push(key)
-      }
+    this.#seen = seen
+    const changed = set.length > 0 || deleted.length > 0 || this.flash.changed(true)
+    for (const key of this.#legacyKeys) {
+      if (!(key in this.values) && !deleted.includes(key)) deleted.push(key)
     }
-    const flash: string[] = []
-    for (const key of this.#flashed ?? []) if (key in this.values) flash.push(key)
-    const changed =
-      set.length > 0 ||
-      deleted.length > 0 ||
-      consumed.length > 0 ||
-      flash.length !== this.#loadedFlash.length ||
-      flash.some((k) => !this.#loadedFlash.includes(k))
-    return { changed, consumed, flash, set, deleted: deleted.concat(consumed) }
+    return { changed, set, deleted }
+  }
+
+  /** The flash values the next request gets (see `FlashState.outgoing`). */
+  outgoingFlash(): FlashRecord | undefined {
+    return this.flash.outgoing(this.#touched)
   }
 
   /**
    * After a commit: what was written is the new starting point, so committing again writes
-   * only later changes. The flash keys written stay pending for the next request.
+   * only later changes. Keys read as objects stay compared (the app may still hold them); the
+   * flash values written stay pending for the next request. `written`: a copy of the data as
+   * written, when the app may have changed it while the write was in flight; what differs from
+   * it stays pending.
    */
-  rebase(flash: readonly string[], written?: Data): void {
-    const flashedLater = written ? this.#flashed : undefined
-    this.#baseline = undefined
-    this.#assignedFlash = undefined
-    this.#loadedFlash = flash
-    this.#flashed = flash.length > 0 ? new Set(flash) : undefined
-    if (!written) return
-    // The app changed the session while the write was in flight: what differs from what was
-    // written (`written`, a copy taken before it) stays pending, and so do later flash keys.
-    if (flashedLater) this.#flashed = new Set([...flash, ...flashedLater])
-    const baseline = new Map<string, string | undefined>()
-    for (const key of new Set([...Object.keys(written), ...Object.keys(this.values)])) {
-      const before = key in written ? safeStringify(written[key]) : undefined
-      const now = key in this.values ? safeStringify(this.values[key]) : undefined
-      if (now !== before) baseline.set(key, before)
+  rebase(flash: FlashRecord | undefined, written?: Data): void {
+    const seen = this.#seen
+    this.#baseline = this.#seen = undefined
+    this.#legacyKeys = NONE
+    this.flash.rebase(flash)
+    const keep = (key: string, json: string | undefined) => {
+      this.#baseline ??= new Map()
+      this.#baseline.set(key, json)
     }
-    if (baseline.size > 0) this.#baseline = baseline
+    if (written) {
+      for (const key of new Set([...Object.keys(written), ...Object.keys(this.values)])) {
+        const before = key in written ? safeStringify(written[key]) : undefined
+        const now = key in this.values ? safeStringify(this.values[key]) : undefined
+        if (now !== before || isPlainContainer(this.values[key])) keep(key, before)
+      }
+    } else {
+      for (const [key, json] of seen ?? []) if (isPlainContainer(this.values[key])) keep(key, json)
+    }
   }
 
-  /** The value of `key` for the app: objects wrapped to track mutation. */
+  /**
+   * The value of `key` for the app: the data's, else the latest value flashed under it (this
+   * request's, then what arrived). An object or array is the session's own (the same one on
+   * every read); its JSON is taken on the first read, to find nested changes at commit.
+   */
   read(key: string): unknown {
     const v = this.values[key]
+    if (v === undefined && !(key in this.values)) {
+      // Promise resolution probes `then` on what it resolves with (getSession's session): that
+      // is not the app reading the session.
+      if (key === 'then') return undefined
+      this.#touched = true
+      return this.flash.latest(key)
+    }
+    this.#touched = true
     if (!isPlainContainer(v)) return v
-    if (this.#shared === undefined || this.#shared[key] !== v) return this.#wrap(v, key)
-    // JSON in, JSON out: a frozen cache entry holds nothing else.
-    const own = JSON.parse(JSON.stringify(v)) as object
+    this.#baseline ??= new Map()
+    if (this.#baseline.has(key)) return v
+    if (this.#shared?.[key] !== v) {
+      this.#baseline.set(key, safeStringify(v))
+      return v
+    }
+    // JSON in, JSON out: a frozen cache entry holds nothing else. The string is the snapshot.
+    const json = JSON.stringify(v)
+    const own = JSON.parse(json) as object
     this.values[key] = own
-    return this.#wrap(own, key)
+    this.#baseline.set(key, json)
+    return own
   }
 
-  /** A plain deep copy of the data. */
+  /** A plain deep copy of the data (flash values are not data). */
   toJSON(): Data {
+    this.#touched = true
     return JSON.parse(JSON.stringify(this.values))
-  }
-
-  #wrap(value: object, topKey: string): object {
-    this.#nested ??= new WeakMap()
-    let proxy = this.#nested.get(value)
-    if (proxy) return proxy
-    proxy = new Proxy(value, new DataState.#NestedTraps(this, topKey))
-    this.#nested.set(value, proxy)
-    rawOf.set(proxy, value)
-    return proxy
-  }
-
-  // Traps of an object or array under a top-level key: a change records that key's baseline.
-  static readonly #NestedTraps = class NestedTraps implements ProxyHandler<object> {
-    readonly #data: DataState
-    readonly #topKey: string
-
-    constructor(data: DataState, topKey: string) {
-      this.#data = data
-      this.#topKey = topKey
-    }
-
-    get(target: object, key: string | symbol, receiver: unknown): unknown {
-      const v = Reflect.get(target, key, receiver)
-      return isPlainContainer(v) ? this.#data.#wrap(v, this.#topKey) : v
-    }
-
-    set(target: object, key: string | symbol, v: unknown): boolean {
-      const raw = unwrap(v)
-      if (Object.hasOwn(target, key) && Object.is((target as any)[key], raw)) return true
-      this.#data.beforeChange(this.#topKey)
-      return Reflect.set(target, key, raw)
-    }
-
-    deleteProperty(target: object, key: string | symbol): boolean {
-      if (!Object.hasOwn(target, key)) return true
-      this.#data.beforeChange(this.#topKey)
-      return Reflect.deleteProperty(target, key)
-    }
-
-    defineProperty(target: object, key: string | symbol, descriptor: PropertyDescriptor): boolean {
-      this.#data.beforeChange(this.#topKey)
-      return Reflect.defineProperty(target, key, descriptor)
-    }
   }
 }

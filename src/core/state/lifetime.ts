@@ -96,6 +96,23 @@ export class Lifetime {
     if (idleTimeoutMs !== undefined) this.idleExpiresAt = at + idleTimeoutMs
   }
 
+  /**
+   * What `deadline()` will be after this response: moved by a due rolling refresh, or, with an
+   * idle timeout, by any write (`writes()` says whether there is one).
+   */
+  deadlineAfterCommit(writes: () => boolean): number {
+    if (!this.refreshDue && (this.#rules.idleTimeoutMs === undefined || !writes())) {
+      return this.deadline()
+    }
+    // What beforeWrite() would do now, undone: the projection cannot drift from the write.
+    const { expiresAt, idleExpiresAt } = this
+    this.beforeWrite(this.#rules.now())
+    const deadline = this.deadline()
+    this.expiresAt = expiresAt
+    this.idleExpiresAt = idleExpiresAt
+    return deadline
+  }
+
   /** After a commit: the deadlines written are the new starting point. */
   rebase(): void {
     this.renewed = false

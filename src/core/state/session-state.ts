@@ -3,7 +3,7 @@
 import type { UnsealResult } from '../../crypto/iron.ts'
 import { randomId } from '../../crypto/random.ts'
 import { SessionError } from '../errors.ts'
-import { CSRF_SESSION_KEY, type SealedRecord } from '../record.ts'
+import { CSRF_SESSION_KEY, type FlashRecord, type SealedRecord } from '../record.ts'
 import { type CarriedCookies, isLocalHttp } from '../request.ts'
 import type {
   Session,
@@ -12,7 +12,7 @@ import type {
   SessionRecord,
   SessionRequest,
 } from '../types.ts'
-import { DataState, unwrap } from './data.ts'
+import { DataState } from './data.ts'
 import { Lifetime, type LifetimeRules } from './lifetime.ts'
 
 type Data = Record<string, unknown>
@@ -67,7 +67,8 @@ export interface Opened {
 /** What a commit wrote, for `rebase()`. */
 export interface Written {
   id: string | undefined
-  flash: readonly string[]
+  /** The flash values written for the next request. */
+  flash: FlashRecord | undefined
   cookies: CarriedCookies
   /** The sealed string or signed id the client now holds; undefined after a clear. */
   value: string | undefined
@@ -240,9 +241,8 @@ export class SessionState {
   /** Replaces all data with the keys of `values` (used for `c.session = { … }`). */
   replace(values: object): void {
     if (values === this.session) return
-    const source = unwrap(values) as Data
-    for (const key of Object.keys(source)) if (RESERVED_KEYS.has(key)) throw reservedKeyError(key)
-    this.data.replace(source)
+    for (const key of Object.keys(values)) if (RESERVED_KEYS.has(key)) throw reservedKeyError(key)
+    this.data.replace(values)
   }
 
   // Getters on an object literal cost V8 a new hidden class per request; state reads are
@@ -257,7 +257,16 @@ export class SessionState {
       case 'hasChanged':
         return this.data.pending().changed
       case 'expiresAt':
-        return new Date(this.lifetime.deadline())
+        // As this response would leave it, were it committed now.
+        return new Date(
+          this.lifetime.deadlineAfterCommit(
+            () =>
+              this.lifetime.renewed ||
+              this.regenerated ||
+              this.stale ||
+              this.data.pending().changed,
+          ),
+        )
       case 'createdAt':
         return new Date(this.lifetime.createdAt)
     }
@@ -268,12 +277,18 @@ export class SessionState {
   #createMethods(): SessionFunctions {
     const state = this
     return {
-      flash(key, value) {
-        if (RESERVED_KEYS.has(key)) throw reservedKeyError(key)
-        state.data.flash(key, value)
+      flash(...args: [key?: string, value?: unknown]): any {
+        // flash(key, value) flashes; flash(key) and flash() read what arrived.
+        const [key, value] = args
+        if (args.length >= 2) {
+          if (RESERVED_KEYS.has(key!)) throw reservedKeyError(key!)
+          state.data.flashValue(key!, value)
+          return
+        }
+        return state.data.flash.arrived(key)
       },
-      reflash() {
-        state.data.reflash()
+      reflash(...keys) {
+        state.data.reflash(keys)
       },
       regenerate() {
         // A new session as far as anyone can tell: new id, and its lifetime starts now (a
@@ -321,11 +336,13 @@ export class SessionState {
 
     get(target: Data, key: string | symbol): unknown {
       if (typeof key === 'symbol') return Reflect.get(target, key)
-      if (RESERVED_KEYS.has(key)) return this.#state.#api(key)
-      return this.#state.data.read(key)
+      if (!RESERVED_KEYS.has(key)) return this.#state.data.read(key)
+      this.#state.data.touch()
+      return this.#state.#api(key)
     }
 
     getOwnPropertyDescriptor(target: Data, key: string | symbol): PropertyDescriptor | undefined {
+      if (typeof key === 'string') this.#state.data.touch()
       const descriptor = Reflect.getOwnPropertyDescriptor(target, key)
       // The value as a read sees it (copied and wrapped), so it cannot bypass tracking.
       if (descriptor && typeof key === 'string') descriptor.value = this.#state.data.read(key)
@@ -354,7 +371,14 @@ export class SessionState {
     }
 
     has(target: Data, key: string | symbol): boolean {
-      return (typeof key === 'string' && RESERVED_KEYS.has(key)) || key in target
+      if (typeof key === 'symbol') return key in target
+      this.#state.data.touch()
+      return RESERVED_KEYS.has(key) || key in target
+    }
+
+    ownKeys(target: Data): (string | symbol)[] {
+      this.#state.data.touch()
+      return Reflect.ownKeys(target)
     }
   }
 }

@@ -17,11 +17,35 @@ export interface SessionData {}
 /** `SessionData` when an app has augmented it; otherwise any string-keyed data. */
 export type DefaultSessionData = keyof SessionData extends never ? Record<string, any> : SessionData
 
+/**
+ * The global shape of flash values, by key. Augment it to type `flash()` apart from the data;
+ * without it, flash keys are the data's keys.
+ *
+ * @example
+ * declare module 'sealed-session' {
+ *   interface SessionFlash { notice: string; error: { field: string; message: string } }
+ * }
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: empty on purpose, so apps can augment it
+export interface SessionFlash {}
+
+/** `SessionFlash` when an app has augmented it; otherwise the data's own keys (`Data`). */
+export type DefaultSessionFlash<Data> = keyof SessionFlash extends never ? Data : SessionFlash
+
+/**
+ * The flash values that arrived with a request, by key, in the order they were flashed:
+ * what `session.flash()` returns.
+ *
+ * @example
+ * const all: FlashValues<{ notice: string }> = session.flash() // { notice?: string[] }
+ */
+export type FlashValues<Flash> = { [K in keyof Flash & string]?: Exclude<Flash[K], undefined>[] }
+
 /** Names on a session object that belong to the API and cannot be data keys. */
 export type ReservedSessionKey = keyof SessionMethods<any>
 
-/** Methods and state of a session, beside its data. */
-export interface SessionMethods<Data> {
+/** Methods and state of a session, beside its data; `Flash` types the flash values. */
+export interface SessionMethods<Data, Flash = Data> {
   /**
    * The session id: in store mode the store key; in sealed mode an internal random id
    * carried inside the cookie. Created on first read for a new session.
@@ -34,21 +58,35 @@ export interface SessionMethods<Data> {
   readonly isNew: boolean
   /**
    * True when this response will rewrite the session data: a key set, deleted or mutated
-   * (setting a key to a value with the same JSON does not count; key order does), or a flash
-   * value consumed.
+   * (setting a key to a value with the same JSON does not count; key order does; a nested
+   * change to an object read earlier counts, found by comparing its JSON when this is read),
+   * or a flash value flashed or consumed.
    */
   readonly hasChanged: boolean
-  /** When the session ends if nothing renews it: the earlier of its absolute and idle deadlines. */
+  /**
+   * When the session ends if nothing renews it: the earlier of its absolute and idle deadlines,
+   * as this response would leave them (a rolling refresh or a write moving the idle deadline
+   * included).
+   */
   readonly expiresAt: Date
   /** When the session was first created. */
   readonly createdAt: Date
   /**
-   * Sets `key` for this request and the next one only; it is removed after the next
-   * request reads the session, unless `reflash()` keeps it.
+   * Flashes `value` under `key` for the next request: there `session[key]` reads it (when the
+   * data has no `key`) and `flash(key)` lists it. Flashing a key again adds a value. A request
+   * that touches the session consumes what arrived, unless `reflash()` keeps it; one that never
+   * touches it leaves it for the next.
    */
-  flash<K extends keyof Data & string>(key: K, value: Data[K]): void
-  /** Keeps every flash value that arrived with this request for one more request. */
-  reflash(): void
+  flash<K extends keyof Flash & string>(key: K, value: Exclude<Flash[K], undefined>): void
+  /** The values flashed under `key` that arrived with this request, oldest first (`[]` when none). */
+  flash<K extends keyof Flash & string>(key: K): Exclude<Flash[K], undefined>[]
+  /** Every flash value that arrived with this request, by key (`{}` when none). */
+  flash(): FlashValues<Flash>
+  /**
+   * Keeps the flash values that arrived with this request for one more request: all of them,
+   * or only those under `keys`.
+   */
+  reflash(...keys: (keyof Flash & string)[]): void
   /**
    * Gives the session a new id and keeps its data; in store mode the old entry is deleted
    * when the response is sent. Call it on login to prevent session fixation.
@@ -75,25 +113,39 @@ export interface SessionMethods<Data> {
    * return c.json({ token: await c.session.save() }) // a bearer login
    */
   save(): Promise<string | null>
-  /** A plain copy of the session data. */
+  /** A plain copy of the session data (flash values are not data). */
   toJSON(): Data
 }
 
 /**
+ * Flash keys the data does not declare, read-only and optional: `session[key]` falls back to
+ * the value flashed under `key`.
+ */
+export type FlashFallback<Data, Flash> = {
+  readonly [K in Exclude<keyof Flash, keyof Data>]?: Flash[K]
+}
+
+/**
  * A session: its data as properties (`session.userId`) plus the methods of `SessionMethods`.
+ * `Flash` types the flash values; by default the global `SessionFlash`, else the data's keys.
  *
  * @example
  * function greet(session: Session<{ name?: string }>) { return session.name ?? 'guest' }
  */
-export type Session<Data extends object = DefaultSessionData> = string extends keyof Data
-  ? OpenSession<Data>
-  : Data & SessionMethods<Data>
+export type Session<
+  Data extends object = DefaultSessionData,
+  Flash extends object = DefaultSessionFlash<Data>,
+> = string extends keyof Data
+  ? OpenSession<Data, Flash>
+  : [Exclude<keyof Flash, keyof Data>] extends [never]
+    ? Data & SessionMethods<Data, Flash>
+    : Data & FlashFallback<Data, Flash> & SessionMethods<Data, Flash>
 
 /**
  * A session whose data has no declared shape: any key reads as `any`, while the methods keep
  * their types (an intersection with an index signature of `any` would erase them).
  */
-export interface OpenSession<Data> extends SessionMethods<Data> {
+export interface OpenSession<Data, Flash = Data> extends SessionMethods<Data, Flash> {
   [key: string]: any
 }
 

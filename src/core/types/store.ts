@@ -14,8 +14,12 @@ export interface SessionRecord<Data = Record<string, unknown>> {
   expiresAt: number
   /** Idle deadline, epoch milliseconds; present when `idleTimeout` is set. */
   idleExpiresAt?: number
-  /** Keys of `data` that are flash values, removed after the next request. */
-  flash?: string[]
+  /**
+   * Flash values for the next request, by key, oldest first; apart from `data`. Records
+   * written by 0.1.0 hold instead the keys of `data` that were flash values (`string[]`);
+   * they are still read as flash values.
+   */
+  flash?: Record<string, unknown[]> | string[]
   /** Internal session id (sealed mode only; in store mode the id is the store key). */
   sid?: string
 }
@@ -80,7 +84,7 @@ export interface WriteMeta {
 export interface SessionPatch {
   /** Keys whose value changed: copy them from the new record. */
   set: readonly string[]
-  /** Keys removed (consumed flash values included). */
+  /** Keys removed (including flash keys a 0.1.0 record kept in `data`). */
   deleted: readonly string[]
 }
 

@@ -37,6 +37,17 @@ async function handle(method: string, { params }: Params): Promise<Response> {
     case 'GET /throw':
       s.userId = 'evil'
       throw new Error('handler failed')
+    case 'GET /asset':
+      return new Response('asset') // never touches the session
+    case 'POST /flash-twice':
+      await s.flash('notice', 'one')
+      await s.flash('notice', 'two')
+      return new Response('ok')
+    case 'GET /flashes': {
+      const body = { all: await s.flash(), notice: s.notice ?? null }
+      await s.save() // removes the flash values just read
+      return Response.json(body)
+    }
     case 'GET /store-size':
       return Response.json({ size: store.size }) // lets the test check the Map's size
     default:
