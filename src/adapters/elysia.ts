@@ -2,7 +2,14 @@ import { type Context, Elysia } from 'elysia'
 import { SessionEngine } from '../core/engine.ts'
 import { requestView } from '../core/request.ts'
 import type { SessionState } from '../core/state/session-state.ts'
-import type { DefaultSessionData, Session, SessionCommit, SessionOptions } from '../core/types.ts'
+import type {
+  DefaultSessionData,
+  Session,
+  SessionCommit,
+  SessionDataFor,
+  SessionOptions,
+  SessionSchema,
+} from '../core/types.ts'
 import { addHeaders, type Committed, type SetHeaders, seedOf } from './elysia-compat.ts'
 
 /**
@@ -44,11 +51,12 @@ interface Open extends Committed {
  *   .use(session<{ userId?: string }>({ secret: process.env.SESSION_SECRET }))
  *   .get('/', ({ session }) => session.userId ?? 'anon')
  */
-export function session<Data extends object = DefaultSessionData>(
-  options?: SessionOptions<ElysiaSessionContext>,
-) {
+export function session<
+  Data extends object = DefaultSessionData,
+  Schema extends SessionSchema = SessionSchema,
+>(options?: SessionOptions<ElysiaSessionContext, Schema>) {
   const engine = new SessionEngine(options)
-  type Derived = { session: Session<Data> }
+  type Derived = { session: Session<SessionDataFor<Schema, Data>> }
   // Where a request's Open lives: on Elysia's context itself (derive's result is assigned onto
   // it), not in a WeakMap keyed by the Request, which costs two lookups a request. One symbol
   // per plugin: an app may use two sessions (two cookie names).

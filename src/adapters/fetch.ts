@@ -2,7 +2,13 @@ import { SessionEngine } from '../core/engine.ts'
 import { SessionError } from '../core/errors.ts'
 import { requestView } from '../core/request.ts'
 import type { SessionState } from '../core/state/session-state.ts'
-import type { DefaultSessionData, Session, SessionOptions } from '../core/types.ts'
+import type {
+  DefaultSessionData,
+  Session,
+  SessionDataFor,
+  SessionOptions,
+  SessionSchema,
+} from '../core/types.ts'
 
 /**
  * What the fetch adapter passes to the store and `onInvalid` as their context: the request and
@@ -68,9 +74,11 @@ function withHeaders(response: Response, headers: ReadonlyArray<readonly [string
  *   return sessions.commitSession(session, new Response(`hi ${session.userId}`))
  * }
  */
-export function createSessionHandler<Data extends object = DefaultSessionData>(
-  options?: SessionOptions<FetchContext>,
-): SessionHandler<Data> {
+export function createSessionHandler<
+  Data extends object = DefaultSessionData,
+  Schema extends SessionSchema = SessionSchema,
+>(options?: SessionOptions<FetchContext, Schema>): SessionHandler<SessionDataFor<Schema, Data>> {
+  type D = SessionDataFor<Schema, Data>
   const engine = new SessionEngine(options)
   // The user holds only the session proxy; commit finds its state and context here.
   const open = new WeakMap<object, { state: SessionState; ctx: FetchContext }>()
@@ -79,7 +87,7 @@ export function createSessionHandler<Data extends object = DefaultSessionData>(
       const ctx: FetchContext = { request, args }
       const state = await engine.load(requestView(request), ctx)
       open.set(state.session, { state, ctx })
-      return state.session as Session<Data>
+      return state.session as Session<D>
     },
     async commitSession(session, response) {
       const entry = open.get(session)
@@ -108,16 +116,20 @@ export function createSessionHandler<Data extends object = DefaultSessionData>(
  *   ),
  * })
  */
-export function withSession<Data extends object = DefaultSessionData, Args extends any[] = any[]>(
-  options: SessionOptions<FetchContext<Args>> | undefined,
+export function withSession<
+  Data extends object = DefaultSessionData,
+  Args extends any[] = any[],
+  Schema extends SessionSchema = SessionSchema,
+>(
+  options: SessionOptions<FetchContext<Args>, Schema> | undefined,
   handler: (
     request: Request,
-    session: Session<Data>,
+    session: Session<SessionDataFor<Schema, Data>>,
     ...args: Args
   ) => Response | Promise<Response>,
 ): (request: Request, ...args: Args) => Promise<Response> {
-  const { getSession, commitSession } = createSessionHandler<Data>(
-    options as SessionOptions<FetchContext>,
+  const { getSession, commitSession } = createSessionHandler<Data, Schema>(
+    options as SessionOptions<FetchContext, Schema>,
   )
   return async function fetchWithSession(request, ...args) {
     const session = await getSession(request, ...args)

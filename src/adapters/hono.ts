@@ -3,7 +3,14 @@ import * as hono from 'hono'
 import { SessionEngine } from '../core/engine.ts'
 import { SessionError } from '../core/errors.ts'
 import type { SessionState } from '../core/state/session-state.ts'
-import type { DefaultSessionData, Session, SessionOptions, SessionRequest } from '../core/types.ts'
+import type {
+  DefaultSessionData,
+  Session,
+  SessionDataFor,
+  SessionOptions,
+  SessionRequest,
+  SessionSchema,
+} from '../core/types.ts'
 
 /**
  * Hono `Env` fragment that `session()` adds: `c.var.session` / `c.get('session')` and `c.session`.
@@ -110,9 +117,12 @@ class HonoRequest implements SessionRequest {
  *   .use(session<{ userId?: string }>({ secret: process.env.SESSION_SECRET }))
  *   .get('/', (c) => c.text(c.session.userId ?? 'anon'))
  */
-export function session<Data extends object = DefaultSessionData>(
-  options?: SessionOptions<Context>,
-): MiddlewareHandler<SessionEnv<Data>> {
+export function session<
+  Data extends object = DefaultSessionData,
+  Schema extends SessionSchema = SessionSchema,
+>(
+  options?: SessionOptions<Context, Schema>,
+): MiddlewareHandler<SessionEnv<SessionDataFor<Schema, Data>>> {
   const engine = new SessionEngine(options)
   if (honoContext) installOn(honoContext.prototype)
   // Always the async pair: Hono awaits next() anyway, and an in-process A/B showed the
@@ -122,7 +132,7 @@ export function session<Data extends object = DefaultSessionData>(
     const request = new HonoRequest(c)
     const state = await engine.load(request, c)
     ;(c as WithState)[STATE] = state
-    c.set('session', state.session as Session<Data>)
+    c.set('session', state.session as Session<SessionDataFor<Schema, Data>>)
     await next()
     // A handler that threw must not leave a half-written session behind.
     if (c.error) return

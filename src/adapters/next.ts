@@ -5,8 +5,10 @@ import { SessionConfigError } from '../core/errors.ts'
 import type {
   DefaultSessionData,
   SessionCookie,
+  SessionDataFor,
   SessionOptions,
   SessionRequest,
+  SessionSchema,
 } from '../core/types.ts'
 import { createHandle, type NextSession, type NextSessionPromise } from './next-handle.ts'
 
@@ -41,7 +43,10 @@ export interface NextSessionContext {
  * @example
  * nextSession<{ userId?: string }>({ secret: process.env.SESSION_SECRET, maxAge: 7 * 86400 })
  */
-export type NextSessionOptions = SessionOptions<NextSessionContext>
+export type NextSessionOptions<Schema extends SessionSchema = SessionSchema> = SessionOptions<
+  NextSessionContext,
+  Schema
+>
 
 /**
  * The function `nextSession()` makes: call it for the current request's session.
@@ -123,9 +128,11 @@ function toNextCookie(c: SessionCookie): Parameters<CookieJar['set']>[0] & objec
  *   redirect('/')
  * }
  */
-export function nextSession<Data extends object = DefaultSessionData>(
-  options?: NextSessionOptions,
-): NextSessionFunction<Data> {
+export function nextSession<
+  Data extends object = DefaultSessionData,
+  Schema extends SessionSchema = SessionSchema,
+>(options?: NextSessionOptions<Schema>): NextSessionFunction<SessionDataFor<Schema, Data>> {
+  type D = SessionDataFor<Schema, Data>
   if (options?.transport === 'header') {
     throw new SessionConfigError([
       {
@@ -137,9 +144,9 @@ export function nextSession<Data extends object = DefaultSessionData>(
   }
   const engine = new SessionEngine(options)
   // One handle per request: `cookies()` answers the same object throughout a request.
-  const handles = new WeakMap<object, Promise<NextSession<Data>>>()
+  const handles = new WeakMap<object, Promise<NextSession<D>>>()
 
-  async function open(): Promise<NextSession<Data>> {
+  async function open(): Promise<NextSession<D>> {
     const jar = await cookies()
     let handle = handles.get(jar)
     if (!handle) {
@@ -149,7 +156,7 @@ export function nextSession<Data extends object = DefaultSessionData>(
     return handle
   }
 
-  async function load(jar: CookieJar): Promise<NextSession<Data>> {
+  async function load(jar: CookieJar): Promise<NextSession<D>> {
     const list = await headers()
     const ctx: NextSessionContext = { cookies: jar, headers: list }
     const state = await engine.load(requestView(ctx, engine.cookieName), ctx)
@@ -166,7 +173,7 @@ export function nextSession<Data extends object = DefaultSessionData>(
       last = run
       return run
     }
-    return createHandle(state, write) as NextSession<Data>
+    return createHandle(state, write) as NextSession<D>
   }
 
   const session = (() => {
@@ -175,10 +182,10 @@ export function nextSession<Data extends object = DefaultSessionData>(
       get: async (key: string) => (await handle).get(key as never),
       all: async () => (await handle).all(),
       set: async (key: string, value: unknown) => (await handle).set(key as never, value as never),
-      setAll: async (values: Data) => (await handle).setAll(values),
+      setAll: async (values: D) => (await handle).setAll(values),
       destroy: async () => (await handle).destroy(),
     })
-  }) as NextSessionFunction<Data>
+  }) as NextSessionFunction<D>
 
   session.proxy = async (request, response) => {
     const res = response ?? NextResponse.next()

@@ -12,17 +12,20 @@ import { type ResolvedOptions, resolveOptions } from './options.ts'
 import { isExpired, type SealedRecord } from './record.ts'
 import { readSession } from './request.ts'
 import { CommitResult, NO_COOKIES, NO_HEADERS, type Outcome, Responder } from './response.ts'
+import { type DataSchema, dataSchema } from './schema.ts'
 import { EncoderSource, IronSource, type Source, StoreSource, storeCall } from './sources.ts'
 import type { LifetimeRules } from './state/lifetime.ts'
 import { SessionState } from './state/session-state.ts'
 import type {
   InvalidReason,
   SessionCommit,
+  SessionDataFor,
   SessionEngine as SessionEngineApi,
   SessionHandle,
   SessionOptions,
   SessionRecord,
   SessionRequest,
+  SessionSchema,
 } from './types.ts'
 
 type Data = Record<string, unknown>
@@ -52,6 +55,7 @@ export class SessionEngine implements SessionEngineApi<any, unknown> {
   readonly #source: Source
   readonly #responder: Responder
   readonly #rules: LifetimeRules
+  readonly #schema: DataSchema | undefined
 
   constructor(options?: SessionOptions) {
     const o = resolveOptions(options)
@@ -64,8 +68,11 @@ export class SessionEngine implements SessionEngineApi<any, unknown> {
     this.codec = iron?.codec
     this.#responder = responder
     o.revocation?.retainFor(o.maxAgeMs / 1000)
+    const schema = o.schema && dataSchema(o.schema)
+    this.#schema = schema
     this.synchronous =
       nodeCrypto !== undefined &&
+      !schema?.async &&
       (o.store
         ? isSynchronousStore(o.store)
         : !o.encoder && (!o.revocation || o.revocation.synchronous))
@@ -112,6 +119,7 @@ export class SessionEngine implements SessionEngineApi<any, unknown> {
 
   *#load(request: SessionRequest, ctx: unknown): Steps<SessionState> {
     const o = this.options
+    const schema = this.#schema
     const found = readSession(request, o)
     const state = new SessionState(this.#rules, request, o.cookie.secure, found)
     let reason: InvalidReason | undefined = found.broken ? 'malformed' : undefined
@@ -128,16 +136,20 @@ export class SessionEngine implements SessionEngineApi<any, unknown> {
       const now = o.now()
       reason = isExpired(loaded.record, now)
         ? 'expired'
-        : o.revocation
-          ? yield* this.#revoked(loaded.record)
-          : undefined
+        : // A cached seal passed on the request that had it cached (only opened ones are kept).
+          schema && !loaded.cached && !(yield* schema.accept(loaded.record.data))
+          ? 'invalid-data'
+          : o.revocation
+            ? yield* this.#revoked(loaded.record)
+            : undefined
       if (reason === undefined) {
         state.open(loaded, now, loaded.unsealed)
         return state
       }
     }
-    // No session opened: a new one, whose lifetime starts now.
+    // No session opened: a new one, whose lifetime starts now and whose data is the defaults.
     state.lifetime.restart()
+    if (schema) state.data.adopt(yield* schema.fill({}), undefined, false)
     if (reason !== undefined) {
       state.refuse()
       o.onInvalid?.(reason, ctx)
@@ -212,6 +224,7 @@ export class SessionEngine implements SessionEngineApi<any, unknown> {
     lifetime.beforeWrite(now)
     data.removeConsumed(pending.consumed)
     assertJson(data.values)
+    if (this.#schema) yield* this.#schema.check(data.values)
     const record: SessionRecord<Data> = {
       // A store may keep the object it is given: hand it a copy. A seal only serialises it.
       data: o.store ? JSON.parse(JSON.stringify(data.values)) : data.values,
@@ -244,8 +257,13 @@ function stateOf(handle: SessionHandle<any>): SessionState {
  * @example
  * const engine = sessionEngine<{ visits?: number }>({ secret: process.env.SESSION_SECRET })
  */
-export function sessionEngine<Data extends object = Record<string, any>, Ctx = unknown>(
-  options?: SessionOptions<Ctx>,
-): SessionEngineApi<Data, Ctx> {
-  return new SessionEngine(options) as unknown as SessionEngineApi<Data, Ctx>
+export function sessionEngine<
+  Data extends object = Record<string, any>,
+  Ctx = unknown,
+  Schema extends SessionSchema = SessionSchema,
+>(options?: SessionOptions<Ctx, Schema>): SessionEngineApi<SessionDataFor<Schema, Data>, Ctx> {
+  return new SessionEngine(options) as unknown as SessionEngineApi<
+    SessionDataFor<Schema, Data>,
+    Ctx
+  >
 }

@@ -6,6 +6,7 @@ import type {
   SessionEncoder,
   SessionOptions,
   SessionRevocation,
+  SessionSchema,
   SessionStore,
 } from './types.ts'
 import {
@@ -72,6 +73,7 @@ export interface ResolvedOptions {
   /** Most cookies one session may span; 1 when chunking is off. */
   maxChunks: number
   revocation: SessionRevocation | undefined
+  schema: SessionSchema | undefined
 }
 
 // RFC 6265 §4.1.1: a cookie name is an RFC 7230 token.
@@ -170,6 +172,10 @@ const checkOptions = object<SessionOptions>({
   revocation: methods(
     ['revoke', 'revokeUser', 'isRevoked'],
     'must be a revocation list from sessionRevocation()',
+  ),
+  schema: is(
+    (v): v is SessionSchema => typeof (v as SessionSchema)?.['~standard']?.validate === 'function',
+    'must be a Standard Schema',
   ),
 })
 
@@ -304,5 +310,6 @@ export function resolveOptions(options: SessionOptions = {}): ResolvedOptions {
         ? defaults.maxChunks
         : (options.chunk.maxChunks ?? defaults.maxChunks),
     revocation: options.revocation,
+    schema: options.schema,
   }
 }
