@@ -59,10 +59,13 @@ type Flat<T> = { [K in keyof T]: T[K] } & {}
  */
 export type SchemaSessionData<S> = 0 extends 1 & OutputOf<S>
   ? Record<string, any>
-  : Flat<
-      Omit<InputOf<S>, FilledKeys<InputOf<S>, OutputOf<S>>> &
-        Pick<OutputOf<S>, FilledKeys<InputOf<S>, OutputOf<S>> & keyof OutputOf<S>>
-    >
+  : // A schema that keeps unknown keys (an index signature): its output as it is.
+    string extends keyof OutputOf<S>
+    ? OutputOf<S>
+    : Flat<
+        Omit<InputOf<S>, FilledKeys<InputOf<S>, OutputOf<S>>> &
+          Pick<OutputOf<S>, FilledKeys<InputOf<S>, OutputOf<S>> & keyof OutputOf<S>>
+      >
 
 /**
  * The session data type of an adapter's options: the schema's when `schema` is a particular
