@@ -253,7 +253,7 @@ for (const [name, schemas] of Object.entries(libraries)) {
       )
     })
 
-    it('a required key without a default: a new session starts empty, unwritten until the key is set', async () => {
+    it('a required key: a new session starts empty ({} fails), unwritten until the key is set; loaded, it gets the other defaults', async () => {
       const { app, errors } = createApp({ secret: SECRET, schema: schemas.required })
       const jar = new Jar()
       const res = await send(jar, app, '/data')
@@ -262,11 +262,18 @@ for (const [name, schemas] of Object.entries(libraries)) {
       expect((await send(jar, app, '/set', { visits: 3 })).status).toBe(500)
       expect(errors.map((e) => e.key)).toEqual(['userId'])
       expect(jar.cookies.size).toBe(0)
-      expect((await send(jar, app, '/set', { userId: 'u1' })).status).toBe(200)
-      expect((await dataOf(jar, app)).data).toEqual({ userId: 'u1' })
+      const set = await send(jar, app, '/set', { userId: 'u1' })
+      expect(set.status).toBe(200)
+      const written = await send(jar, app, '/data')
+      expect(await written.json()).toEqual({
+        data: { userId: 'u1', visits: 0 },
+        isNew: false,
+        changed: false,
+      })
+      expect(setCookies(written)).toEqual([])
     })
 
-    it('defaults are shared by new sessions but each session changes only its own copy', async () => {
+    it('each session changes its own copy of the defaults', async () => {
       const { app } = createApp({ secret: SECRET, schema: schemas.cart })
       const first = new Jar()
       expect(await (await send(first, app, '/push')).json()).toEqual(['apple'])

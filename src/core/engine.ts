@@ -149,7 +149,7 @@ export class SessionEngine implements SessionEngineApi<any, unknown> {
     }
     // No session opened: a new one, whose lifetime starts now and whose data is the defaults.
     state.lifetime.restart()
-    if (schema) state.data.adopt(yield* schema.fill({}), undefined, false)
+    if (schema) state.data.adopt(yield* schema.fresh(), undefined, false)
     if (reason !== undefined) {
       state.refuse()
       o.onInvalid?.(reason, ctx)

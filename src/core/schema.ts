@@ -12,41 +12,33 @@ type Data = Record<string, unknown>
 export interface DataSchema {
   /** It answered `{}` with a promise: loads and commits may wait. */
   readonly async: boolean
-  /** On load: whether `data` passes; when it does, the defaults it lacks are filled in. */
+  /** On load: whether `data` passes; when it does, the keys its output adds are filled in. */
   accept(data: Data): Steps<boolean>
   /** At commit: throws `SessionDataError` naming the first failing path when `data` fails. */
   check(data: Data): Steps<void>
-  /** Gives `data` its own copy of each default it lacks; answers it. */
-  fill(data: Data): Steps<Data>
+  /** The data a new session starts from: its own copy of the defaults. */
+  fresh(): Steps<Data>
 }
 
 /**
- * The app's schema. Its defaults are its output for `{}` as JSON, taken once at start-up (so a
- * default made by a function is the same for every session); when `{}` fails (required keys),
- * there are none. A default the schema refuses as stored data fails at commit like any value.
+ * The app's schema. Defaults are the keys its output has that the data lacks: for loaded data,
+ * from validating it (so they are cached with the result); for a new session, from its output
+ * for `{}`, taken once at start-up (a default made by a function is then the same for every new
+ * session), or none when `{}` fails (required keys). A default the schema refuses as stored
+ * data fails at commit like any other value.
  */
 export function dataSchema(schema: SessionSchema): DataSchema {
   let json = '{}'
 
   /** The validator's answer for `data`, internal keys left out. */
-  function* validate(data: Data): Steps<StandardSchemaV1Result<object>> {
+  function* validate(data: Data): Steps<StandardSchemaV1Result<Data>> {
     const { [CSRF_SESSION_KEY]: _, ...input } = data
     try {
-      return yield* wait(schema['~standard'].validate(input))
+      return (yield* wait(schema['~standard'].validate(input))) as StandardSchemaV1Result<Data>
     } catch (err) {
       // A validator that throws or rejects refuses the data: bad data never fails a request.
       return { issues: [{ message: String(err) }] }
     }
-  }
-
-  function* fill(data: Data): Steps<Data> {
-    if (ready) {
-      yield* wait(ready)
-      ready = undefined
-    }
-    const defaults = JSON.parse(json) as Data
-    for (const key in defaults) if (!Object.hasOwn(data, key)) data[key] = defaults[key]
-    return data
   }
 
   const started = run(
@@ -56,15 +48,22 @@ export function dataSchema(schema: SessionSchema): DataSchema {
       if (!result.issues) json = JSON.stringify(result.value)
     })(),
   )
-  /** The async start-up validation, until it has answered; loads await it (and its failure). */
+  /** The async start-up validation, until it has answered; new sessions await it. */
   let ready = isPromise(started) ? started : undefined
   ready?.then(undefined, () => {})
 
   return {
     async: ready !== undefined,
     *accept(data) {
-      if ((yield* validate(data)).issues) return false
-      yield* fill(data)
+      const result = yield* validate(data)
+      if (result.issues) return false
+      const { value } = result
+      // Copies: a validator may hand out its default object itself.
+      for (const key in value) {
+        if (!Object.hasOwn(data, key) && value[key] !== undefined) {
+          data[key] = JSON.parse(JSON.stringify(value[key]))
+        }
+      }
       return true
     },
     *check(data) {
@@ -76,6 +75,12 @@ export function dataSchema(schema: SessionSchema): DataSchema {
         .join('.')
       throw new SessionDataError(key, `Session key "${key}" fails the schema: ${issue?.message}`)
     },
-    fill,
+    *fresh() {
+      if (ready) {
+        yield* wait(ready)
+        ready = undefined
+      }
+      return JSON.parse(json) as Data
+    },
   }
 }
