@@ -93,7 +93,7 @@ export interface OpenSession<Data> extends SessionMethods<Data> {
  * - `expired`: past its absolute or idle deadline
  * - `not-found`: store mode, the id is signed correctly but the store has no entry
  * - `too-large`: the cookie is longer than any cookie this library writes
- * - `invalid-data`: it opened, but what was inside is not a session record
+ * - `invalid-data`: it opened, but what was inside is not a session record (or fails `schema`)
  * - `wrong-purpose`: authentic, but sealed or signed for another `purpose` (another cookie name or app)
  * - `revoked`: a sealed session on the revocation list
  */
