@@ -406,6 +406,33 @@ describe('session({ schema }): configuration', () => {
     }
   })
 
+  it('an async check writes what it validated, even when the app changes the session meanwhile', async () => {
+    let hold: Promise<void> | undefined
+    let release = () => {}
+    const schema = z.object({ visits: z.number().default(0) }).refine(async () => {
+      await hold
+      return true
+    })
+    const engine = sessionEngine({ secret: SECRET, schema })
+    const state = await engine.load(requestOf(), undefined)
+    state.session.visits = 1
+    hold = new Promise((resolve) => {
+      release = resolve
+    })
+    const committing = engine.commit(state, undefined)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    // An unawaited save() and a later write, say: the check of the first is still running.
+    state.session.visits = 'many'
+    hold = undefined
+    release()
+    const { token } = await committing
+    const loaded = await engine.load(requestOf(`sid=${token}`), undefined)
+    expect(loaded.session.isNew).toBe(false)
+    expect(loaded.session.visits).toBe(1)
+    // The later change is still to be written, and fails the schema then.
+    await expect(engine.commit(state, undefined)).rejects.toBeInstanceOf(SessionDataError)
+  })
+
   it('a validator that throws on load refuses the session rather than failing the request', async () => {
     const schema = z.object({ visits: z.number().default(0) }).refine((d) => {
       if (d.visits === 13) throw new Error('unlucky')

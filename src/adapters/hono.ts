@@ -6,6 +6,7 @@ import type { SessionState } from '../core/state/session-state.ts'
 import type {
   DefaultSessionData,
   Session,
+  SessionCommit,
   SessionDataFor,
   SessionOptions,
   SessionRequest,
@@ -42,8 +43,13 @@ declare module 'hono' {
     set session(value: SessionOf<E> | SessionDataOf<SessionOf<E>> | null)
   }
   interface ContextVariableMap {
-    /** `c.set('session', null)` ends the session. */
-    session: Session | null
+    /**
+     * The request's session, typed non-null like `c.session` (in route modules too). Hono types
+     * `c.get` and `c.set` from this one entry, so a null here would make every read nullable:
+     * end a session with `c.session = null` or `c.session.destroy()` (a `c.set('session', null)`
+     * from untyped code still ends it).
+     */
+    session: Session
   }
 }
 
@@ -134,17 +140,20 @@ export function session<
     ;(c as WithState)[STATE] = state
     c.set('session', state.session as Session<SessionDataFor<Schema, Data>>)
     await next()
-    // A handler that threw must not leave a half-written session behind.
-    if (c.error) return
+    // A handler that threw writes nothing more; what its save() committed still reaches the client.
+    if (c.error) return append(c, engine.unsent(state).headers)
     sync(c as WithState, state)
-    const { headers } = await engine.commit(state, c)
-    if (headers.length === 0) return
-    try {
-      for (const [name, value] of headers) c.res.headers.append(name, value)
-    } catch {
-      // Immutable headers (Response.redirect(), a fetched response): Hono copies the response.
-      for (const [name, value] of headers) c.header(name, value, { append: true })
-    }
+    append(c, (await engine.commit(state, c)).headers)
+  }
+}
+
+function append(c: Context, headers: SessionCommit['headers']): void {
+  if (headers.length === 0) return
+  try {
+    for (const [name, value] of headers) c.res.headers.append(name, value)
+  } catch {
+    // Immutable headers (Response.redirect(), a fetched response): Hono copies the response.
+    for (const [name, value] of headers) c.header(name, value, { append: true })
   }
 }
 

@@ -161,14 +161,15 @@ export function nextSession<
     const ctx: NextSessionContext = { cookies: jar, headers: list }
     const state = await engine.load(requestView(ctx, engine.cookieName), ctx)
     // Writes run one after another, so an unawaited flash() and a later save() keep their order.
-    let last: Promise<void> = Promise.resolve()
-    const write = (): Promise<void> => {
+    let last: Promise<unknown> = Promise.resolve()
+    const write = (): Promise<string | null> => {
       const run = last
         .catch(() => {})
         .then(async () => {
           // Throws in a Server Component: Next allows cookie writes only where a response is built.
-          for (const cookie of (await engine.commit(state, ctx)).cookies)
-            jar.set(toNextCookie(cookie))
+          const commit = await engine.commit(state, ctx)
+          for (const cookie of commit.cookies) jar.set(toNextCookie(cookie))
+          return commit.token
         })
       last = run
       return run
