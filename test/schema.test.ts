@@ -422,7 +422,7 @@ describe('session({ schema }): configuration', () => {
     const committing = engine.commit(state, undefined)
     await new Promise((resolve) => setTimeout(resolve, 10))
     // An unawaited save() and a later write, say: the check of the first is still running.
-    state.session.visits = 'many'
+    Object.assign(state.session, { visits: 'many' })
     hold = undefined
     release()
     const { token } = await committing
@@ -431,6 +431,16 @@ describe('session({ schema }): configuration', () => {
     expect(loaded.session.visits).toBe(1)
     // The later change is still to be written, and fails the schema then.
     await expect(engine.commit(state, undefined)).rejects.toBeInstanceOf(SessionDataError)
+  })
+
+  it('a default made by a function is made anew for each new session', async () => {
+    let n = 0
+    const schema = z.object({ ticket: z.number().default(() => ++n) })
+    const engine = sessionEngine({ secret: SECRET, schema })
+    const first = await engine.load(requestOf(), undefined)
+    const second = await engine.load(requestOf(), undefined)
+    expect(first.session.ticket).not.toBe(second.session.ticket)
+    expect((await engine.commit(first, undefined)).headers).toEqual([])
   })
 
   it('a validator that throws on load refuses the session rather than failing the request', async () => {

@@ -19,7 +19,7 @@ import {
   type Outcome,
   Responder,
 } from './response.ts'
-import { type DataSchema, dataSchema } from './schema.ts'
+import { isAsync, schemaError, validate } from './schema.ts'
 import { EncoderSource, IronSource, type Source, StoreSource, storeCall } from './sources.ts'
 import type { LifetimeRules } from './state/lifetime.ts'
 import { type CommitStart, type Saver, SessionState } from './state/session-state.ts'
@@ -68,7 +68,6 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
   readonly #source: Source
   readonly #responder: Responder
   readonly #rules: LifetimeRules
-  readonly #schema: DataSchema | undefined
 
   constructor(options?: SessionOptions) {
     const o = resolveOptions(options)
@@ -82,11 +81,9 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
     this.#responder = responder
     const revocation = o.revocation
     revocation?.retainFor(o.maxAgeMs / 1000)
-    const schema = o.schema && dataSchema(o.schema)
-    this.#schema = schema
     this.synchronous =
       nodeCrypto !== undefined &&
-      !schema?.async &&
+      !(o.schema && isAsync(o.schema)) &&
       (o.store
         ? isSynchronousStore(o.store)
         : !o.encoder && (!o.revocation || o.revocation.synchronous))
@@ -189,7 +186,7 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
 
   *#load(request: SessionRequest, ctx: unknown): Steps<SessionState> {
     const o = this.options
-    const schema = this.#schema
+    const { schema } = o
     const found = readSession(request, o)
     const state = new SessionState(
       this.#rules,
@@ -215,7 +212,9 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
       reason = isExpired(loaded.record, now)
         ? 'expired'
         : // A cached seal passed on the request that had it cached (only opened ones are kept).
-          schema && !loaded.cached && !(yield* schema.accept(loaded.record.data))
+          schema &&
+            !loaded.cached &&
+            (yield* validate(schema, loaded.record.data, loaded.record.data))
           ? 'invalid-data'
           : o.revocation
             ? yield* this.#revoked(loaded.record)
@@ -227,7 +226,11 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
     }
     // No session opened: a new one, whose lifetime starts now and whose data is the defaults.
     state.lifetime.restart()
-    if (schema) state.data.adopt(yield* schema.fresh(), undefined, false)
+    if (schema) {
+      const fresh: Data = {}
+      yield* validate(schema, fresh, fresh)
+      state.data.adopt(fresh, undefined, false)
+    }
     if (reason !== undefined) {
       state.refuse()
       o.onInvalid?.(reason, ctx)
@@ -312,7 +315,8 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
     const copy = o.store || start ? (JSON.parse(JSON.stringify(data.values)) as Data) : undefined
     if (start) start.data = copy
     // The schema checks what is written: an async check lets the app change the session meanwhile.
-    if (this.#schema) yield* this.#schema.check(copy ?? data.values)
+    const issue = o.schema && (yield* validate(o.schema, copy ?? data.values))
+    if (issue) throw schemaError(issue)
     const record: SessionRecord<Data> = {
       data: copy ?? data.values,
       createdAt: lifetime.createdAt,

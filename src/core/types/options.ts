@@ -147,9 +147,9 @@ export interface SessionOptions<Ctx = any, Schema extends SessionSchema = Sessio
    * an older deploy, a changed store row) is refused: a fresh session and
    * `onInvalid('invalid-data')`. Data that fails it at commit throws `SessionDataError`. It only
    * validates: data is stored as the handler set it, never the schema's output. A new session
-   * starts from the schema's defaults (its output for `{}`, taken once at start-up), which fill
-   * missing keys of loaded sessions too and count as no change. Internal keys (`_csrf`) are not
-   * shown to it. An async schema makes loads async (`loadSync` refuses).
+   * starts from its output for `{}` (its defaults; none when `{}` fails), and a loaded one gets
+   * the keys its validation adds; neither counts as a change. Internal keys (`_csrf`) are not
+   * shown to it. A schema that answers `{}` with a promise makes loads async.
    * @default undefined (any JSON data)
    */
   schema?: Schema
