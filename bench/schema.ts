@@ -19,11 +19,14 @@ const ROUNDS = envNumber('BENCH_SCHEMA_ROUNDS', 21)
 // Per variant and kind in a round (the variants of a kind share that time, interleaved).
 const SLICE_MS = envNumber('BENCH_SCHEMA_SLICE_MS', 100)
 
-// SMALL_DATA's keys (optional: a visitor has none) and a defaulted counter. The stored data holds every key, so all variants
+// SMALL_DATA's keys (optional: a visitor has none) and a defaulted counter. The stored data
+// holds every key, so all variants
 // load the same record and only the schema differs.
 const DATA = { ...SMALL_DATA, count: 1 }
 const schemas = {
   none: undefined,
+  // A second engine without a schema: the A/A control, what "extra" shows when nothing differs.
+  'none again': undefined,
   zod: z.object({
     userId: z.string().optional(),
     name: z.string().optional(),
@@ -133,20 +136,36 @@ for (let r = 0; r < ROUNDS + 1; r++) {
 }
 if (sink === Symbol.for('never')) console.log(sink)
 
-const result: Record<Kind, Record<Variant, { us: number; extra: number }>> = {} as never
+/** Per variant: median µs, median per-round difference to none, and the same by the fastest round. */
+interface Cell {
+  us: number
+  extra: number
+  min: number
+  minExtra: number
+}
+const result: Record<Kind, Record<Variant, Cell>> = {} as never
 for (const kind of kinds) {
   result[kind] = {} as never
   const base = samples.get(key(kind, 'none'))!
   for (const variant of variants) {
     const xs = samples.get(key(kind, variant))!
-    result[kind][variant] = { us: median(xs), extra: median(xs.map((x, i) => x - base[i]!)) }
+    result[kind][variant] = {
+      us: median(xs),
+      extra: median(xs.map((x, i) => x - base[i]!)),
+      // The fastest round: the least disturbed by other processes (noise only adds time).
+      min: Math.min(...xs),
+      minExtra: Math.min(...xs) - Math.min(...base),
+    }
   }
 }
 
 const f = (n: number) => n.toFixed(3)
 process.stderr.write(`schema cost per load, µs (median of ${ROUNDS} rounds, interleaved)\n`)
 for (const kind of kinds) {
-  const row = variants.map((v) => `${v} ${f(result[kind][v].us)} (+${f(result[kind][v].extra)})`)
+  const row = variants.map((v) => {
+    const c = result[kind][v]
+    return `${v} ${f(c.us)} (+${f(c.extra)}; min ${f(c.min)} +${f(c.minExtra)})`
+  })
   process.stderr.write(`  ${kind.padEnd(8)} ${row.join('  ')}\n`)
 }
 console.log(JSON.stringify({ rounds: ROUNDS, sliceMs: SLICE_MS, result }))
