@@ -3,9 +3,10 @@
 // heap growth of one library must not tax another.
 //
 // Usage (normally by run.ts): node --import tsx bench/hono-child.ts <library>
-//   libraries: baseline | floor | sealed | sealed-map | hono-session | hono-sessions | @hono/session |
-//              iron-session
+//   libraries: baseline | floor | sealed | sealed-map | sealed-schema | hono-session | hono-sessions |
+//              @hono/session | iron-session
 import { Hono } from 'hono'
+import { z } from 'zod'
 import { built, Jar, LARGE_DATA, SECRET, SMALL_DATA, type Step, serveChild } from './lib.ts'
 
 type Data = Record<string, unknown>
@@ -78,12 +79,25 @@ async function build(name: string): Promise<Lib> {
       return { fetch: app.fetch, cookie: await sealedCookie() }
     }
     case 'sealed':
-    case 'sealed-map': {
+    case 'sealed-map':
+    case 'sealed-schema': {
       const { session } = (await import(
         built('adapters/hono.js')
       )) as typeof import('../src/adapters/hono.ts')
       const store = name === 'sealed-map' ? new Map() : undefined
-      const app = routes(new Hono().use(session({ secret: SECRET, store })), {
+      // The session data's shape, as an app would declare it (zod 4).
+      const schema =
+        name === 'sealed-schema'
+          ? z.object({
+              userId: z.string().optional(),
+              name: z.string().optional(),
+              role: z.enum(['admin', 'user']).optional(),
+              theme: z.string().optional(),
+              notes: z.string().optional(),
+              count: z.number().int().default(0),
+            })
+          : undefined
+      const app = routes(new Hono().use(session({ secret: SECRET, store, schema })), {
         login: (c) => Object.assign(c.session, login),
         read: (c) => c.session.userId,
         write: (c) => {

@@ -9,7 +9,7 @@
 //   BENCH_CONCURRENCY  concurrent clients of the parallel mode  [16]
 //   BENCH_MEMORY_N     distinct sessions / forged cookies       [100000 | quick 10000]
 //   BENCH_PROFILE_MS   CPU-profile length per scenario, 0 = off [4000 | quick 1000]
-//   BENCH_ONLY         comma list of parts: hono,elysia,redis,memory,profile  [all]
+//   BENCH_ONLY         comma list of parts: hono,elysia,redis,memory,schema,profile  [all]
 import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
@@ -28,7 +28,9 @@ const WARMUP = envNumber('BENCH_WARMUP', 1)
 const CONCURRENCY = envNumber('BENCH_CONCURRENCY', 16)
 const MEMORY_N = envNumber('BENCH_MEMORY_N', QUICK ? 10_000 : 100_000)
 const PROFILE_MS = envNumber('BENCH_PROFILE_MS', QUICK ? 1000 : 4000)
-const ONLY = new Set((process.env.BENCH_ONLY ?? 'hono,elysia,redis,memory,profile').split(','))
+const ONLY = new Set(
+  (process.env.BENCH_ONLY ?? 'hono,elysia,redis,memory,schema,profile').split(','),
+)
 const BUN = join(ROOT, 'node_modules/.bin/bun')
 const TSX = ['--import', 'tsx']
 const childEnv = {
@@ -45,6 +47,7 @@ const LIBS = [
   'floor',
   'sealed',
   'sealed-map',
+  'sealed-schema',
   'hono-session',
   'hono-sessions',
   '@hono/session',
@@ -57,6 +60,7 @@ const LABEL: Record<LibName, string> = {
   floor: 'empty middleware (floor)',
   sealed: 'sealed-session',
   'sealed-map': 'sealed-session + Map store',
+  'sealed-schema': 'sealed-session + schema (zod)',
   'hono-session': 'hono-session',
   'hono-sessions': 'hono-sessions',
   '@hono/session': '@hono/session',
@@ -424,6 +428,11 @@ if (ONLY.has('memory')) {
   log(`memory (${MEMORY_N} sessions, ${MEMORY_N} forged) …`)
   memory = await runJson(process.execPath, ['--expose-gc', ...TSX, join(HERE, 'memory.ts')])
 }
+let schema: any
+if (ONLY.has('schema')) {
+  log('schema cost per load …')
+  schema = await runJson(process.execPath, [...TSX, join(HERE, 'schema.ts')])
+}
 const profiles: ProfileSummary[] = []
 if (ONLY.has('profile') && PROFILE_MS > 0) {
   log('cpu profiles …')
@@ -639,6 +648,38 @@ if (memory) {
     'after forged flood: caches bounded, throughput within 20%',
     `${pct(ratio)}; caches ${memory.afterForged.keyCache.enc}/${memory.afterForged.keyCache.mac} keys, ${memory.afterForged.resultCache} results`,
     ratio >= 0.8 && memory.afterForged.resultCache <= 10_000,
+  ])
+}
+
+if (schema) {
+  type Cell = { us: number; extra: number; min: number; minExtra: number }
+  const names = ['none', 'none again', 'zod', 'valibot', 'arktype'] as const
+  const signed = (n: number) => `${n >= 0 ? '+' : ''}${n.toFixed(2)}`
+  const cell = (c: Cell, first: boolean) =>
+    first
+      ? `${c.us.toFixed(2)} (fastest ${c.min.toFixed(2)})`
+      : `${c.us.toFixed(2)} (${signed(c.extra)}; fastest ${c.min.toFixed(2)}, ${signed(c.minExtra)})`
+  md.push(
+    '## 6. What `schema` costs per load (engine, in-process, `loadSync`)',
+    '',
+    `µs per load: the median of ${schema.rounds} rounds of ${schema.sliceMs} ms per cell, the variants of a row interleaved batch by batch (32 loads); in brackets the median of per-round differences to no schema, then the fastest round and its difference to no schema's fastest. "none again" is a second engine without a schema: the A/A control, what a difference looks like when nothing differs. The same schema in each library (SMALL_DATA's four keys optional, a counter defaulting to 0). Cached: a cookie the unseal-result cache holds (its verdict is cached with it). Uncached: the cookie is unsealed, and validated, on every load. New session: no cookie; the schema's defaults are its output for \`{}\`.`,
+    '',
+    `| load | ${names.join(' | ')} |`,
+    `|---|${names.map(() => '--:').join('|')}|`,
+  )
+  for (const kind of ['cached', 'uncached', 'fresh']) {
+    const row = schema.result[kind] as Record<string, Cell>
+    const label = kind === 'fresh' ? 'new session' : kind
+    md.push(`| ${label} | ${names.map((n, i) => cell(row[n]!, i === 0)).join(' | ')} |`)
+  }
+  md.push('')
+  const libs = ['zod', 'valibot', 'arktype'] as const
+  const worst = (k: 'extra' | 'minExtra') =>
+    Math.max(...libs.map((n) => schema.result.cached[n][k] as number))
+  targets.push([
+    'schema: a cached load costs < 0.1 µs more (fastest rounds)',
+    `+${worst('minExtra').toFixed(3)} µs worst of the three (median of differences ${signed(worst('extra'))}; A/A control ${signed(schema.result.cached['none again'].extra)})`,
+    worst('minExtra') < 0.1,
   ])
 }
 

@@ -4,10 +4,13 @@ import { requestView } from '../core/request.ts'
 import type { SessionState } from '../core/state/session-state.ts'
 import type {
   DefaultSessionData,
-  DefaultSessionFlash,
+  FlashOf,
   Session,
   SessionCommit,
+  SessionDataFor,
   SessionOptions,
+  SessionSchema,
+  UnsetFlash,
 } from '../core/types.ts'
 import {
   addHeaders,
@@ -59,10 +62,12 @@ interface Open extends Committed {
  */
 export function session<
   Data extends object = DefaultSessionData,
-  Flash extends object = DefaultSessionFlash<Data>,
->(options?: SessionOptions<ElysiaSessionContext>) {
+  Flash extends object = UnsetFlash,
+  Schema extends SessionSchema = SessionSchema,
+>(options?: SessionOptions<ElysiaSessionContext, Schema>) {
   const engine = new SessionEngine(options)
-  type Derived = { session: Session<Data, Flash> }
+  type D = SessionDataFor<Schema, Data>
+  type Derived = { session: Session<D, FlashOf<Flash, D>> }
   // Where a request's Open lives: on Elysia's context itself (derive's result is assigned onto
   // it), not in a WeakMap keyed by the Request, which costs two lookups a request. One symbol
   // per plugin: an app may use two sessions (two cookie names).

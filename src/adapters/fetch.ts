@@ -5,8 +5,12 @@ import type { SessionState } from '../core/state/session-state.ts'
 import type {
   DefaultSessionData,
   DefaultSessionFlash,
+  FlashOf,
   Session,
+  SessionDataFor,
   SessionOptions,
+  SessionSchema,
+  UnsetFlash,
 } from '../core/types.ts'
 
 /**
@@ -79,8 +83,12 @@ function withHeaders(response: Response, headers: ReadonlyArray<readonly [string
  */
 export function createSessionHandler<
   Data extends object = DefaultSessionData,
-  Flash extends object = DefaultSessionFlash<Data>,
->(options?: SessionOptions<FetchContext>): SessionHandler<Data, Flash> {
+  Flash extends object = UnsetFlash,
+  Schema extends SessionSchema = SessionSchema,
+>(
+  options?: SessionOptions<FetchContext, Schema>,
+): SessionHandler<SessionDataFor<Schema, Data>, FlashOf<Flash, SessionDataFor<Schema, Data>>> {
+  type D = SessionDataFor<Schema, Data>
   const engine = new SessionEngine(options)
   // The user holds only the session proxy; commit finds its state and context here.
   const open = new WeakMap<object, { state: SessionState; ctx: FetchContext }>()
@@ -89,7 +97,7 @@ export function createSessionHandler<
       const ctx: FetchContext = { request, args }
       const state = await engine.load(requestView(request), ctx)
       open.set(state.session, { state, ctx })
-      return state.session as Session<Data, Flash>
+      return state.session as Session<D, FlashOf<Flash, D>>
     },
     async commitSession(session, response) {
       const entry = open.get(session)
@@ -138,20 +146,21 @@ export function withSession<
   Data extends object = DefaultSessionData,
   Args extends any[] = any[],
   Req extends Request = Request,
-  Flash extends object = DefaultSessionFlash<Data>,
+  Flash extends object = UnsetFlash,
+  Schema extends SessionSchema = SessionSchema,
 >(
-  options: SessionOptions<FetchContext<Args>> | undefined,
+  options: SessionOptions<FetchContext<Args>, Schema> | undefined,
   handler: (
     request: Req,
-    session: Session<Data, Flash>,
+    session: Session<SessionDataFor<Schema, Data>, FlashOf<Flash, SessionDataFor<Schema, Data>>>,
     ...args: Args
   ) => Response | Promise<Response>,
 ): (request: Req, ...args: Args) => Promise<Response> {
-  const { getSession, commitSession } = createSessionHandler<Data, Flash>(
-    options as SessionOptions<FetchContext>,
+  const { getSession, commitSession } = createSessionHandler<Data, Flash, Schema>(
+    options as SessionOptions<FetchContext, Schema>,
   )
   return async function fetchWithSession(request, ...args) {
-    let session: Session<Data, Flash>
+    let session: Session<SessionDataFor<Schema, Data>, FlashOf<Flash, SessionDataFor<Schema, Data>>>
     try {
       session = await getSession(request, ...args)
     } catch (error) {

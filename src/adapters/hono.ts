@@ -6,10 +6,14 @@ import type { SessionState } from '../core/state/session-state.ts'
 import type {
   DefaultSessionData,
   DefaultSessionFlash,
+  FlashOf,
   Session,
   SessionCommit,
+  SessionDataFor,
   SessionOptions,
   SessionRequest,
+  SessionSchema,
+  UnsetFlash,
 } from '../core/types.ts'
 
 /**
@@ -127,8 +131,13 @@ class HonoRequest implements SessionRequest {
  */
 export function session<
   Data extends object = DefaultSessionData,
-  Flash extends object = DefaultSessionFlash<Data>,
->(options?: SessionOptions<Context>): MiddlewareHandler<SessionEnv<Data, Flash>> {
+  Flash extends object = UnsetFlash,
+  Schema extends SessionSchema = SessionSchema,
+>(
+  options?: SessionOptions<Context, Schema>,
+): MiddlewareHandler<
+  SessionEnv<SessionDataFor<Schema, Data>, FlashOf<Flash, SessionDataFor<Schema, Data>>>
+> {
   const engine = new SessionEngine(options)
   if (honoContext) installOn(honoContext.prototype)
   // Always the async pair: Hono awaits next() anyway, and an in-process A/B showed the
@@ -138,7 +147,7 @@ export function session<
     const request = new HonoRequest(c)
     const state = await engine.load(request, c)
     ;(c as WithState)[STATE] = state
-    c.set('session', state.session as Session<Data, Flash>)
+    c.set('session', state.session as never)
     await next()
     // A handler that threw writes nothing more; what its save() committed still reaches the client.
     if (c.error) return append(c, engine.unsent(state).headers)

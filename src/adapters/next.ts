@@ -5,9 +5,13 @@ import { SessionConfigError } from '../core/errors.ts'
 import type {
   DefaultSessionData,
   DefaultSessionFlash,
+  FlashOf,
   SessionCookie,
+  SessionDataFor,
   SessionOptions,
   SessionRequest,
+  SessionSchema,
+  UnsetFlash,
 } from '../core/types.ts'
 import { isActionRedirectRender, renderInBrowser } from './next-compat.ts'
 import { createHandle, type NextSession, type NextSessionPromise } from './next-handle.ts'
@@ -43,7 +47,10 @@ export interface NextSessionContext {
  * @example
  * nextSession<{ userId?: string }>({ secret: process.env.SESSION_SECRET, maxAge: 7 * 86400 })
  */
-export type NextSessionOptions = SessionOptions<NextSessionContext>
+export type NextSessionOptions<Schema extends SessionSchema = SessionSchema> = SessionOptions<
+  NextSessionContext,
+  Schema
+>
 
 /**
  * The function `nextSession()` makes: call it for the current request's session.
@@ -130,8 +137,13 @@ function toNextCookie(c: SessionCookie): Parameters<CookieJar['set']>[0] & objec
  */
 export function nextSession<
   Data extends object = DefaultSessionData,
-  Flash extends object = DefaultSessionFlash<Data>,
->(options?: NextSessionOptions): NextSessionFunction<Data, Flash> {
+  Flash extends object = UnsetFlash,
+  Schema extends SessionSchema = SessionSchema,
+>(
+  options?: NextSessionOptions<Schema>,
+): NextSessionFunction<SessionDataFor<Schema, Data>, FlashOf<Flash, SessionDataFor<Schema, Data>>> {
+  type D = SessionDataFor<Schema, Data>
+  type F = FlashOf<Flash, D>
   if (options?.transport === 'header') {
     throw new SessionConfigError([
       {
@@ -143,9 +155,9 @@ export function nextSession<
   }
   const engine = new SessionEngine(options)
   // One handle per request: `cookies()` answers the same object throughout a request.
-  const handles = new WeakMap<object, Promise<NextSession<Data, Flash>>>()
+  const handles = new WeakMap<object, Promise<NextSession<D, F>>>()
 
-  async function open(): Promise<NextSession<Data, Flash>> {
+  async function open(): Promise<NextSession<D, F>> {
     const jar = await cookies()
     let handle = handles.get(jar)
     if (!handle) {
@@ -155,7 +167,7 @@ export function nextSession<
     return handle
   }
 
-  async function load(jar: CookieJar): Promise<NextSession<Data, Flash>> {
+  async function load(jar: CookieJar): Promise<NextSession<D, F>> {
     const list = await headers()
     const ctx: NextSessionContext = { cookies: jar, headers: list }
     const state = await engine.load(requestView(ctx, engine.cookieName), ctx)
@@ -173,7 +185,7 @@ export function nextSession<
       last = run
       return run
     }
-    return createHandle(state, write) as NextSession<Data, Flash>
+    return createHandle(state, write) as NextSession<D, F>
   }
 
   const session = (() => {
@@ -182,10 +194,10 @@ export function nextSession<
       get: async (key: string) => (await handle).get(key as never),
       all: async () => (await handle).all(),
       set: async (key: string, value: unknown) => (await handle).set(key as never, value as never),
-      setAll: async (values: Data) => (await handle).setAll(values),
+      setAll: async (values: D) => (await handle).setAll(values),
       destroy: async () => (await handle).destroy(),
     })
-  }) as NextSessionFunction<Data, Flash>
+  }) as NextSessionFunction<D, F>
 
   session.proxy = async (request, response) => {
     const res = response ?? NextResponse.next()

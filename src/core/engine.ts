@@ -19,17 +19,20 @@ import {
   type Outcome,
   Responder,
 } from './response.ts'
+import { isAsync, schemaError, validate } from './schema.ts'
 import { EncoderSource, IronSource, type Source, StoreSource, storeCall } from './sources.ts'
 import type { LifetimeRules } from './state/lifetime.ts'
 import { type CommitStart, type Saver, SessionState } from './state/session-state.ts'
 import type {
   InvalidReason,
   SessionCommit,
+  SessionDataFor,
   SessionEngine as SessionEngineApi,
   SessionHandle,
   SessionOptions,
   SessionRecord,
   SessionRequest,
+  SessionSchema,
 } from './types.ts'
 
 type Data = Record<string, unknown>
@@ -80,6 +83,7 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
     revocation?.retainFor(o.maxAgeMs / 1000)
     this.synchronous =
       nodeCrypto !== undefined &&
+      !(o.schema && isAsync(o.schema)) &&
       (o.store
         ? isSynchronousStore(o.store)
         : !o.encoder && (!o.revocation || o.revocation.synchronous))
@@ -182,6 +186,7 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
 
   *#load(request: SessionRequest, ctx: unknown): Steps<SessionState> {
     const o = this.options
+    const { schema } = o
     const found = readSession(request, o)
     const state = new SessionState(
       this.#rules,
@@ -206,16 +211,26 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
       const now = o.now()
       reason = isExpired(loaded.record, now)
         ? 'expired'
-        : o.revocation
-          ? yield* this.#revoked(loaded.record)
-          : undefined
+        : // A cached seal passed on the request that had it cached (only opened ones are kept).
+          schema &&
+            !loaded.cached &&
+            (yield* validate(schema, loaded.record.data, loaded.record.data))
+          ? 'invalid-data'
+          : o.revocation
+            ? yield* this.#revoked(loaded.record)
+            : undefined
       if (reason === undefined) {
         state.open(loaded, now, loaded.unsealed)
         return state
       }
     }
-    // No session opened: a new one, whose lifetime starts now.
+    // No session opened: a new one, whose lifetime starts now and whose data is the defaults.
     state.lifetime.restart()
+    if (schema) {
+      const fresh: Data = {}
+      yield* validate(schema, fresh, fresh)
+      state.data.adopt(fresh, undefined, false)
+    }
     if (reason !== undefined) {
       state.refuse()
       o.onInvalid?.(reason, ctx)
@@ -298,11 +313,14 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
     // write that may wait keeps a copy too, to tell what the app changed meanwhile.
     const copy = o.store || start ? (JSON.parse(JSON.stringify(data.values)) as Data) : undefined
     if (start) start.data = copy
+    // The schema checks what is written: an async check lets the app change the session meanwhile.
+    const issue = o.schema && (yield* validate(o.schema, copy ?? data.values))
+    if (issue) throw schemaError(issue)
     const outgoing = data.outgoingFlash()
     const flash: FlashRecord | undefined =
       outgoing && (o.store || start) ? JSON.parse(JSON.stringify(outgoing)) : outgoing
     const record: SessionRecord<Data> = {
-      data: copy && o.store ? copy : data.values,
+      data: copy ?? data.values,
       createdAt: lifetime.createdAt,
       expiresAt: lifetime.expiresAt,
     }
@@ -332,8 +350,13 @@ function stateOf(handle: SessionHandle<any>): SessionState {
  * @example
  * const engine = sessionEngine<{ visits?: number }>({ secret: process.env.SESSION_SECRET })
  */
-export function sessionEngine<Data extends object = Record<string, any>, Ctx = unknown>(
-  options?: SessionOptions<Ctx>,
-): SessionEngineApi<Data, Ctx> {
-  return new SessionEngine(options) as unknown as SessionEngineApi<Data, Ctx>
+export function sessionEngine<
+  Data extends object = Record<string, any>,
+  Ctx = unknown,
+  Schema extends SessionSchema = SessionSchema,
+>(options?: SessionOptions<Ctx, Schema>): SessionEngineApi<SessionDataFor<Schema, Data>, Ctx> {
+  return new SessionEngine(options) as unknown as SessionEngineApi<
+    SessionDataFor<Schema, Data>,
+    Ctx
+  >
 }

@@ -6,6 +6,7 @@ import type {
   SessionEncoder,
   SessionOptions,
   SessionRevocation,
+  SessionSchema,
   SessionStore,
 } from './types.ts'
 import {
@@ -73,6 +74,7 @@ export interface ResolvedOptions {
   /** Most cookies one session may span; 1 when chunking is off. */
   maxChunks: number
   revocation: SessionRevocation | undefined
+  schema: SessionSchema | undefined
 }
 
 // RFC 6265 §4.1.1: a cookie name is an RFC 7230 token.
@@ -171,6 +173,10 @@ const checkOptions = object<SessionOptions>({
   revocation: (value, path, issues) =>
     revocationList(value, path, issues) &&
     seconds((value as SessionRevocation).maxAge, at(path, 'maxAge'), issues),
+  schema: is(
+    (v): v is SessionSchema => typeof (v as SessionSchema)?.['~standard']?.validate === 'function',
+    'must be a Standard Schema',
+  ),
 })
 
 /** Fields as given: any of them may have failed its own check. */
@@ -304,5 +310,6 @@ export function resolveOptions(options: SessionOptions = {}): ResolvedOptions {
         ? defaults.maxChunks
         : (options.chunk.maxChunks ?? defaults.maxChunks),
     revocation: options.revocation,
+    schema: options.schema,
   }
 }

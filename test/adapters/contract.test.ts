@@ -2,6 +2,7 @@
 // and through a real HTTP server on 127.0.0.1 (Bun.serve under Bun, node:http under Node).
 // Runs unchanged under `vitest run` (Node 20 and 24) and `bun test`.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { z } from 'zod'
 import { createSessionHandler } from '../../src/adapters/fetch.ts'
 import { SECRET } from '../support.ts'
 import {
@@ -11,6 +12,7 @@ import {
   inProcess,
   overHttp,
   runContract,
+  schemaCases,
 } from './contract.ts'
 import { createFixture as fetchFixture } from './fixtures/fetch.ts'
 import { createFixture as honoFixture } from './fixtures/hono.ts'
@@ -46,6 +48,27 @@ for (const [adapter, createFixture] of Object.entries(adapters)) {
         for (const c of contractCases) it(c.name, () => c.run(client, options))
       })
     }
+  }
+}
+
+// The schema the schema cases expect (see contract.ts).
+const contractSchema = z.object({
+  userId: z.string().optional(),
+  notice: z.string().optional(),
+  count: z.number().int().default(0),
+})
+
+for (const [adapter, createFixture] of Object.entries(adapters)) {
+  for (const mode of ['sealed', 'store'] as const) {
+    describe(`${adapter} adapter with a schema, ${mode}, in-process, ${runtime}`, () => {
+      const map = new Map<string, unknown>()
+      const store = mode === 'store' ? map : undefined
+      const app = createFixture({ secret: SECRET, store, schema: contractSchema })
+      const options: ContractOptions =
+        mode === 'store' ? { store: true, storeSize: () => map.size } : {}
+      const client = inProcess(app)
+      for (const c of [...contractCases, ...schemaCases]) it(c.name, () => c.run(client, options))
+    })
   }
 }
 

@@ -14,6 +14,11 @@
 //   GET  /asset       never touches the session -> text 'asset'
 //   POST /flash-twice flash('notice', 'one'); flash('notice', 'two') -> text 'ok'
 //   GET  /flashes     JSON { all: flash(), notice: notice ?? null }
+//   GET  /data        JSON of session.toJSON()
+//   POST /bad         count = 'many' -> text 'ok' (with the schema: 500, and no session written)
+//
+// `schemaCases` run against a fixture built with a schema of `{ count: integer = 0 }` whose
+// other keys are optional strings.
 
 /**
  * Reaches one fixture app: `path` is like `/me`, the client adds the origin.
@@ -321,6 +326,44 @@ export const contractCases: ContractCase[] = [
         equal(await jar.expect('/count', 'POST'), { count: n }, `POST /count #${n}`)
       }
       equal((await me(jar)).isNew, false, 'isNew after counting')
+    },
+  },
+]
+
+/**
+ * The contract of `session({ schema })`, for fixtures built with the schema described at the
+ * top of this file: defaults start a new session without a write; data failing it is not written.
+ *
+ * @example
+ * for (const c of schemaCases) it(c.name, () => c.run(client, options))
+ */
+export const schemaCases: ContractCase[] = [
+  {
+    name: 'schema: a new session starts from its defaults, and is not written until it changes',
+    async run(client) {
+      const jar = new Jar(client)
+      equal(await jar.expect('/data', 'GET'), { count: 0 }, 'GET /data of a new session')
+      equal(jar.last.length, 0, 'Set-Cookie count for a new session that was only read')
+      equal(await jar.expect('/count', 'POST'), { count: 1 }, 'POST /count from the default')
+      equal(await jar.expect('/data', 'GET'), { count: 1 }, 'GET /data after counting')
+    },
+  },
+  {
+    name: 'schema: data that fails it is not written',
+    async run(client, options) {
+      const jar = new Jar(client)
+      await jar.login()
+      await me(jar) // consume the flash so the session is quiet
+      const cookie = jar.cookie()
+      const sizeBefore = options.storeSize?.()
+      const res = await jar.request('/bad', { method: 'POST' })
+      await res.text()
+      equal(res.status, 500, 'POST /bad status')
+      equal(res.headers.get('set-cookie'), null, 'Set-Cookie after data failing the schema')
+      equal(jar.cookie(), cookie, 'the cookie after data failing the schema')
+      if (options.storeSize) equal(options.storeSize(), sizeBefore, 'store entries after it')
+      equal((await me(jar)).userId, 'u1', 'userId after data failing the schema')
+      equal((await jar.expect('/data', 'GET')).count, 0, 'count after data failing the schema')
     },
   },
 ]

@@ -4,6 +4,7 @@
 // plugin dedup, hooks that throw, Responses the handler builds itself.
 import { Elysia } from 'elysia'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { z } from 'zod'
 import { type ElysiaSessionContext, session } from '../../src/adapters/elysia.ts'
 import type { SessionOptions } from '../../src/index.ts'
 import { Jar, SECRET, setCookies } from '../support.ts'
@@ -13,6 +14,7 @@ import {
   contractCases,
   inProcess,
   overHttp,
+  schemaCases,
 } from './contract.ts'
 import {
   createFixture,
@@ -51,6 +53,25 @@ for (const mode of ['sealed', 'store'] as const) {
       for (const c of contractCases) it(c.name, () => c.run(client, options))
     })
   }
+}
+
+// The schema the schema cases expect (see contract.ts).
+const contractSchema = z.object({
+  userId: z.string().optional(),
+  notice: z.string().optional(),
+  count: z.number().int().default(0),
+})
+
+for (const mode of ['sealed', 'store'] as const) {
+  describe(`elysia adapter with a schema, ${mode}, app.handle`, () => {
+    const map = new Map<string, unknown>()
+    const store = mode === 'store' ? map : undefined
+    const app = createFixture({ secret: SECRET, store, schema: contractSchema })
+    const options: ContractOptions =
+      mode === 'store' ? { store: true, storeSize: () => map.size } : {}
+    const client = inProcess({ fetch: (request) => app.handle(request) })
+    for (const c of [...contractCases, ...schemaCases]) it(c.name, () => c.run(client, options))
+  })
 }
 
 // --- What only Elysia has ---------------------------------------------------------------------

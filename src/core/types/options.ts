@@ -1,4 +1,5 @@
 // Public types of the options of session() and every adapter.
+import type { SessionSchema } from './schema.ts'
 import type { InvalidReason } from './session.ts'
 import type { SessionEncoder, SessionRevocation, SessionStore } from './store.ts'
 
@@ -43,7 +44,7 @@ export interface SessionCookieOptions {
  * @example
  * session<{ userId?: string }>({ secret: process.env.SESSION_SECRET, maxAge: 7 * 86400 })
  */
-export interface SessionOptions<Ctx = any> {
+export interface SessionOptions<Ctx = any, Schema extends SessionSchema = SessionSchema> {
   /**
    * Key ring used to seal cookies (sealed mode) or sign ids (store mode), each at least 32
    * characters. A string; an array, newest first; or `{ [id]: secret }`, where the largest
@@ -140,4 +141,16 @@ export interface SessionOptions<Ctx = any> {
    * @default undefined (a sealed cookie is valid until it expires)
    */
   revocation?: SessionRevocation
+  /**
+   * A Standard Schema validator of the session data (zod 4, valibot, arktype, …); the session
+   * is then typed by it, without a generic. Data a request brings that fails it (a cookie from
+   * an older deploy, a changed store row) is refused: a fresh session and
+   * `onInvalid('invalid-data')`. Data that fails it at commit throws `SessionDataError`. It only
+   * validates: data is stored as the handler set it, never the schema's output. A new session
+   * starts from its output for `{}` (its defaults; none when `{}` fails), and a loaded one gets
+   * the keys its validation adds; neither counts as a change. Internal keys (`_csrf`) are not
+   * shown to it. A schema that answers `{}` with a promise makes loads async.
+   * @default undefined (any JSON data)
+   */
+  schema?: Schema
 }

@@ -32,6 +32,17 @@ export interface SessionFlash {}
 /** `SessionFlash` when an app has augmented it; otherwise the data's own keys (`Data`). */
 export type DefaultSessionFlash<Data> = keyof SessionFlash extends never ? Data : SessionFlash
 
+declare const unsetFlash: unique symbol
+/**
+ * An adapter's `Flash` type parameter when the app gives none, so the default can follow a
+ * schema's data type (a default may not name a later parameter).
+ */
+export interface UnsetFlash {
+  readonly [unsetFlash]: true
+}
+/** The flash type for `Data`: `Flash` when the app gave one, else `DefaultSessionFlash<Data>`. */
+export type FlashOf<Flash, Data> = Flash extends UnsetFlash ? DefaultSessionFlash<Data> : Flash
+
 /**
  * The flash values that arrived with a request, by key, in the order they were flashed:
  * what `session.flash()` returns.
@@ -157,7 +168,7 @@ export interface OpenSession<Data, Flash = Data> extends SessionMethods<Data, Fl
  * - `expired`: past its absolute or idle deadline
  * - `not-found`: store mode, the id is signed correctly but the store has no entry
  * - `too-large`: the cookie is longer than any cookie this library writes
- * - `invalid-data`: it opened, but what was inside is not a session record
+ * - `invalid-data`: it opened, but what was inside is not a session record (or fails `schema`)
  * - `wrong-purpose`: authentic, but sealed or signed for another `purpose` (another cookie name or app)
  * - `revoked`: a sealed session on the revocation list
  */
