@@ -28,6 +28,7 @@ export type {
   SessionHandle,
   SessionInfo,
   SessionMethods,
+  SessionMigrator,
   SessionOptions,
   SessionPatch,
   SessionRecord,

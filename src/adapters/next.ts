@@ -65,14 +65,19 @@ export interface NextSessionFunction<Data extends object = DefaultSessionData> {
 }
 
 /**
- * The engine's view of a Next request: the session's cookies (plain and chunks) as a Cookie
- * header rebuilt from the values Next has already decoded, headers, and enough of the URL to
- * decide `Secure` (plain-HTTP localhost or not).
+ * The engine's view of a Next request: the session's cookies (plain and chunks; every cookie
+ * when `name` is undefined, for `migrateFrom`) as a Cookie header rebuilt from the values Next
+ * has already decoded, headers, and enough of the URL to decide `Secure` (plain-HTTP localhost
+ * or not).
  */
-function requestView(ctx: NextSessionContext, name: string, url?: string): SessionRequest {
+function requestView(
+  ctx: NextSessionContext,
+  name: string | undefined,
+  url?: string,
+): SessionRequest {
   const cookie = ctx.cookies
     .getAll()
-    .filter((c) => c.name === name || c.name.startsWith(`${name}.`))
+    .filter((c) => name === undefined || c.name === name || c.name.startsWith(`${name}.`))
     .map((c) => `${c.name}=${c.value}`)
     .join('; ')
   const list = ctx.headers
@@ -136,6 +141,8 @@ export function nextSession<Data extends object = DefaultSessionData>(
     ])
   }
   const engine = new SessionEngine(options)
+  // With migrateFrom the old library's cookie, under its own name, is read too.
+  const cookieName = options?.migrateFrom ? undefined : engine.cookieName
   // One handle per request: `cookies()` answers the same object throughout a request.
   const handles = new WeakMap<object, Promise<NextSession<Data>>>()
 
@@ -152,7 +159,7 @@ export function nextSession<Data extends object = DefaultSessionData>(
   async function load(jar: CookieJar): Promise<NextSession<Data>> {
     const list = await headers()
     const ctx: NextSessionContext = { cookies: jar, headers: list }
-    const state = await engine.load(requestView(ctx, engine.cookieName), ctx)
+    const state = await engine.load(requestView(ctx, cookieName), ctx)
     // Writes run one after another, so an unawaited flash() and a later save() keep their order.
     let last: Promise<void> = Promise.resolve()
     const write = (): Promise<void> => {
@@ -187,7 +194,7 @@ export function nextSession<Data extends object = DefaultSessionData>(
       /prefetch/i.test(request.headers.get('purpose') ?? request.headers.get('sec-purpose') ?? '')
     if (request.method !== 'GET' || prefetch) return res
     const ctx: NextSessionContext = { cookies: request.cookies, headers: request.headers }
-    const state = await engine.load(requestView(ctx, engine.cookieName, request.url), ctx)
+    const state = await engine.load(requestView(ctx, cookieName, request.url), ctx)
     if (engine.options.store) state.session.reflash()
     // A raw header, not `res.cookies.set()`: Next would show that cookie to the page, and the
     // page must still see the flash values this response consumes.

@@ -8,6 +8,7 @@ import { runAsync, runSync, type Steps } from '../util/steps.ts'
 import { SessionError } from './errors.ts'
 import { assertJson } from './json.ts'
 import { isSynchronousStore } from './map-store.ts'
+import type { BoundMigrator, Migrator } from './migration.ts'
 import { type ResolvedOptions, resolveOptions } from './options.ts'
 import { isExpired, type SealedRecord } from './record.ts'
 import { readSession } from './request.ts'
@@ -52,6 +53,7 @@ export class SessionEngine implements SessionEngineApi<any, unknown> {
   readonly #source: Source
   readonly #responder: Responder
   readonly #rules: LifetimeRules
+  readonly #migrators: readonly BoundMigrator[]
 
   constructor(options?: SessionOptions) {
     const o = resolveOptions(options)
@@ -63,6 +65,9 @@ export class SessionEngine implements SessionEngineApi<any, unknown> {
     this.#source = o.store ? new StoreSource(o, o.store) : (iron ?? new EncoderSource(o, checkSize))
     this.codec = iron?.codec
     this.#responder = responder
+    // Checked by resolveOptions: every entry has bind().
+    const migrators = options?.migrateFrom as readonly Migrator[] | undefined
+    this.#migrators = migrators?.map((m) => m.bind(o)) ?? []
     o.revocation?.retainFor(o.maxAgeMs / 1000)
     this.synchronous =
       nodeCrypto !== undefined &&
@@ -135,6 +140,12 @@ export class SessionEngine implements SessionEngineApi<any, unknown> {
         state.open(loaded, now, loaded.unsealed)
         return state
       }
+    }
+    // Another library's cookie (migrateFrom): taken over once, sealed in our format on the response.
+    for (const m of this.#migrators) {
+      const got = yield* m.open(request, state)
+      if (got === true) return state
+      reason = got ?? reason
     }
     // No session opened: a new one, whose lifetime starts now.
     state.lifetime.restart()

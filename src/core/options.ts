@@ -75,7 +75,7 @@ export interface ResolvedOptions {
 }
 
 // RFC 6265 §4.1.1: a cookie name is an RFC 7230 token.
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+export const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 // Attribute values may not hold ';' or controls (RFC 6265 §4.1.1 av-octet); spaces are refused too.
 const PATH = /^\/[\x21-\x3A\x3C-\x7E]*$/
 const DOMAIN =
@@ -91,7 +91,7 @@ const nonEmpty = 'must hold at least one secret'
 const secretList = each(secretString, [(a) => a.length > 0, nonEmpty])
 
 // A string, a list (newest first) or ids to secrets; each form reports its own problems.
-const secret: Check = (value, path, issues) => {
+export const secret: Check = (value, path, issues) => {
   if (typeof value === 'string') return secretString(value, path, issues)
   if (Array.isArray(value)) return secretList(value, path, issues)
   if (typeof value !== 'object' || value === null) {
@@ -171,6 +171,7 @@ const checkOptions = object<SessionOptions>({
     ['revoke', 'revokeUser', 'isRevoked'],
     'must be a revocation list from sessionRevocation()',
   ),
+  migrateFrom: each(methods(['bind'], 'must come from sealed-session/migrate, e.g. ironSession()')),
 })
 
 /** Fields as given: any of them may have failed its own check. */
@@ -217,7 +218,7 @@ function crossFieldIssues(o: Unchecked<SessionOptions>, issues: SessionConfigIss
 
 let warnedRandomSecret = false
 
-function keyRing(secret: NonNullable<SessionOptions['secret']>): RingKey[] {
+export function keyRing(secret: NonNullable<SessionOptions['secret']>): RingKey[] {
   if (typeof secret === 'string') return [{ id: '', secret }]
   if (Array.isArray(secret)) {
     // Ids derived from position would shift on every rotation; iron's '' plus trying each key

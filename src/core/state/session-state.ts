@@ -119,9 +119,9 @@ export class SessionState {
     return this.#secure
   }
 
-  /** True when the request carried any cookie of ours, valid or not. */
+  /** True when the request carried any cookie of ours (or of a library we migrate from). */
   get hadCookie(): boolean {
-    return this.carried.unchunked || this.carried.chunks > 0
+    return this.carried.unchunked || this.carried.chunks > 0 || this.carried.others !== undefined
   }
 
   /** Takes over what the engine opened; `at` is the time it was checked against. */
@@ -137,6 +137,21 @@ export class SessionState {
     this.stale = opened.stale
     this.shared = opened.shared
     this.isNew = false
+  }
+
+  /**
+   * Takes over a session another library sealed (`migrateFrom`), as a new session of ours: this
+   * response writes it under `record.sid`, and nothing of ours is there to revoke or delete.
+   */
+  adoptForeign(opened: Opened, at: number): void {
+    this.open(opened, at)
+    this.loadedId = undefined
+    this.regenerated = true
+  }
+
+  /** The request carried cookies of a library we migrate from: the next write clears them. */
+  carryOthers(names: readonly string[]): void {
+    this.carried.others = names
   }
 
   /** The session id, made now if the session has none yet. */
