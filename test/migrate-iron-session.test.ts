@@ -137,8 +137,8 @@ describe('ironSession(): iron-session 8 cookies', () => {
   })
 
   it('its ttl is the session end: an expired cookie is refused, a live one keeps that end', async () => {
-    const clock = testClock(Date.now())
     const old = await ironSessionCookie(login, { password: SECRET, cookieName: 'iron', ttl: 600 })
+    const clock = testClock(Date.now())
     const sealedUntil = Number(old.get('iron')!.value.split('*')[5])
     const { app, onInvalid } = switchedApp({
       now: clock.now,

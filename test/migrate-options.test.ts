@@ -1,8 +1,12 @@
 // migrateFrom as an option: what it accepts (and the messages for what it does not), the `until`
 // window with its one warning, store mode, the synchronous path, several entries, and the
 // adapters that read cookies by name (Next's proxy).
+
+import { Elysia } from 'elysia'
 import { NextRequest } from 'next/server.js'
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { session as elysiaSession } from '../src/adapters/elysia.ts'
+import { withSession } from '../src/adapters/fetch.ts'
 import { nextSession } from '../src/adapters/next.ts'
 import { sessionEngine } from '../src/core/engine.ts'
 import { SessionConfigError } from '../src/core/errors.ts'
@@ -176,5 +180,23 @@ describe('migrateFrom options', () => {
     const engine = sessionEngine({ secret: SECRET })
     const opened = await engine.load(requestOf(`sid=${sid.value}`), undefined)
     expect(opened.session.toJSON()).toEqual(login)
+  })
+
+  it('Elysia and fetch handlers migrate too: our cookie set, the old one cleared', async () => {
+    const old = await ironSessionCookie(login, { password: SECRET, cookieName: 'iron' })
+    const options = { secret: SECRET, migrateFrom: [ironSession({ cookieName: 'iron' })] }
+    const elysia = new Elysia()
+      .use(elysiaSession(options))
+      .get('/', ({ session }) => JSON.stringify(session.toJSON()))
+    const fetchHandler = withSession(options, (_req, s) => new Response(JSON.stringify(s.toJSON())))
+    for (const handle of [(r: Request) => elysia.handle(r), fetchHandler]) {
+      const res = await handle(
+        new Request('https://example.com/', { headers: { cookie: cookieHeader(old) } }),
+      )
+      expect(JSON.parse(await res.text())).toEqual(login)
+      const cookies = new Map(setCookies(res).map((c) => [c.name, c]))
+      expect([...cookies.keys()].sort()).toEqual(['iron', 'sid'])
+      expect(cookies.get('iron')!.attributes['max-age']).toBe('0')
+    }
   })
 })

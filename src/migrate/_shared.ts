@@ -6,7 +6,13 @@ import { keyRing, type ResolvedOptions, secret, TOKEN } from '../core/options.ts
 import { readCookie } from '../core/request.ts'
 import { storeCall } from '../core/sources.ts'
 import type { SessionState } from '../core/state/session-state.ts'
-import type { InvalidReason, SessionOptions, SessionRecord, SessionRequest } from '../core/types.ts'
+import type {
+  InvalidReason,
+  migratorMark,
+  SessionOptions,
+  SessionRecord,
+  SessionRequest,
+} from '../core/types.ts'
 import { type Check, fail, matches } from '../core/validate.ts'
 import { type RingKey, randomId } from '../crypto/random.ts'
 import type { Steps } from '../util/steps.ts'
@@ -123,6 +129,7 @@ function checkMigrateOptions(
 
 /** A `migrateFrom` entry: one library's format, with the common options applied. */
 export class Migration implements Migrator {
+  declare readonly [migratorMark]: true
   readonly from: string
   readonly #format: Format
   readonly #secret: SessionOptions['secret']

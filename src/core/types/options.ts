@@ -163,4 +163,8 @@ export interface SessionOptions<Ctx = any> {
 export interface SessionMigrator {
   /** The library whose cookies it opens, such as `'iron-session'`. */
   readonly from: string
+  /** Only `sealed-session/migrate` makes them (a type-level mark; nothing at run time). */
+  readonly [migratorMark]: true
 }
+
+export declare const migratorMark: unique symbol
