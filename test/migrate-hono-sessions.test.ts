@@ -1,6 +1,9 @@
 // Switching from hono-sessions (CookieStore): its `session` cookie opens as a session, entry
 // values become keys, flash entries stay flash, `_expire` ends it; the old cookie is cleared.
+import { Hono } from 'hono'
+import * as Iron from 'iron-webcrypto'
 import { describe, expect, it } from 'vitest'
+import { session } from '../src/adapters/hono.ts'
 import { honoSessions } from '../src/migrate/index.ts'
 import { jarWith, switchedApp, visit } from './migrate/app.ts'
 import { honoSessionsCookie } from './migrate/mint.ts'
@@ -67,5 +70,25 @@ describe('honoSessions(): hono-sessions CookieStore cookies', () => {
     const jar = jarWith(old)
     expect((await visit(given.app, jar)).seen?.data).toEqual(login)
     expect([...jar.cookies.keys()]).toEqual(['sid'])
+  })
+
+  it('an entry named __proto__ stays a key: it never becomes the data object prototype', async () => {
+    // What hono-sessions' CookieStore seals (a JSON string), made by hand to hold that key.
+    const payload = '{"_data":{"__proto__":{"value":{"admin":true},"flash":false}},"_expire":null}'
+    const sealed = await Iron.seal(payload, SECRET, Iron.defaults)
+    const app = new Hono()
+      .use(session({ secret: SECRET, migrateFrom: [honoSessions()] }))
+      .get('/', (c) =>
+        c.json({
+          admin: c.session.admin ?? null,
+          isNew: c.session.isNew,
+          keys: Object.keys(c.session.toJSON()),
+        }),
+      )
+    const res = await app.request('https://example.com/', {
+      headers: { cookie: `session=${sealed}` },
+    })
+    // Kept as the own key JSON.parse made (as our own payloads keep it), not as a prototype.
+    expect(await res.json()).toEqual({ admin: null, isNew: false, keys: ['__proto__'] })
   })
 })

@@ -131,6 +131,8 @@ function checkMigrateOptions(
 export class Migration implements Migrator {
   declare readonly [migratorMark]: true
   readonly from: string
+  /** The old cookie's name; undefined: the same as `session()`'s. */
+  readonly cookieName: string | undefined
   readonly #format: Format
   readonly #secret: SessionOptions['secret']
   readonly #until: number | undefined
@@ -148,9 +150,6 @@ export class Migration implements Migrator {
     this.#until = options.until === undefined ? undefined : untilMs(options.until)
     this.cookieName = options.cookieName ?? format.cookieName
   }
-
-  /** The old cookie's name; undefined: the same as `session()`'s. */
-  readonly cookieName: string | undefined
 
   /** True once `until` has passed at `now`; says so once. */
   ended(now: number): boolean {

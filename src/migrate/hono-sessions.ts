@@ -36,7 +36,13 @@ function revive(v: unknown): Found | undefined {
   for (const [key, entry] of Object.entries(_data)) {
     // It reads an entry's `value` and drops a `flash` one once read.
     if (!isObject(entry) || entry.value === undefined || entry.value === null) continue
-    data[key] = entry.value
+    // An own key, even `__proto__`, as JSON.parse made it: never the object's prototype.
+    Object.defineProperty(data, key, {
+      value: entry.value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    })
     if (entry.flash === true) flash.push(key)
   }
   return { data, expiresAt, flash }
