@@ -35,9 +35,10 @@ export interface SessionHandler<Data extends object = DefaultSessionData> {
   getSession(request: Request, ...args: any[]): Promise<Session<Data>>
   /**
    * Writes what the request changed and answers `response` with the session's Set-Cookie (or
-   * token header) added; a copy when the response's headers are immutable. Throws a
-   * `SessionError` (`ERR_SESSION_MISSING`) for a session this handler did not open or has
-   * already committed.
+   * token header) added, including what `session.save()` committed; a copy when the response's
+   * headers are immutable. Called again for the same session, it writes only what changed
+   * since. Throws a `SessionError` (`ERR_SESSION_MISSING`) for a session this handler did not
+   * open.
    */
   commitSession(session: Session<Data>, response: Response): Promise<Response>
 }
@@ -86,10 +87,10 @@ export function createSessionHandler<Data extends object = DefaultSessionData>(
       if (!entry) {
         throw new SessionError(
           'ERR_SESSION_MISSING',
-          'commitSession() was given a session that this handler did not open with getSession(), or one it already committed',
+          'commitSession() was given a session that this handler did not open with getSession()',
         )
       }
-      open.delete(session)
+      // Committing again later writes only what changed since (a streamed response, say).
       return withHeaders(response, (await engine.commit(entry.state, entry.ctx)).headers)
     },
   }
@@ -108,14 +109,14 @@ export function createSessionHandler<Data extends object = DefaultSessionData>(
  *   ),
  * })
  */
-export function withSession<Data extends object = DefaultSessionData, Args extends any[] = any[]>(
+export function withSession<
+  Data extends object = DefaultSessionData,
+  Args extends any[] = any[],
+  Req extends Request = Request,
+>(
   options: SessionOptions<FetchContext<Args>> | undefined,
-  handler: (
-    request: Request,
-    session: Session<Data>,
-    ...args: Args
-  ) => Response | Promise<Response>,
-): (request: Request, ...args: Args) => Promise<Response> {
+  handler: (request: Req, session: Session<Data>, ...args: Args) => Response | Promise<Response>,
+): (request: Req, ...args: Args) => Promise<Response> {
   const { getSession, commitSession } = createSessionHandler<Data>(
     options as SessionOptions<FetchContext>,
   )

@@ -14,10 +14,16 @@ export interface Migrator extends SessionMigrator {
 /** A migrator bound to one engine. */
 export interface BoundMigrator {
   /**
-   * Looks for the old library's cookie in `request`. A session found is handed to `state`
-   * (`adoptForeign`): true. Otherwise why its cookie was refused, or undefined when the request
-   * carries none (or the entry's `until` has passed). A reader must refuse our own payloads
-   * (an expired or revoked session of ours is never another library's).
+   * Looks for the old library's cookie in `request`. A session found is opened into `state`
+   * (without an id, renewed so that this response writes it; `state.isNew` turns false).
+   * Answers why the request's session was refused: `reason` (what our own cookies gave) as it
+   * came when the request carries none of this library's cookies (or the entry's `until` has
+   * passed), else why its cookie was refused, undefined once one opened. A reader must refuse
+   * our own payloads: an expired or revoked session of ours is never another library's.
    */
-  open(request: SessionRequest, state: SessionState): Steps<true | InvalidReason | undefined>
+  open(
+    request: SessionRequest,
+    state: SessionState,
+    reason: InvalidReason | undefined,
+  ): Steps<InvalidReason | undefined>
 }

@@ -104,7 +104,10 @@ export interface CarriedCookies {
   unchunked: boolean
   /** Chunk cookies `<name>.0` …: the highest index present plus one. */
   chunks: number
-  /** Cookies of a library we migrate from (`migrateFrom`), cleared by the next write. */
+  /**
+   * Cookies of a library we migrate from, cleared by the next write: set on a request's record
+   * by the `migrateFrom` entry that found them.
+   */
   others?: readonly string[]
 }
 

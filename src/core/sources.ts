@@ -49,8 +49,11 @@ export interface Source {
     changes: Changes,
     ctx: unknown,
   ): Steps<string>
-  /** Ends the session the request arrived with (logout): deletes its entry, if it has one. */
-  end(id: string, ctx: unknown): Steps<void>
+  /**
+   * Ends the session the client holds (`state.loadedId`, set), at logout or regenerate:
+   * deletes its entry, or revokes it.
+   */
+  end(state: SessionState, ctx: unknown): Steps<void>
   /** The value the request brought stays current: nothing was written. */
   stillCurrent(state: SessionState): void
 }
@@ -105,19 +108,24 @@ export class IronSource implements Source {
     // The cookie this request brought is superseded: if an earlier request had it cached,
     // drop it, so the cache holds strings that may come back.
     if (state.cached) this.codec.forget(state.value!)
-    record.sid = state.id
+    // Read before the seal waits: the app may change the session meanwhile.
+    const { id, loadedId } = state
+    record.sid = id
     const sealed = yield* this.codec.sealing(toCompact(record, this.#o.purpose))
     this.#checkSize(sealed)
     // After regenerate(): the cookie the request brought must not work again.
-    if (state.loadedId !== undefined && state.loadedId !== state.id) {
-      yield* this.end(state.loadedId)
-    }
+    if (loadedId !== undefined && loadedId !== id) yield* this.end(state)
     return sealed
   }
 
-  *end(id: string): Steps<void> {
+  *end(state: SessionState): Steps<void> {
     const revocation = this.#o.revocation
-    if (revocation) yield* storeCall('set', () => revocation.revoke(id))
+    // Only a session with a user is revoked: a copy of an anonymous one opens no account, and
+    // ending the anonymous sessions anyone can make must not grow the list (SECURITY.md).
+    if (!revocation || !state.loadedHasUser) return
+    const id = state.loadedId!
+    const expiresAt = state.loadedExpiresAt
+    yield* storeCall('set', () => revocation.revoke(id, { expiresAt }))
   }
 
   stillCurrent(state: SessionState): void {
@@ -215,7 +223,7 @@ export class StoreSource implements Source {
     const record = ownCopy(stored)
     if (!record) return 'invalid-data'
     if (isExpired(record, this.#o.now())) {
-      yield* this.end(id, ctx)
+      yield* this.#drop(id, ctx)
       return 'expired'
     }
     return {
@@ -248,13 +256,17 @@ export class StoreSource implements Source {
         yield* storeCall('patch', () => store.patch!(id, record, patch, ctx, meta))
       } else {
         yield* storeCall('set', () => store.set(id, record, ctx, meta))
-        if (old !== undefined && old !== id) yield* this.end(old, ctx)
+        if (old !== undefined && old !== id) yield* this.#drop(old, ctx)
       }
     }
     return yield* this.#signer.signing(id)
   }
 
-  *end(id: string, ctx: unknown): Steps<void> {
+  *end(state: SessionState, ctx: unknown): Steps<void> {
+    yield* this.#drop(state.loadedId!, ctx)
+  }
+
+  *#drop(id: string, ctx: unknown): Steps<void> {
     yield* storeCall('delete', () => this.#store.delete(id, ctx))
   }
 

@@ -18,8 +18,7 @@ export function* webSeal(json: string, key: RingKey, saltBytes: number): Steps<s
 
 /**
  * Opens `sealed` with the first of `candidates` whose MAC verifies: the JSON inside and that
- * key, or why not. The caller already checked the string's shape and iron expiry. `iterations`
- * is PBKDF2's, 1 but for seals another library made with more.
+ * key, or why not. The caller already checked the string's shape and iron expiry.
  */
 export function* webUnseal<K extends RingKey>(
   candidates: K[],
@@ -27,7 +26,6 @@ export function* webUnseal<K extends RingKey>(
   id: string,
   ivB64: string,
   encB64: string,
-  iterations = 1,
 ): Steps<{ json: string; key: K } | 'malformed' | 'invalid-data' | 'tampered'> {
   const iv = fromBase64Url(ivB64)
   const encrypted = fromBase64Url(encB64)
@@ -37,8 +35,6 @@ export function* webUnseal<K extends RingKey>(
     try {
       const json = (yield Iron.unseal(sealed, { [id || 'default']: key.secret }, {
         ...Iron.defaults,
-        encryption: { ...Iron.defaults.encryption, iterations },
-        integrity: { ...Iron.defaults.integrity, iterations },
         // Our own clock decides expiry (checked by the caller); iron's would ignore an injected one.
         timestampSkewSec: Number.MAX_SAFE_INTEGER / 1000,
         decode: (s: string) => s,

@@ -93,15 +93,12 @@ export class IronCodec<T = unknown> {
   readonly #node: boolean
   readonly #now: () => number
   readonly #revive: (parsed: unknown) => T | undefined
-  readonly #iterations: number
   readonly #results = new BoundedCache<string, CachedResult<T>>(RESULT_CACHE_SIZE)
   #sealKeys: SealKeys | undefined
 
   /**
    * @param options.revive turns the parsed JSON into the value `unseal` answers, or undefined
    *   when it is not one (`invalid-data`); defaults to the parsed JSON itself
-   * @param options.iterations PBKDF2 iterations when opening seals another library made (h3 2
-   *   uses 8192); our own seals always use iron's 1. Defaults to 1
    */
   constructor(
     keys: RingKey[],
@@ -109,7 +106,6 @@ export class IronCodec<T = unknown> {
       now?: () => number
       webCrypto?: boolean
       revive?: (parsed: unknown) => T | undefined
-      iterations?: number
     } = {},
   ) {
     this.#keys = keys.map((k) => ({
@@ -120,7 +116,6 @@ export class IronCodec<T = unknown> {
     this.#node = nodeCrypto !== undefined && !options.webCrypto
     this.#now = options.now ?? Date.now
     this.#revive = options.revive ?? ((parsed) => parsed as T)
-    this.#iterations = options.iterations ?? 1
   }
 
   /** Seals `value` (JSON-serialisable) with the newest key. */
@@ -208,7 +203,7 @@ export class IronCodec<T = unknown> {
     const done = (json: string | UnsealResult<T>, key: CodecKey): UnsealResult<T> =>
       typeof json === 'string' ? this.#open(sealed, mac, exp, json, key, keep) : json
     if (!this.#node) {
-      const opened = yield* webUnseal(candidates, sealed, id, ivB64, encB64, this.#iterations)
+      const opened = yield* webUnseal(candidates, sealed, id, ivB64, encB64)
       return typeof opened === 'string' ? fail(opened) : done(opened.json, opened.key)
     }
     const c = nodeCrypto!
@@ -220,8 +215,7 @@ export class IronCodec<T = unknown> {
           ? own.macKey
           : key.macKeys.get(macSalt)
       const macKey =
-        cached ??
-        new HmacSha256(c.pbkdf2Sync(key.secret, macSalt, this.#iterations, KEY_BYTES, 'sha1'))
+        cached ?? new HmacSha256(c.pbkdf2Sync(key.secret, macSalt, 1, KEY_BYTES, 'sha1'))
       if (!timingSafeEqual(macKey.digest(base), mac)) continue
       if (!cached) key.macKeys.set(macSalt, macKey)
       const encKey =
@@ -237,8 +231,7 @@ export class IronCodec<T = unknown> {
   #encKey(key: CodecKey, salt: string): AesCbc {
     let encKey = key.encKeys.get(salt)
     if (!encKey) {
-      const derived = nodeCrypto!.pbkdf2Sync(key.secret, salt, this.#iterations, KEY_BYTES, 'sha1')
-      encKey = new AesCbc(derived)
+      encKey = new AesCbc(nodeCrypto!.pbkdf2Sync(key.secret, salt, 1, KEY_BYTES, 'sha1'))
       key.encKeys.set(salt, encKey)
     }
     return encKey

@@ -188,19 +188,23 @@ class BoundMigration implements BoundMigrator {
     this.#cookieName = m.cookieName ?? o.cookieName
   }
 
-  *open(request: SessionRequest, state: SessionState): Steps<true | InvalidReason | undefined> {
+  *open(
+    request: SessionRequest,
+    state: SessionState,
+    reason: InvalidReason | undefined,
+  ): Steps<InvalidReason | undefined> {
     const now = this.#o.now()
-    if (this.#m.ended(now)) return undefined
+    if (this.#m.ended(now)) return reason
     const { values, names } = this.#reader.read(request.header('cookie'), this.#cookieName)
-    if (values.length === 0) return undefined
-    // Our own name is ours to write or clear.
+    if (values.length === 0) return reason
+    // Added to what the request carried, so the next write clears them (our own name is ours
+    // to write or clear already).
     const others = names.filter((n) => n !== this.#o.cookieName)
-    if (others.length > 0) state.carryOthers(others)
+    if (others.length > 0) state.carried.others = others
     const shared = this.#cookieName === this.#o.cookieName
-    let reason: InvalidReason | undefined
     for (const value of values) {
       const refused = yield* this.#adopt(value, now, state)
-      if (refused === undefined) return true
+      if (refused === undefined) return undefined
       // Under our name, a value in neither format keeps the reason our own check gave.
       if (!shared || (refused !== 'malformed' && refused !== 'invalid-data')) reason = refused
     }
@@ -216,11 +220,11 @@ class BoundMigration implements BoundMigrator {
     // The old library's end, or our own maxAge from now: migration extends no session.
     const expiresAt = Math.min(found.expiresAt ?? Number.POSITIVE_INFINITY, now + o.maxAgeMs)
     if (expiresAt <= now) return 'expired'
+    // No `sid`: the session gets a fresh id when it is written (nothing of ours to revoke).
     const record: SessionRecord<Record<string, unknown>> = {
       data: found.data,
       createdAt: Math.min(found.createdAt ?? now, now),
       expiresAt,
-      sid: randomId(),
     }
     const flash = found.flash?.filter((key) => key in found.data)
     if (flash && flash.length > 0) record.flash = flash
@@ -229,14 +233,16 @@ class BoundMigration implements BoundMigrator {
       // It was sealed before the switch, so before any revocation written since: a creation
       // time the old library did not keep counts as the earliest (revokeUser() reaches it).
       const query = {
-        id: record.sid!,
+        id: randomId(),
         userId: found.data[revocation.userKey],
         createdAt: found.createdAt ?? 0,
       }
       if (yield* storeCall('get', () => revocation.isRevoked(query))) return 'revoked'
     }
-    const opened = { record, storeId: undefined, sealed: undefined }
-    state.adoptForeign({ ...opened, stale: false, shared: false, cached: false }, now)
+    const opened = { record, storeId: undefined, sealed: undefined, cached: false }
+    state.open({ ...opened, stale: false, shared: false }, now)
+    // Renewed to the end it already has: this response writes it, in store mode too.
+    state.lifetime.renew((expiresAt - now) / 1000)
     return undefined
   }
 }

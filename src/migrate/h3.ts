@@ -14,6 +14,7 @@ import {
   Migration,
   sealExpiration,
 } from './_shared.ts'
+import { unsealStrong } from './h3-keys.ts'
 
 /** Options of `h3()`. */
 export interface H3MigrateOptions extends MigrateOptions {
@@ -44,7 +45,6 @@ export interface H3MigrateOptions extends MigrateOptions {
 const CHUNKED = '__chunked__'
 // h3 2 allows 100 chunks of 4000 characters; no browser sends that much. More is refused.
 const MAX_CHUNKS = 10
-const H3_2_ITERATIONS = 8192
 
 const seconds = is(
   (v): v is number => Number.isFinite(v) && (v as number) > 0,
@@ -105,18 +105,14 @@ export function h3(options?: H3MigrateOptions): SessionMigrator {
       cookieName: 'h3',
       reader(keys, o) {
         const v1 = new IronCodec(keys, { now: o.now, revive })
-        const v2 =
-          version === 2
-            ? new IronCodec(keys, { now: o.now, revive, iterations: H3_2_ITERATIONS })
-            : undefined
         return {
           read: readH3,
           *open(value) {
             // The cheap derivation first: a seal h3 1 made (or a forgery) costs no 8192 rounds
             // unless its MAC failed under one.
             let opened = yield* v1.unsealing(value, false)
-            if (!opened.ok && opened.reason === 'tampered' && v2) {
-              opened = yield* v2.unsealing(value, false)
+            if (!opened.ok && opened.reason === 'tampered' && version === 2) {
+              opened = yield* unsealStrong(value, keys, o.now(), revive)
             }
             if (!opened.ok) return opened.reason
             const found = opened.value

@@ -20,6 +20,10 @@ export interface FileStoreOptions {
 
 /** A session store with one JSON file per session in a directory. */
 export interface FileStore extends SessionStore {
+  /** The live record stored under `id`, or undefined. */
+  get(id: string, ctx?: unknown): Promise<SessionRecord<any> | undefined>
+  /** Deletes the file of `id`. */
+  delete(id: string, ctx?: unknown): Promise<void>
   /** Merges one request's changed keys into the stored session; no-op when none is stored. */
   patch(id: string, record: SessionRecord<any>, patch: SessionPatch, ctx?: unknown): Promise<void>
   /** The absolute directory the sessions live in. */

@@ -43,6 +43,10 @@ export interface MemoryStoreOptions {
 
 /** A session store kept in this process's memory, with its per-user index and sweep control. */
 export interface MemoryStore extends MetaStore, UserSessionIndex, UserKeyed {
+  /** The live record stored under `id`, or undefined. */
+  get(id: string, ctx?: unknown): SessionRecord<any> | undefined
+  /** Removes the session stored under `id`. */
+  delete(id: string, ctx?: unknown): void
   /** Stores `record` under `id`, indexed by its owner. */
   set(id: string, record: SessionRecord<any>, ctx?: unknown, meta?: WriteMeta): void
   /** Merges one request's changed keys into the stored session; no-op when none is stored. */

@@ -53,6 +53,10 @@ export interface PostgresStoreOptions {
 
 /** A session store over a PostgreSQL table, with a per-user index and `prune()`. */
 export interface PostgresStore extends MetaStore, UserSessionIndex, UserKeyed {
+  /** The live record stored under `id`, or undefined. */
+  get(id: string, ctx?: unknown): Promise<SessionRecord<any> | undefined>
+  /** Deletes the row of `id`. */
+  delete(id: string, ctx?: unknown): Promise<void>
   /** Upserts the row of `id` in one INSERT … ON CONFLICT. */
   set(id: string, record: SessionRecord<any>, ctx?: unknown, meta?: WriteMeta): Promise<void>
   /** Merges one request's changed keys into the stored row in one atomic UPDATE. */

@@ -46,6 +46,13 @@ export interface RedisStoreOptions {
 
 /** A Redis-backed session store with its per-user index. */
 export interface RedisStore extends MetaStore, UserSessionIndex, UserKeyed {
+  /**
+   * The record stored under `id`, or undefined; the raw value when the key holds something
+   * that is not JSON (another program wrote it), for the engine to refuse.
+   */
+  get(id: string, ctx?: unknown): Promise<unknown>
+  /** Removes the session stored under `id` (and its index entry). */
+  delete(id: string, ctx?: unknown): Promise<void>
   /** Writes the session with `SET … PX` (and its index entry, in the same round trip). */
   set(id: string, record: SessionRecord<any>, ctx?: unknown, meta?: WriteMeta): Promise<void>
   /** Merges one request's changed keys into the stored session in one atomic script. */

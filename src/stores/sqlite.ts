@@ -64,6 +64,10 @@ export interface SqliteStoreOptions {
 
 /** A session store in a SQLite table, with a per-user index. */
 export interface SqliteStore extends MetaStore, UserSessionIndex, UserKeyed {
+  /** The live record stored under `id`, or undefined. */
+  get(id: string, ctx?: unknown): SessionRecord<any> | undefined
+  /** Deletes the row of `id`. */
+  delete(id: string, ctx?: unknown): void
   /** Upserts the row of `id`. */
   set(id: string, record: SessionRecord<any>, ctx?: unknown, meta?: WriteMeta): void
   /** Merges one request's changed keys into the stored session; no-op when none is stored. */
