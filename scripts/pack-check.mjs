@@ -66,6 +66,7 @@ import { postgresStore } from 'sealed-session/stores/postgres'
 import { sqliteStore } from 'sealed-session/stores/sqlite'
 import { expressStore } from 'sealed-session/stores/express'
 import { sessionTesting } from 'sealed-session/testing'
+import { h3, honoSession, honoSessions, ironSession } from 'sealed-session/migrate'
 import { Hono } from 'hono'
 import { Elysia } from 'elysia'
 
@@ -75,12 +76,12 @@ const results = []
 const expect = (name, ok) => results.push([name, ok])
 const cookieOf = (res) => res.headers.getSetCookie()[0]?.split(';')[0]
 
-for (const [name, f] of Object.entries({ sessionDeadline, withSession, elysiaSession, memoryStore, fileStore, redisStore, postgresStore, sqliteStore, expressStore, sessionTesting })) {
+for (const [name, f] of Object.entries({ sessionDeadline, withSession, elysiaSession, memoryStore, fileStore, redisStore, postgresStore, sqliteStore, expressStore, sessionTesting, h3, honoSession, honoSessions, ironSession })) {
   expect('export ' + name, typeof f === 'function')
 }
 try { session({ secret: 'short' }); expect('config error', false) } catch (e) { expect('config error', e instanceof SessionConfigError) }
 
-const hono = new Hono().use(session({ secret }))
+const hono = new Hono().use(session({ secret, migrateFrom: [ironSession({ cookieName: 'iron' }), h3()] }))
   .post('/login', (c) => { c.session.userId = 'u1'; return c.text('ok') })
   .get('/me', (c) => c.text(String(c.session.userId ?? 'anon')))
 const login = await hono.request('/login', { method: 'POST' })
@@ -141,7 +142,7 @@ import { session } from 'sealed-session/hono'
 import { withSession } from 'sealed-session/fetch'
 import { memoryStore } from 'sealed-session/stores/memory'
 const secret = 'pack-check-secret-0123456789-abcdefghijklmnop'
-const hono = new Hono().use(session({ secret }))
+const hono = new Hono().use(session({ secret, migrateFrom: [ironSession({ cookieName: 'iron' }), h3()] }))
   .post('/login', (c) => { c.session.userId = 'w1'; return c.text('ok') })
   .get('/me', (c) => c.text(String(c.session.userId ?? 'anon')))
 const plain = withSession({ secret, store: memoryStore() }, async (req, s) => {

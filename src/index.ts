@@ -33,6 +33,7 @@ export type {
   SessionHandle,
   SessionInfo,
   SessionMethods,
+  SessionMigrator,
   SessionOptions,
   SessionPatch,
   SessionRecord,

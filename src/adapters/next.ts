@@ -77,14 +77,19 @@ export interface NextSessionFunction<
 }
 
 /**
- * The engine's view of a Next request: the session's cookies (plain and chunks) as a Cookie
- * header rebuilt from the values Next has already decoded, headers, and enough of the URL to
- * decide `Secure` (plain-HTTP localhost or not).
+ * The engine's view of a Next request: the session's cookies (plain and chunks; every cookie
+ * when `name` is undefined, for `migrateFrom`) as a Cookie header rebuilt from the values Next
+ * has already decoded, headers, and enough of the URL to decide `Secure` (plain-HTTP localhost
+ * or not).
  */
-function requestView(ctx: NextSessionContext, name: string, url?: string): SessionRequest {
+function requestView(
+  ctx: NextSessionContext,
+  name: string | undefined,
+  url?: string,
+): SessionRequest {
   const cookie = ctx.cookies
     .getAll()
-    .filter((c) => c.name === name || c.name.startsWith(`${name}.`))
+    .filter((c) => name === undefined || c.name === name || c.name.startsWith(`${name}.`))
     .map((c) => `${c.name}=${c.value}`)
     .join('; ')
   const list = ctx.headers
@@ -154,6 +159,8 @@ export function nextSession<
     ])
   }
   const engine = new SessionEngine(options)
+  // With migrateFrom the old library's cookie, under its own name, is read too.
+  const cookieName = options?.migrateFrom ? undefined : engine.cookieName
   // One handle per request: `cookies()` answers the same object throughout a request.
   const handles = new WeakMap<object, Promise<NextSession<D, F>>>()
 
@@ -170,7 +177,7 @@ export function nextSession<
   async function load(jar: CookieJar): Promise<NextSession<D, F>> {
     const list = await headers()
     const ctx: NextSessionContext = { cookies: jar, headers: list }
-    const state = await engine.load(requestView(ctx, engine.cookieName), ctx)
+    const state = await engine.load(requestView(ctx, cookieName), ctx)
     // Writes run one after another, so an unawaited flash() and a later save() keep their order.
     let last: Promise<unknown> = Promise.resolve()
     const write = (): Promise<string | null> => {
@@ -206,7 +213,7 @@ export function nextSession<
       /prefetch/i.test(request.headers.get('purpose') ?? request.headers.get('sec-purpose') ?? '')
     if (request.method !== 'GET' || prefetch) return res
     const ctx: NextSessionContext = { cookies: request.cookies, headers: request.headers }
-    const state = await engine.load(requestView(ctx, engine.cookieName, request.url), ctx)
+    const state = await engine.load(requestView(ctx, cookieName, request.url), ctx)
     // The page reads the session after the proxy: for the flash values it shows, this is the
     // request that consumes them (or, in store mode, keeps them for the next write).
     if (engine.options.store) state.session.reflash()

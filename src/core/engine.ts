@@ -8,6 +8,7 @@ import { isPromise, run, runAsync, runSync, type Steps } from '../util/steps.ts'
 import { SessionError } from './errors.ts'
 import { assertJson } from './json.ts'
 import { isSynchronousStore } from './map-store.ts'
+import type { BoundMigrator, Migrator } from './migration.ts'
 import { type ResolvedOptions, resolveOptions } from './options.ts'
 import { type FlashRecord, isExpired, type SealedRecord, sessionDeadline } from './record.ts'
 import { readSession } from './request.ts'
@@ -68,6 +69,7 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
   readonly #source: Source
   readonly #responder: Responder
   readonly #rules: LifetimeRules
+  readonly #migrators: readonly BoundMigrator[]
 
   constructor(options?: SessionOptions) {
     const o = resolveOptions(options)
@@ -79,6 +81,8 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
     this.#source = o.store ? new StoreSource(o, o.store) : (iron ?? new EncoderSource(o, checkSize))
     this.codec = iron?.codec
     this.#responder = responder
+    // Checked by resolveOptions: every entry has bind().
+    this.#migrators = ((options?.migrateFrom ?? []) as readonly Migrator[]).map((m) => m.bind(o))
     const revocation = o.revocation
     revocation?.retainFor(o.maxAgeMs / 1000)
     this.synchronous =
@@ -223,6 +227,11 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
         state.open(loaded, now, loaded.unsealed)
         return state
       }
+    }
+    // Another library's cookie (migrateFrom): taken over once, sealed in our format on the response.
+    for (const m of this.#migrators) {
+      reason = yield* m.open(request, state, reason)
+      if (!state.isNew) return state
     }
     // No session opened: a new one, whose lifetime starts now and whose data is the defaults.
     state.lifetime.restart()

@@ -78,7 +78,7 @@ export interface ResolvedOptions {
 }
 
 // RFC 6265 §4.1.1: a cookie name is an RFC 7230 token.
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+export const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 // Attribute values may not hold ';' or controls (RFC 6265 §4.1.1 av-octet); spaces are refused too.
 const PATH = /^\/[\x21-\x3A\x3C-\x7E]*$/
 const DOMAIN =
@@ -94,7 +94,7 @@ const nonEmpty = 'must hold at least one secret'
 const secretList = each(secretString, [(a) => a.length > 0, nonEmpty])
 
 // A string, a list (newest first) or ids to secrets; each form reports its own problems.
-const secret: Check = (value, path, issues) => {
+export const secret: Check = (value, path, issues) => {
   if (typeof value === 'string') return secretString(value, path, issues)
   if (Array.isArray(value)) return secretList(value, path, issues)
   if (typeof value !== 'object' || value === null) {
@@ -177,6 +177,7 @@ const checkOptions = object<SessionOptions>({
     (v): v is SessionSchema => typeof (v as SessionSchema)?.['~standard']?.validate === 'function',
     'must be a Standard Schema',
   ),
+  migrateFrom: each(methods(['bind'], 'must come from sealed-session/migrate')),
 })
 
 /** Fields as given: any of them may have failed its own check. */
@@ -223,7 +224,7 @@ function crossFieldIssues(o: Unchecked<SessionOptions>, issues: SessionConfigIss
 
 let warnedRandomSecret = false
 
-function keyRing(secret: NonNullable<SessionOptions['secret']>): RingKey[] {
+export function keyRing(secret: NonNullable<SessionOptions['secret']>): RingKey[] {
   if (typeof secret === 'string') return [{ id: '', secret }]
   if (Array.isArray(secret)) {
     // Ids derived from position would shift on every rotation; iron's '' plus trying each key

@@ -104,6 +104,11 @@ export interface CarriedCookies {
   unchunked: boolean
   /** Chunk cookies `<name>.0` …: the highest index present plus one. */
   chunks: number
+  /**
+   * Cookies of a library we migrate from, cleared by the next write: set on a request's record
+   * by the `migrateFrom` entry that found them.
+   */
+  others?: readonly string[]
 }
 
 /** The session values a request carries, in the order to try them, and which cookies came. */

@@ -132,6 +132,7 @@ export class Responder {
       parts.push([name, '', 0, 0])
     }
     for (let i = chunks; i < carried.chunks; i++) parts.push([`${name}.${i}`, '', 0, 0])
+    for (const other of carried.others ?? []) parts.push([other, '', 0, 0])
     const headers = parts.map(([n, v, maxAge, now]): [string, string] => [
       'set-cookie',
       maxAge === 0 ? clearCookie(n, attrs) : serializeCookie(n, v, maxAge, attrs, now),

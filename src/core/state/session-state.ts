@@ -157,9 +157,9 @@ export class SessionState {
     return this.#secure
   }
 
-  /** True when the request carried any cookie of ours, valid or not. */
+  /** True when the request carried any cookie of ours (or of a library we migrate from). */
   get hadCookie(): boolean {
-    return this.carried.unchunked || this.carried.chunks > 0
+    return this.carried.unchunked || this.carried.chunks > 0 || !!this.carried.others
   }
 
   /** Takes over what the engine opened; `at` is the time it was checked against. */

@@ -153,4 +153,32 @@ export interface SessionOptions<Ctx = any, Schema extends SessionSchema = Sessio
    * @default undefined (any JSON data)
    */
   schema?: Schema
+  /**
+   * Session cookies another library sealed that open as sessions here, so switching logs nobody
+   * out: each entry is made by `sealed-session/migrate` (`ironSession()`, `honoSession()`,
+   * `honoSessions()`, `h3()`). A request whose own cookie does not open tries them in order;
+   * a session found is carried over (data, flash keys, the old library's expiry) and this
+   * response seals it in our format under a new id, clearing the old cookie when its name
+   * differs. Cookie transport only. Any seal the old library made under the same secret opens
+   * as a session while an entry is on: give each an `until` date (see SECURITY.md).
+   * @default undefined (other libraries' cookies are refused)
+   */
+  migrateFrom?: readonly SessionMigrator[]
 }
+
+/**
+ * Opens session cookies another library sealed, for `migrateFrom`. Made by the functions of
+ * `sealed-session/migrate`; its workings are internal.
+ *
+ * @example
+ * import { ironSession } from 'sealed-session/migrate'
+ * const migrator: SessionMigrator = ironSession({ cookieName: 'app', until: '2027-03-01' })
+ */
+export interface SessionMigrator {
+  /** The library whose cookies it opens, such as `'iron-session'`. */
+  readonly from: string
+  /** Only `sealed-session/migrate` makes them (a type-level mark; nothing at run time). */
+  readonly [migratorMark]: true
+}
+
+export declare const migratorMark: unique symbol
