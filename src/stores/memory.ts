@@ -197,11 +197,14 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     },
 
     get(id) {
-      const entry = live(id)
+      const entry = entries.get(id)
       if (!entry) return undefined
-      // Mark as most recently used.
-      entries.delete(id)
-      entries.set(id, entry)
+      // Past its deadline it is still handed back, so the engine can tell `expired` from
+      // `not-found` (it refuses the record and deletes it); a live one becomes most recent.
+      if (now() < entry.deadline) {
+        entries.delete(id)
+        entries.set(id, entry)
+      }
       return entry.record
     },
 
