@@ -86,13 +86,13 @@ const checkOptions = object<CloudflareKvStoreOptions>({
  * docs/stores-edge.md for what that means for sessions.
  *
  * @example
+ * import { env } from 'cloudflare:workers'
  * import { Hono } from 'hono'
  * import { session } from 'sealed-session/hono'
  * import { cloudflareKvStore } from 'sealed-session/stores/cloudflare-kv'
  *
- * type Env = { Bindings: { SESSIONS: KVNamespace; SESSION_SECRET: string } }
- * const store = cloudflareKvStore({ namespace: (c: Context<Env>) => c.env.SESSIONS })
- * const app = new Hono<Env>().use((c, next) => session({ secret: c.env.SESSION_SECRET, store })(c, next))
+ * const store = cloudflareKvStore({ namespace: env.SESSIONS })
+ * export default new Hono().use(session({ secret: env.SESSION_SECRET, store }))
  */
 export function cloudflareKvStore<Ctx = any>(
   options: CloudflareKvStoreOptions<Ctx>,
