@@ -164,6 +164,34 @@ describe('cloudflareKvStore specifics', () => {
     expect(await store.get('x'.repeat(32))).toBe('not json {')
   })
 
+  it('a patch never merges into a session past its deadline: the expired record stays as it was', async () => {
+    const clock = testClock(Date.now())
+    const store = cloudflareKvStore({ namespace: SESSIONS, prefix: freshPrefix(), now: clock.now })
+    const id = 'd'.repeat(32)
+    const stored = { data: { a: 1 }, createdAt: clock.now(), expiresAt: clock.now() + 10_000 }
+    await store.set(id, stored)
+    clock.advance(10)
+    const later = { data: { b: 2 }, createdAt: clock.now(), expiresAt: clock.now() + 600_000 }
+    await store.patch!(id, later, { set: ['b'], deleted: [] })
+    expect(await store.get(id)).toEqual(stored)
+  })
+
+  it('concurrent patches of one session in this isolate all land (one at a time per key)', async () => {
+    const store = cloudflareKvStore({ namespace: SESSIONS, prefix: freshPrefix() })
+    const id = 'e'.repeat(32)
+    const at = Date.now()
+    const rec = (data: Record<string, unknown>) => ({
+      data,
+      createdAt: at,
+      expiresAt: at + 600_000,
+    })
+    await store.set(id, rec({ start: true }))
+    const keys = Array.from({ length: 10 }, (_, i) => `k${i}`)
+    await Promise.all(keys.map((k) => store.patch!(id, rec({ [k]: k }), { set: [k], deleted: [] })))
+    const stored = (await store.get(id)) as { data: Record<string, unknown> }
+    expect(Object.keys(stored.data).sort()).toEqual(['start', ...keys].sort())
+  })
+
   it('merge: false has no patch; a change is one whole-record put', async () => {
     const { wrapped, take } = counted(SESSIONS)
     const store = cloudflareKvStore({ namespace: wrapped, prefix: freshPrefix(), merge: false })

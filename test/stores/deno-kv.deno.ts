@@ -147,6 +147,22 @@ describe('denoKvStore specifics', () => {
     }
   })
 
+  it('a patch never merges into a session past its deadline: the expired record stays as it was', async () => {
+    const kv = await Deno.openKv(':memory:')
+    try {
+      let t = Date.now()
+      const store = denoKvStore({ kv, now: () => t })
+      const id = newId()
+      const stored = rec({ a: 1 }, t, 10)
+      await store.set(id, stored)
+      t += 10_000
+      await store.patch(id, rec({ b: 2 }, t, 60), { set: ['b'], deleted: [] })
+      expect(await store.get(id)).toEqual(stored)
+    } finally {
+      kv.close()
+    }
+  })
+
   it('patches racing from two instances (each with its own queue) all land: versionstamp check, retried', async () => {
     // Two stores over one kv are two instances of the app sharing Deno Deploy's KV: nothing
     // in-process orders their patches, only the atomic check does.

@@ -171,6 +171,34 @@ describe('unstorageStore specifics', () => {
     expect(await store.get(id)).toBeUndefined()
   })
 
+  it('a patch never merges into a session past its deadline: the expired record stays as it was', async () => {
+    const clock = testClock()
+    const store = unstorageStore(createStorage(), { now: clock.now })
+    const id = 'd'.repeat(32)
+    const stored = rec(clock.now(), { a: 1 }, 10)
+    await store.set(id, stored)
+    clock.advance(10)
+    await store.patch!(id, rec(clock.now(), { b: 2 }, 60), { set: ['b'], deleted: [] })
+    expect(await store.get(id)).toEqual(stored)
+  })
+
+  it('concurrent patches of one session in this process all land (one at a time per key)', async () => {
+    const dir = await tempDir()
+    try {
+      const store = unstorageStore(createStorage({ driver: fsDriver({ base: dir }) }))
+      const id = 'e'.repeat(32)
+      await store.set(id, rec(Date.now(), { start: true }))
+      const keys = Array.from({ length: 10 }, (_, i) => `k${i}`)
+      await Promise.all(
+        keys.map((k) => store.patch!(id, rec(Date.now(), { [k]: k }), { set: [k], deleted: [] })),
+      )
+      const stored = (await store.get(id)) as SessionRecord
+      expect(Object.keys(stored.data).sort()).toEqual(['start', ...keys].sort())
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
   it('prune() deletes expired sessions only, on a driver without TTLs (fs)', async () => {
     const dir = await tempDir()
     try {
