@@ -2,7 +2,8 @@
 // alias the `vitest` import to this file, so a store test written for vitest (the shared store
 // contract, a store's own cases) registers here and runs unchanged on the real runtime.
 // `expect` is vitest's own (chai with @vitest/expect's matchers), so every assertion means what
-// it means under vitest. Only what those files use: describe, it, before/afterEach, expect.
+// it means under vitest (chai and @vitest/expect are devDependencies, at vitest's versions).
+// Only what those files use: describe, it, before/afterEach, expect.
 
 import { JestAsymmetricMatchers, JestChaiExpect, JestExtend } from '@vitest/expect'
 import * as chai from 'chai'
