@@ -20,7 +20,7 @@ export interface FileStoreOptions {
 
 /** A session store with one JSON file per session in a directory. */
 export interface FileStore extends SessionStore {
-  /** The live record stored under `id`, or undefined. */
+  /** The record stored under `id` (past its deadline too: the engine refuses those), or undefined. */
   get(id: string, ctx?: unknown): Promise<SessionRecord<any> | undefined>
   /** Deletes the file of `id`. */
   delete(id: string, ctx?: unknown): Promise<void>

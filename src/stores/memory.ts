@@ -43,7 +43,7 @@ export interface MemoryStoreOptions {
 
 /** A session store kept in this process's memory, with its per-user index and sweep control. */
 export interface MemoryStore extends MetaStore, UserSessionIndex, UserKeyed {
-  /** The live record stored under `id`, or undefined. */
+  /** The record stored under `id` (past its deadline too: the engine refuses those), or undefined. */
   get(id: string, ctx?: unknown): SessionRecord<any> | undefined
   /** Removes the session stored under `id`. */
   delete(id: string, ctx?: unknown): void

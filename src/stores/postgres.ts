@@ -53,7 +53,7 @@ export interface PostgresStoreOptions {
 
 /** A session store over a PostgreSQL table, with a per-user index and `prune()`. */
 export interface PostgresStore extends MetaStore, UserSessionIndex, UserKeyed {
-  /** The live record stored under `id`, or undefined. */
+  /** The record stored under `id` (past its deadline too: the engine refuses those), or undefined. */
   get(id: string, ctx?: unknown): Promise<SessionRecord<any> | undefined>
   /** Deletes the row of `id`. */
   delete(id: string, ctx?: unknown): Promise<void>

@@ -65,7 +65,7 @@ export interface SqliteStoreOptions {
 
 /** A session store in a SQLite table, with a per-user index. */
 export interface SqliteStore extends MetaStore, UserSessionIndex, UserKeyed {
-  /** The live record stored under `id`, or undefined. */
+  /** The record stored under `id` (past its deadline too: the engine refuses those), or undefined. */
   get(id: string, ctx?: unknown): SessionRecord<any> | undefined
   /** Deletes the row of `id`. */
   delete(id: string, ctx?: unknown): void
