@@ -65,6 +65,9 @@ import { redisStore } from 'sealed-session/stores/redis'
 import { postgresStore } from 'sealed-session/stores/postgres'
 import { sqliteStore } from 'sealed-session/stores/sqlite'
 import { expressStore } from 'sealed-session/stores/express'
+import { unstorageStore } from 'sealed-session/stores/unstorage'
+import { cloudflareKvStore } from 'sealed-session/stores/cloudflare-kv'
+import { denoKvStore } from 'sealed-session/stores/deno-kv'
 import { sessionTesting } from 'sealed-session/testing'
 import { h3, honoSession, honoSessions, ironSession } from 'sealed-session/migrate'
 import { Hono } from 'hono'
@@ -76,7 +79,7 @@ const results = []
 const expect = (name, ok) => results.push([name, ok])
 const cookieOf = (res) => res.headers.getSetCookie()[0]?.split(';')[0]
 
-for (const [name, f] of Object.entries({ sessionDeadline, withSession, elysiaSession, memoryStore, fileStore, redisStore, postgresStore, sqliteStore, expressStore, sessionTesting, h3, honoSession, honoSessions, ironSession })) {
+for (const [name, f] of Object.entries({ sessionDeadline, withSession, elysiaSession, memoryStore, fileStore, redisStore, postgresStore, sqliteStore, expressStore, unstorageStore, cloudflareKvStore, denoKvStore, sessionTesting, h3, honoSession, honoSessions, ironSession })) {
   expect('export ' + name, typeof f === 'function')
 }
 try { session({ secret: 'short' }); expect('config error', false) } catch (e) { expect('config error', e instanceof SessionConfigError) }
@@ -96,6 +99,24 @@ const handler = withSession({ secret, store: memoryStore() }, async (req, s) => 
 const fl = await handler(new Request('http://localhost/login'))
 const fc = cookieOf(fl)
 expect('fetch + memoryStore round trip', (await (await handler(new Request('http://localhost/me', { headers: { cookie: fc } }))).text()) === 'u2')
+
+const roundTrip = async (name, store) => {
+  const h = withSession({ secret, store }, async (req, s) => {
+    if (new URL(req.url).pathname === '/login') s.userId = name
+    return new Response(String(s.userId ?? 'anon'))
+  })
+  const c = cookieOf(await h(new Request('http://localhost/login')))
+  expect('fetch + ' + name + ' round trip', (await (await h(new Request('http://localhost/me', { headers: { cookie: c } }))).text()) === name)
+}
+// unstorage is an optional peer, not installed here: a Storage-shaped Map stands in.
+const items = new Map()
+await roundTrip('unstorageStore', unstorageStore({
+  getItem: async (k) => items.get(k) ?? null,
+  setItem: async (k, v) => void items.set(k, JSON.parse(JSON.stringify(v))),
+  removeItem: async (k) => void items.delete(k),
+  getKeys: async () => [...items.keys()],
+}))
+if (typeof Deno !== 'undefined') await roundTrip('denoKvStore', denoKvStore({ kv: await Deno.openKv(':memory:') }))
 
 const ely = new Elysia().use(elysiaSession({ secret }))
   .post('/login', ({ session }) => { session.userId = 'u3'; return 'ok' })
@@ -119,7 +140,7 @@ if (bad) process.exit(1)
     ['node 20', process.execPath, ['smoke.mjs']],
     ['node 24', node24, ['smoke.mjs']],
     ['bun', join(bin, 'bun'), ['smoke.mjs']],
-    ['deno', join(bin, 'deno'), ['run', '-A', '--no-lock', 'smoke.mjs']],
+    ['deno', join(bin, 'deno'), ['run', '-A', '--no-lock', '--unstable-kv', 'smoke.mjs']],
   ]) {
     const r = spawnSync(cmd, args, {
       cwd: app,
@@ -141,6 +162,7 @@ if (bad) process.exit(1)
 import { session } from 'sealed-session/hono'
 import { withSession } from 'sealed-session/fetch'
 import { memoryStore } from 'sealed-session/stores/memory'
+import { cloudflareKvStore } from 'sealed-session/stores/cloudflare-kv'
 const secret = 'pack-check-secret-0123456789-abcdefghijklmnop'
 const hono = new Hono().use(session({ secret, migrateFrom: [ironSession({ cookieName: 'iron' }), h3()] }))
   .post('/login', (c) => { c.session.userId = 'w1'; return c.text('ok') })
@@ -149,7 +171,14 @@ const plain = withSession({ secret, store: memoryStore() }, async (req, s) => {
   if (new URL(req.url).pathname === '/f/login') s.userId = 'w2'
   return new Response(String(s.userId ?? 'anon'))
 })
-export default { fetch: (req) => (new URL(req.url).pathname.startsWith('/f/') ? plain(req) : hono.fetch(req)) }
+const kv = withSession({ secret, store: cloudflareKvStore({ namespace: ({ args: [env] }) => env.SESSIONS }) }, async (req, s) => {
+  if (new URL(req.url).pathname === '/kv/login') s.userId = 'w3'
+  return new Response(String(s.userId ?? 'anon'))
+})
+export default { fetch: (req, env) => {
+  const path = new URL(req.url).pathname
+  return path.startsWith('/kv/') ? kv(req, env) : path.startsWith('/f/') ? plain(req) : hono.fetch(req)
+} }
 `,
   )
   const { build } = await import('esbuild')
@@ -166,14 +195,16 @@ export default { fetch: (req) => (new URL(req.url).pathname.startsWith('/f/') ? 
     join(app, 'workerd.mjs'),
     `import { readFileSync } from 'node:fs'
 import { Miniflare } from ${JSON.stringify(join(root, 'node_modules/miniflare/dist/src/index.js'))}
-const mf = new Miniflare({ modules: true, script: readFileSync('worker.bundle.mjs', 'utf8'), compatibilityDate: '2025-01-01' })
+const mf = new Miniflare({ modules: true, script: readFileSync('worker.bundle.mjs', 'utf8'), compatibilityDate: '2025-01-01', kvNamespaces: ['SESSIONS'] })
 try {
   const cookieOf = (res) => res.headers.getSetCookie()[0].split(';')[0]
   let res = await mf.dispatchFetch('http://localhost/login', { method: 'POST' })
   const a = await (await mf.dispatchFetch('http://localhost/me', { headers: { cookie: cookieOf(res) } })).text()
   res = await mf.dispatchFetch('http://localhost/f/login')
   const b = await (await mf.dispatchFetch('http://localhost/f/me', { headers: { cookie: cookieOf(res) } })).text()
-  if (a !== 'w1' || b !== 'w2') { console.log('FAIL workerd', a, b); process.exitCode = 1 } else console.log('ok   workerd: hono and fetch round trips')
+  res = await mf.dispatchFetch('http://localhost/kv/login')
+  const c = await (await mf.dispatchFetch('http://localhost/kv/me', { headers: { cookie: cookieOf(res) } })).text()
+  if (a !== 'w1' || b !== 'w2' || c !== 'w3') { console.log('FAIL workerd', a, b, c); process.exitCode = 1 } else console.log('ok   workerd: hono, fetch and fetch + KV round trips')
 } finally { await mf.dispose() }
 `,
   )
@@ -191,7 +222,16 @@ try {
 import { session } from 'sealed-session/hono'
 import type { Session, SessionStore } from 'sealed-session'
 import { memoryStore } from 'sealed-session/stores/memory'
+import { unstorageStore, type UnstorageLike } from 'sealed-session/stores/unstorage'
+import { cloudflareKvStore, type KVNamespaceLike } from 'sealed-session/stores/cloudflare-kv'
+import { denoKvStore, type DenoKvLike } from 'sealed-session/stores/deno-kv'
 const store: SessionStore = memoryStore()
+// The edge stores type-check with none of unstorage, workers-types or Deno's lib installed.
+export const edge: SessionStore[] = [
+  unstorageStore({} as UnstorageLike),
+  cloudflareKvStore<{ env: { SESSIONS: KVNamespaceLike } }>({ namespace: (c) => c.env.SESSIONS }),
+  denoKvStore({ kv: {} as DenoKvLike }),
+]
 const app = new Hono().use(session<{ userId?: string }>({ secret: 'x'.repeat(32), store }))
   .get('/', (c) => {
     const id: string | undefined = c.session.userId

@@ -3,6 +3,7 @@
  * agent), the owner of a session, and the `SessionInfo` they list. Not a public entry point.
  */
 import { SessionConfigError, type SessionConfigIssue } from '../core/errors.ts'
+import { asRecord, isExpired, sessionDeadline } from '../core/record.ts'
 import type {
   SessionInfo,
   SessionPatch,
@@ -137,3 +138,42 @@ export const userKeyOrOff: Check = is(
   (v): v is string | false => v === false || nonEmpty(v),
   'must be a non-empty string, or false to turn the index off',
 )
+
+/**
+ * Milliseconds from `at` until the record's deadline, rounded up: the TTL a backend is given.
+ * Below 1 the session is over: write nothing, delete what is stored.
+ *
+ * @example
+ * const ttl = ttlMs(record, meta?.now ?? now())
+ * if (ttl < 1) return remove(id)
+ */
+export function ttlMs(record: SessionRecord<any>, at: number): number {
+  return Math.ceil(sessionDeadline(record) - at)
+}
+
+/**
+ * What a patch may merge into: the stored record, unless there is none, it is not a record, or
+ * it is past its deadline by `at` (a session ended or expired elsewhere never comes back).
+ *
+ * @example
+ * const next = applySessionPatch(liveRecord(await read(id), now()), record, changes)
+ */
+export function liveRecord(stored: unknown, at: number): SessionRecord<any> | undefined {
+  const record = asRecord(stored)
+  return record && !isExpired(record, at) ? record : undefined
+}
+
+/**
+ * JSON text read back from a backend, parsed; the text itself when it is not JSON (another
+ * program wrote the key), for the engine to refuse as `invalid-data`.
+ *
+ * @example
+ * get: async (id) => { const text = await kv.get(key(id)); return text === null ? undefined : parseStored(text) }
+ */
+export function parseStored(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return text
+  }
+}

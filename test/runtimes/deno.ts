@@ -1,10 +1,12 @@
 // The adapter contract on Deno: the Hono and fetch-adapter fixtures, each in-process and through
-// a real Deno.serve on 127.0.0.1, sealed and with a Map store.
+// a real Deno.serve on 127.0.0.1, sealed and with a Map store; then the Deno KV store's tests
+// (the shared store contract and its own cases), written for vitest and run here through the
+// stand-in the import map puts in place of `vitest`.
 //
-//   ./node_modules/.bin/deno run -A --no-lock test/runtimes/deno.ts
+//   npm run test:deno   (the flags: package.json)
 //
 // TypeScript and the npm packages (hono, iron-webcrypto) load from node_modules as they are;
-// no --unstable or node-modules flags are needed.
+// Deno.openKv needs --unstable-kv (Deno 2.9), the store tests write under .tmp/.
 import { nodeCrypto } from '../../src/crypto/node-crypto.ts'
 import {
   type ContractClient,
@@ -23,6 +25,8 @@ import {
   report,
   spyOnSubtle,
 } from './support.ts'
+import { caseNames, runCase } from './vitest-shim.ts'
+import '../stores/deno-kv.deno.ts'
 
 // Typed here rather than through Deno's lib, so `tsc -p tsconfig.json` checks this file too.
 interface DenoServer {
@@ -88,6 +92,10 @@ groups.push({
     ),
   ],
 })
+
+const storeResults = []
+for (const [i] of caseNames().entries()) storeResults.push(await runCase(i))
+groups.push({ label: 'denoKvStore on Deno', results: storeResults })
 
 const failed = report(groups)
 const crypto = nodeCrypto ? 'node:crypto' : 'WebCrypto'

