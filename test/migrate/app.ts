@@ -23,7 +23,7 @@ export function switchedApp(options: SessionOptions = {}) {
       const s = c.session
       const data = { ...s.toJSON() } as Record<string, unknown>
       // Flash values live apart from the data (toJSON has none): what arrived, as session[key] reads it.
-      for (const [key, values] of Object.entries(s.flash())) data[key] = values.at(-1)
+      for (const [key, values] of Object.entries(s.flash())) data[key] = values?.at(-1)
       return c.json({
         isNew: s.isNew,
         data,
