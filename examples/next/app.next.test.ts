@@ -132,14 +132,15 @@ describe('examples/next over HTTP', () => {
     expect(more).toHaveLength(0)
     expect(cookie?.name).toBe('sid')
     expect(cookie?.value).toMatch(/^Fe26\.2\*/)
-    // cookies().set() got every attribute the engine chose; no Secure on plain-HTTP loopback.
+    // cookies().set() got every attribute the engine chose. `next start` runs with
+    // NODE_ENV=production, where secure: 'auto' is Secure even on plain-HTTP loopback.
     expect(cookie?.attributes).toMatchObject({
       path: '/',
       'max-age': '86400',
       httponly: '',
+      secure: '',
       samesite: 'lax',
     })
-    expect(cookie?.attributes).not.toHaveProperty('secure')
 
     // The Server Component shows the flash; proxy.ts removes it from the cookie on that response.
     const first = await jar.request(http, '/')
