@@ -169,6 +169,7 @@ export class EncoderSource implements Source {
   }
 
   authentic(reason: InvalidReason): boolean {
+    // The encoder decoded it, so its own checks (if any) passed.
     return reason === 'invalid-data'
   }
 
