@@ -12,6 +12,8 @@ const FILES = [
   'test/fixation.test.ts',
   'test/expiry-edges.test.ts',
   'test/bad-headers.test.ts',
+  'test/revocation-lifetime.test.ts',
+  'test/revocation-growth.test.ts',
   'test/cookie-tossing.test.ts',
 ]
 const files = process.argv.length > 2 ? process.argv.slice(2) : FILES

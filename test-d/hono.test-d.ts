@@ -63,7 +63,11 @@ new Hono().use(session<{ userId?: string }>({ secret: 'x'.repeat(32) })).get('/'
   expect<Equal<typeof c.var.session.userId, string | undefined>>()
   // @ts-expect-error unknown key through c.get too
   c.get('session').nope
+  // Hono types c.get and c.set from one map entry, so a settable null would make every
+  // c.get('session') nullable: the typed way to end a session is c.session = null.
+  // @ts-expect-error c.get('session') is non-null, so c.set takes a session
   c.set('session', null)
+  c.set('session', c.session)
   return c.text(c.session.userId ?? 'anon')
 })
 
@@ -96,7 +100,11 @@ new Hono().use(session()).get('/', (c) => {
   c.session.regenerate(1)
   c.session = null
   c.session = { anything: 1, nested: { ok: true } }
+  // Hono types c.get and c.set from one map entry, so a settable null would make every
+  // c.get('session') nullable: the typed way to end a session is c.session = null.
+  // @ts-expect-error c.get('session') is non-null, so c.set takes a session
   c.set('session', null)
+  c.set('session', c.session)
   const got = c.get('session')
   expect<IsAny<typeof got.anything>>()
   return c.text('ok')
@@ -152,6 +160,35 @@ new Hono()
 app.get('/admin', requireUser, (c) => {
   expect<Equal<typeof c.session.userId, string>>()
   return c.text(c.session.userId)
+})
+
+// --- Route modules: a Hono() of their own, mounted with app.route() --------------------------
+
+// No Env: c.get('session') and c.var.session are non-null, like c.session (the default type).
+const accountRoutes = new Hono().get('/', (c) => {
+  const got = c.get('session')
+  expect<Equal<typeof got, Session>>()
+  expect<Equal<typeof c.var.session, Session>>()
+  got.flash('notice', 'hi')
+  return c.text(String(c.var.session.userId))
+})
+// With SessionEnv: the module's own data type on every spelling.
+new Hono<SessionEnv<{ userId?: string }>>().get('/', (c) => {
+  const got = c.get('session')
+  expect<Equal<typeof got.userId, string | undefined>>()
+  expect<Equal<typeof c.var.session.userId, string | undefined>>()
+  expect<Equal<typeof c.session.userId, string | undefined>>()
+  return c.text('ok')
+})
+new Hono().use(session()).route('/account', accountRoutes)
+
+// Hono's chaining rule: a guard's refined type reaches only the routes chained onto it.
+const unchained = new Hono().use(session<{ userId?: string }>())
+unchained.use(requireUser)
+unchained.get('/not-chained', (c) => {
+  // Registered on the variable, not on the value use(requireUser) returned: not refined.
+  expect<Equal<typeof c.session.userId, string | undefined>>()
+  return c.text('ok')
 })
 
 // --- The middleware's options are SessionOptions -------------------------------------------------

@@ -57,7 +57,7 @@ describe('context access', () => {
   it('c.set("session", null) destroys the session and clears the cookie', async () => {
     const app = createApp()
     app.post('/logout', (c) => {
-      c.set('session', null)
+      c.set('session', null as never) // typed as a session; untyped code may still pass null
       return c.body(null, 204)
     })
     const jar = await seeded(app)
@@ -70,7 +70,7 @@ describe('context access', () => {
     const app = createApp()
     app.post('/switch', (c) => {
       const oldId = c.session.id
-      c.set('session', null)
+      c.set('session', null as never) // typed as a session; untyped code may still pass null
       const empty = c.session.toJSON()
       c.session.userId = 'u2'
       return c.json({ empty, changedId: c.session.id !== oldId })

@@ -99,6 +99,7 @@ describe('engine.synchronous, loadSync and commitSync', () => {
     const liar: SessionRevocation = {
       userKey: 'userId',
       synchronous: true,
+      maxAge: 86_400,
       retainFor() {},
       revoke: async () => {},
       revokeUser: async () => {},

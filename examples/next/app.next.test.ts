@@ -173,36 +173,6 @@ describe('examples/next over HTTP', () => {
     expect((await jar.request(http, '/api/me')).status).toBe(401)
   })
 
-  it('with JavaScript on, the page rendered in the action’s response reads what the action wrote', async () => {
-    // The client router posts the action with a Next-Action header and renders the redirect
-    // target from the RSC answer. Next renders it with a cookie jar built from the action's
-    // Set-Cookie while the request's Cookie header still has none: the adapter reads the jar
-    // when the two differ.
-    const html = await (await fetch(`${base}/`)).text()
-    const id = actionField(html).slice('$ACTION_ID_'.length)
-    const form = new FormData()
-    form.set('0', '["$K1"]')
-    form.set('1_name', 'Ada')
-    const res = await fetch(`${base}/`, {
-      method: 'POST',
-      body: form,
-      redirect: 'manual',
-      headers: {
-        'next-action': id,
-        accept: 'text/x-component',
-        origin: base,
-        'next-router-state-tree': encodeURIComponent(
-          JSON.stringify(['', { children: ['__PAGE__', {}] }, null, null, true]),
-        ),
-      },
-    })
-    expect(res.status).toBe(200)
-    expect(setCookies(res).map((c) => c.name)).toEqual(['sid'])
-    const rsc = await res.text()
-    expect(rsc).toContain('Signed in as')
-    expect(rsc).not.toContain('Signed out')
-  })
-
   it('starts over when the session cookie is forged', async () => {
     const jar = new Jar()
     jar.cookies.set('sid', 'Fe26.2**forged')

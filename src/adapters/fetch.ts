@@ -35,9 +35,10 @@ export interface SessionHandler<Data extends object = DefaultSessionData> {
   getSession(request: Request, ...args: any[]): Promise<Session<Data>>
   /**
    * Writes what the request changed and answers `response` with the session's Set-Cookie (or
-   * token header) added; a copy when the response's headers are immutable. Throws a
-   * `SessionError` (`ERR_SESSION_MISSING`) for a session this handler did not open or has
-   * already committed.
+   * token header) added, including what `session.save()` committed; a copy when the response's
+   * headers are immutable. Called again for the same session, it writes only what changed
+   * since. Throws a `SessionError` (`ERR_SESSION_MISSING`) for a session this handler did not
+   * open.
    */
   commitSession(session: Session<Data>, response: Response): Promise<Response>
 }
@@ -86,20 +87,36 @@ export function createSessionHandler<Data extends object = DefaultSessionData>(
       if (!entry) {
         throw new SessionError(
           'ERR_SESSION_MISSING',
-          'commitSession() was given a session that this handler did not open with getSession(), or one it already committed',
+          'commitSession() was given a session that this handler did not open with getSession()',
         )
       }
-      open.delete(session)
+      // Committing again later writes only what changed since (a streamed response, say).
       return withHeaders(response, (await engine.commit(entry.state, entry.ctx)).headers)
     },
   }
 }
 
 /**
+ * The answer to a session error no code of the app can catch (the store failed while loading or
+ * committing, the data is not JSON): a generic 500 with the error logged, as Hono's default
+ * handler answers it, so no message (`ECONNREFUSED …`) reaches the client. Other errors rethrow.
+ */
+function unhandled(error: unknown): Response {
+  if (!(error instanceof SessionError)) throw error
+  console.error(error)
+  return new Response('Internal Server Error', {
+    status: 500,
+    headers: { 'content-type': 'text/plain;charset=utf-8' },
+  })
+}
+
+/**
  * Wraps a Web-standard fetch handler so it receives the request's session as its second
  * argument; the server's other arguments follow it. Works with `Bun.serve`, `Deno.serve`,
  * Cloudflare Workers, Next.js route handlers and any server that calls `fetch(request, …)`.
- * A handler that throws commits nothing; the error reaches the server.
+ * A handler that throws commits nothing; the error reaches the server. A session error around
+ * the handler (a failing store) answers a generic 500 and is logged; to answer it yourself (a
+ * 503), use `createSessionHandler` and catch it.
  *
  * @example
  * Bun.serve({
@@ -108,21 +125,26 @@ export function createSessionHandler<Data extends object = DefaultSessionData>(
  *   ),
  * })
  */
-export function withSession<Data extends object = DefaultSessionData, Args extends any[] = any[]>(
+export function withSession<
+  Data extends object = DefaultSessionData,
+  Args extends any[] = any[],
+  Req extends Request = Request,
+>(
   options: SessionOptions<FetchContext<Args>> | undefined,
-  handler: (
-    request: Request,
-    session: Session<Data>,
-    ...args: Args
-  ) => Response | Promise<Response>,
-): (request: Request, ...args: Args) => Promise<Response> {
+  handler: (request: Req, session: Session<Data>, ...args: Args) => Response | Promise<Response>,
+): (request: Req, ...args: Args) => Promise<Response> {
   const { getSession, commitSession } = createSessionHandler<Data>(
     options as SessionOptions<FetchContext>,
   )
   return async function fetchWithSession(request, ...args) {
-    const session = await getSession(request, ...args)
+    let session: Session<Data>
+    try {
+      session = await getSession(request, ...args)
+    } catch (error) {
+      return unhandled(error)
+    }
     const response = await handler(request, session, ...args)
-    return commitSession(session, response)
+    return commitSession(session, response).catch(unhandled)
   }
 }
 

@@ -3,7 +3,13 @@ import * as hono from 'hono'
 import { SessionEngine } from '../core/engine.ts'
 import { SessionError } from '../core/errors.ts'
 import type { SessionState } from '../core/state/session-state.ts'
-import type { DefaultSessionData, Session, SessionOptions, SessionRequest } from '../core/types.ts'
+import type {
+  DefaultSessionData,
+  Session,
+  SessionCommit,
+  SessionOptions,
+  SessionRequest,
+} from '../core/types.ts'
 
 /**
  * Hono `Env` fragment that `session()` adds: `c.var.session` / `c.get('session')` and `c.session`.
@@ -35,8 +41,13 @@ declare module 'hono' {
     set session(value: SessionOf<E> | SessionDataOf<SessionOf<E>> | null)
   }
   interface ContextVariableMap {
-    /** `c.set('session', null)` ends the session. */
-    session: Session | null
+    /**
+     * The request's session, typed non-null like `c.session` (in route modules too). Hono types
+     * `c.get` and `c.set` from this one entry, so a null here would make every read nullable:
+     * end a session with `c.session = null` or `c.session.destroy()` (a `c.set('session', null)`
+     * from untyped code still ends it).
+     */
+    session: Session
   }
 }
 
@@ -124,17 +135,20 @@ export function session<Data extends object = DefaultSessionData>(
     ;(c as WithState)[STATE] = state
     c.set('session', state.session as Session<Data>)
     await next()
-    // A handler that threw must not leave a half-written session behind.
-    if (c.error) return
+    // A handler that threw writes nothing more; what its save() committed still reaches the client.
+    if (c.error) return append(c, engine.unsent(state).headers)
     sync(c as WithState, state)
-    const { headers } = await engine.commit(state, c)
-    if (headers.length === 0) return
-    try {
-      for (const [name, value] of headers) c.res.headers.append(name, value)
-    } catch {
-      // Immutable headers (Response.redirect(), a fetched response): Hono copies the response.
-      for (const [name, value] of headers) c.header(name, value, { append: true })
-    }
+    append(c, (await engine.commit(state, c)).headers)
+  }
+}
+
+function append(c: Context, headers: SessionCommit['headers']): void {
+  if (headers.length === 0) return
+  try {
+    for (const [name, value] of headers) c.res.headers.append(name, value)
+  } catch {
+    // Immutable headers (Response.redirect(), a fetched response): Hono copies the response.
+    for (const [name, value] of headers) c.header(name, value, { append: true })
   }
 }
 

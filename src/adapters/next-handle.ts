@@ -39,7 +39,8 @@ export interface NextSessionMethods<Data> {
   /** Gives the session a new id, keeping its data (call it on login); writes the cookie. */
   regenerate(): Promise<void>
   /**
-   * Restarts the absolute lifetime and writes the cookie.
+   * Restarts the absolute lifetime and writes the cookie; with a `revocation` list, at most
+   * the list's `maxAge` from now.
    *
    * @param maxAge lifetime in seconds; defaults to the `maxAge` option
    */
@@ -49,9 +50,11 @@ export interface NextSessionMethods<Data> {
   /**
    * Writes what changed since the last write: properties assigned directly
    * (`session.count = 1`), flash values this request consumed, a rolling refresh or a re-seal
-   * with a newer key. Writes nothing when there is nothing to write.
+   * with a newer key. Writes nothing when there is nothing to write. Resolves to the value the
+   * browser holds from now on (the sealed value, chunks joined, or the signed store id);
+   * `null` after `destroy()`.
    */
-  save(): Promise<void>
+  save(): Promise<string | null>
   /** A plain copy of the session data. */
   toJSON(): Data
 }
@@ -110,7 +113,7 @@ const HANDLE_KEYS = new Set([
 ])
 
 export /** Wraps a loaded state in the Next handle; `write` commits it through `cookies().set()`. */
-function createHandle(state: SessionState, write: () => Promise<void>): NextSession<any> {
+function createHandle(state: SessionState, write: () => Promise<string | null>): NextSession<any> {
   const s = state.session
   const methods: Record<string, unknown> = {
     get: (key: string) => s[key],

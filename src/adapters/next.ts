@@ -8,6 +8,7 @@ import type {
   SessionOptions,
   SessionRequest,
 } from '../core/types.ts'
+import { isActionRedirectRender, renderInBrowser } from './next-compat.ts'
 import { createHandle, type NextSession, type NextSessionPromise } from './next-handle.ts'
 
 export type {
@@ -176,14 +177,15 @@ export function nextSession<Data extends object = DefaultSessionData>(
     const ctx: NextSessionContext = { cookies: jar, headers: list }
     const state = await engine.load(requestView(ctx, engine.cookieName), ctx)
     // Writes run one after another, so an unawaited flash() and a later save() keep their order.
-    let last: Promise<void> = Promise.resolve()
-    const write = (): Promise<void> => {
+    let last: Promise<unknown> = Promise.resolve()
+    const write = (): Promise<string | null> => {
       const run = last
         .catch(() => {})
         .then(async () => {
           // Throws in a Server Component: Next allows cookie writes only where a response is built.
-          for (const cookie of (await engine.commit(state, ctx)).cookies)
-            jar.set(toNextCookie(cookie))
+          const commit = await engine.commit(state, ctx)
+          for (const cookie of commit.cookies) jar.set(toNextCookie(cookie))
+          return commit.token
         })
       last = run
       return run
@@ -213,9 +215,10 @@ export function nextSession<Data extends object = DefaultSessionData>(
     if (engine.options.store) state.session.reflash()
     // A raw header, not `res.cookies.set()`: Next would show that cookie to the page, and the
     // page must still see the flash values this response consumes.
-    for (const [name, value] of (await engine.commit(state, ctx)).headers) {
-      res.headers.append(name, value)
-    }
+    const commit = await engine.commit(state, ctx)
+    // Next would drop this Set-Cookie on a Server Action's redirect render (next-compat.ts).
+    if (commit.headers.length > 0 && isActionRedirectRender(request)) return renderInBrowser()
+    for (const [name, value] of commit.headers) res.headers.append(name, value)
     return res
   }
 

@@ -4,17 +4,24 @@
 import type { IronCodec } from '../crypto/iron.ts'
 import { nodeCrypto } from '../crypto/node-crypto.ts'
 import { randomId } from '../crypto/random.ts'
-import { runAsync, runSync, type Steps } from '../util/steps.ts'
+import { isPromise, run, runAsync, runSync, type Steps } from '../util/steps.ts'
 import { SessionError } from './errors.ts'
 import { assertJson } from './json.ts'
 import { isSynchronousStore } from './map-store.ts'
 import { type ResolvedOptions, resolveOptions } from './options.ts'
-import { isExpired, type SealedRecord } from './record.ts'
+import { isExpired, type SealedRecord, sessionDeadline } from './record.ts'
 import { readSession } from './request.ts'
-import { CommitResult, NO_COOKIES, NO_HEADERS, type Outcome, Responder } from './response.ts'
+import {
+  CommitResult,
+  mergeCommits,
+  NO_COOKIES,
+  NO_HEADERS,
+  type Outcome,
+  Responder,
+} from './response.ts'
 import { EncoderSource, IronSource, type Source, StoreSource, storeCall } from './sources.ts'
 import type { LifetimeRules } from './state/lifetime.ts'
-import { SessionState } from './state/session-state.ts'
+import { type CommitStart, type Saver, SessionState } from './state/session-state.ts'
 import type {
   InvalidReason,
   SessionCommit,
@@ -29,9 +36,15 @@ type Data = Record<string, unknown>
 /** What a write decided: nothing, a clear, or a value with the flash keys it carries. */
 type WriteOutcome =
   | Exclude<Outcome, object>
-  | { value: string; maxAge: number; now: number; flash: string[] }
+  | { value: string; maxAge: number; now: number; flash: string[]; id: string }
 
 const CLEAR = 'clear'
+const EMPTY: SessionCommit = Object.freeze({
+  headers: NO_HEADERS,
+  cookies: NO_COOKIES,
+  token: null,
+})
+const noop = () => {}
 const notSynchronous = () =>
   new SessionError(
     'ERR_SESSION_ASYNC',
@@ -43,7 +56,7 @@ const notSynchronous = () =>
  * headers. Adapters call `load` before the handler and `commit` after it; they never decide
  * what is written.
  */
-export class SessionEngine implements SessionEngineApi<any, unknown> {
+export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
   readonly options: ResolvedOptions
   /** The built-in iron codec (sealed mode without a custom encoder). */
   readonly codec: IronCodec<SealedRecord> | undefined
@@ -63,7 +76,8 @@ export class SessionEngine implements SessionEngineApi<any, unknown> {
     this.#source = o.store ? new StoreSource(o, o.store) : (iron ?? new EncoderSource(o, checkSize))
     this.codec = iron?.codec
     this.#responder = responder
-    o.revocation?.retainFor(o.maxAgeMs / 1000)
+    const revocation = o.revocation
+    revocation?.retainFor(o.maxAgeMs / 1000)
     this.synchronous =
       nodeCrypto !== undefined &&
       (o.store
@@ -74,6 +88,7 @@ export class SessionEngine implements SessionEngineApi<any, unknown> {
       maxAgeMs: o.maxAgeMs,
       idleTimeoutMs: o.idleTimeoutMs,
       rolling: o.rolling,
+      longestMs: revocation && (() => revocation.maxAge * 1000),
     }
   }
 
@@ -99,15 +114,70 @@ export class SessionEngine implements SessionEngineApi<any, unknown> {
    */
   commit(handle: SessionHandle<any>, ctx: unknown): Promise<SessionCommit> {
     const state = handle instanceof SessionState ? handle : undefined
+    // A save() in flight writes first; this commit then writes only what changed since.
+    if (state?.saving) return state.saving.then(() => this.commit(handle, ctx))
     const untouched = state && this.#untouched(state)
-    return untouched ? Promise.resolve(untouched) : runAsync(this.#commit(handle, ctx))
+    const result = untouched ? Promise.resolve(untouched) : runAsync(this.#commit(handle, ctx))
+    return state?.outbox ? result.then((commit) => this.#deliver(state, commit)) : result
   }
 
   /** `commit` for a synchronous engine; throws `ERR_SESSION_ASYNC` on any other. */
   commitSync(handle: SessionHandle<any>, ctx: unknown): SessionCommit {
     if (!this.synchronous) throw notSynchronous()
     const state = handle instanceof SessionState ? handle : undefined
-    return (state && this.#untouched(state)) || runSync(this.#commit(handle, ctx), notSynchronous)
+    if (state?.saving) throw notSynchronous()
+    const commit =
+      (state && this.#untouched(state)) || runSync(this.#commit(handle, ctx), notSynchronous)
+    return state?.outbox ? this.#deliver(state, commit) : commit
+  }
+
+  /**
+   * `session.save()`: commits now and keeps the headers for the response, which the final
+   * commit (or `unsent()`) hands over; resolves to what the client presents next. Saves run
+   * one after another; on a synchronous engine the write is done when save() returns.
+   */
+  save(state: SessionState, ctx: unknown): Promise<string | null> {
+    const keep = (commit: SessionCommit) => {
+      state.outbox = state.outbox ? mergeCommits(state.outbox, commit) : commit
+      return commit.token
+    }
+    const start = (): string | null | PromiseLike<string | null> => {
+      const untouched = this.#untouched(state)
+      if (untouched) return keep(untouched)
+      const commit = run(this.#commit(state, ctx))
+      return isPromise(commit) ? commit.then(keep) : keep(commit)
+    }
+    let result: string | null | PromiseLike<string | null>
+    try {
+      result = state.saving ? state.saving.then(start) : start()
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    if (!isPromise(result)) return Promise.resolve(result)
+    const settled: Promise<unknown> = Promise.resolve(result).then(noop, noop)
+    state.saving = settled
+    void settled.then(() => {
+      if (state.saving === settled) state.saving = undefined
+    })
+    return Promise.resolve(result)
+  }
+
+  /**
+   * What `save()` committed that no response carried yet, taken off the session: for a
+   * response that will not get a final commit (the handler threw after saving).
+   */
+  unsent(handle: SessionHandle<any>): SessionCommit {
+    const state = stateOf(handle)
+    const commit = state.outbox ?? EMPTY
+    state.outbox = undefined
+    return commit
+  }
+
+  /** `commit` with what earlier saves committed in front of it; the session's outbox is emptied. */
+  #deliver(state: SessionState, commit: SessionCommit): SessionCommit {
+    const merged = mergeCommits(state.outbox!, commit)
+    state.outbox = undefined
+    return merged
   }
 
   *#load(request: SessionRequest, ctx: unknown): Steps<SessionState> {
@@ -115,7 +185,15 @@ export class SessionEngine implements SessionEngineApi<any, unknown> {
     const found = readSession(request, o, this.#responder.chunkChars)
     // A bearer token is answered with an empty token header when refused, whoever sent it.
     const carried = { unchunked: o.transport === 'header' && found.values.length > 0, chunks: 0 }
-    const state = new SessionState(this.#rules, request, o.cookie.secure, carried)
+    const state = new SessionState(
+      this.#rules,
+      request,
+      o.cookie.secure,
+      carried,
+      o.revocation?.userKey,
+    )
+    state.saver = this
+    state.ctx = ctx
     // onInvalid hears the first refusal, or the last of a value that verified (an expired
     // session, not the shorter chunk set tried after it).
     let reason: InvalidReason | undefined
@@ -190,22 +268,27 @@ export class SessionEngine implements SessionEngineApi<any, unknown> {
   *#commit(handle: SessionHandle<any>, ctx: unknown): Steps<SessionCommit> {
     // Inside the steps, so a foreign handle rejects commit() rather than throwing from it.
     const state = stateOf(handle)
-    const outcome = yield* this.#write(state, ctx)
+    // Only a write that waits lets the app change the session meanwhile (an unawaited save()).
+    const start: CommitStart | undefined = this.synchronous
+      ? undefined
+      : { epoch: state.data.epoch, id: state.id, destroyed: state.destroyed, data: undefined }
+    const outcome = yield* this.#write(state, ctx, start)
     const built = this.#responder.build(outcome, state)
     if (outcome !== undefined) {
       const written = outcome === CLEAR ? undefined : outcome
-      state.rebase({
-        id: written ? state.id : undefined,
+      const rebase = {
+        id: written?.id,
         flash: written ? written.flash : [],
         cookies: built.carried,
         value: written?.value,
-      })
+      }
+      state.rebase(rebase, start)
     }
     return new CommitResult(built, state.value ?? null)
   }
 
   /** Does the store writes; says what the client must be sent: nothing, a clear, or a value. */
-  *#write(state: SessionState, ctx: unknown): Steps<WriteOutcome> {
+  *#write(state: SessionState, ctx: unknown, start?: CommitStart): Steps<WriteOutcome> {
     const o = this.options
     const { data, lifetime } = state
     const pending = data.pending()
@@ -213,7 +296,7 @@ export class SessionEngine implements SessionEngineApi<any, unknown> {
     if (!pending.changed && data.anyKeyWritten()) assertJson(data.writtenValues())
 
     if (state.destroyed && !pending.changed) {
-      if (state.loadedId !== undefined) yield* this.#source.end(state.loadedId, ctx)
+      if (state.loadedId !== undefined) yield* this.#source.end(state, ctx)
       return state.hadCookie ? CLEAR : undefined
     }
     const rewrite = pending.changed || lifetime.renewed || state.regenerated || lifetime.refreshDue
@@ -227,19 +310,22 @@ export class SessionEngine implements SessionEngineApi<any, unknown> {
     lifetime.beforeWrite(now)
     data.removeConsumed(pending.consumed)
     assertJson(data.values)
+    // A store may keep the object it is given: hand it a copy. A seal only serialises it, but a
+    // write that may wait keeps a copy too, to tell what the app changed meanwhile.
+    const copy = o.store || start ? (JSON.parse(JSON.stringify(data.values)) as Data) : undefined
+    if (start) start.data = copy
     const record: SessionRecord<Data> = {
-      // A store may keep the object it is given: hand it a copy. A seal only serialises it.
-      data: o.store ? JSON.parse(JSON.stringify(data.values)) : data.values,
+      data: copy && o.store ? copy : data.values,
       createdAt: lifetime.createdAt,
       expiresAt: lifetime.expiresAt,
     }
     if (lifetime.idleExpiresAt !== undefined) record.idleExpiresAt = lifetime.idleExpiresAt
     if (pending.flash.length > 0) record.flash = pending.flash
-    state.ensureId(randomId)
+    const id = state.ensureId(randomId)
     const changes = { set: pending.set, deleted: pending.deleted, rewrite, now }
     const value = yield* this.#source.save(state, record, changes, ctx)
-    const maxAge = Math.max(1, Math.ceil((lifetime.deadline() - now) / 1000))
-    return { value, maxAge, now, flash: pending.flash }
+    const maxAge = Math.max(1, Math.ceil((sessionDeadline(record) - now) / 1000))
+    return { value, maxAge, now, flash: pending.flash, id }
   }
 }
 

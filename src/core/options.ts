@@ -20,6 +20,7 @@ import {
   methods,
   object,
   oneOf,
+  seconds,
   string,
 } from './validate.ts'
 
@@ -117,11 +118,6 @@ const secret: Check = (value, path, issues) => {
   return issues.length === before
 }
 
-const seconds = is((v): v is number => Number.isFinite(v), 'must be a number of seconds', [
-  (n) => n > 0,
-  'must be greater than 0',
-])
-
 const chunkRange = 'must be a whole number from 2 to 10'
 const chunkObject = object<{ maxChunks: number }>(
   {
@@ -131,6 +127,11 @@ const chunkObject = object<{ maxChunks: number }>(
     ]),
   },
   'must be true, false or { maxChunks }',
+)
+
+const revocationList = methods(
+  ['revoke', 'revokeUser', 'isRevoked', 'retainFor'],
+  'must be a revocation list from sessionRevocation()',
 )
 
 const checkOptions = object<SessionOptions>({
@@ -167,10 +168,9 @@ const checkOptions = object<SessionOptions>({
     [(s) => s.length <= 200, 'must be at most 200 characters'],
   ),
   chunk: (value, path, issues) => typeof value === 'boolean' || chunkObject(value, path, issues),
-  revocation: methods(
-    ['revoke', 'revokeUser', 'isRevoked'],
-    'must be a revocation list from sessionRevocation()',
-  ),
+  revocation: (value, path, issues) =>
+    revocationList(value, path, issues) &&
+    seconds((value as SessionRevocation).maxAge, at(path, 'maxAge'), issues),
 })
 
 /** Fields as given: any of them may have failed its own check. */

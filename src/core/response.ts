@@ -206,3 +206,38 @@ export class CommitResult implements SessionCommit {
     return this.#cookies.list
   }
 }
+
+/** What a header replaces in a later commit: a cookie by its name, the token header by its own. */
+const slotOf = ([name, value]: readonly [string, string]) =>
+  name === 'set-cookie' ? `cookie:${value.slice(0, value.indexOf('='))}` : name
+
+/**
+ * One response's part for two commits of a session, `earlier` then `later`: a cookie (or the
+ * token header) the later one writes replaces the earlier one's; the rest of the earlier one
+ * stays (a chunk it cleared, say), so the response carries the session as the later commit left it.
+ */
+export function mergeCommits(earlier: SessionCommit, later: SessionCommit): SessionCommit {
+  if (earlier.headers.length === 0) return later
+  if (later.headers.length === 0) {
+    return {
+      headers: earlier.headers,
+      get cookies() {
+        return earlier.cookies
+      },
+      token: later.token,
+    }
+  }
+  const replaced = new Set(later.headers.map(slotOf))
+  const kept: number[] = []
+  earlier.headers.forEach((header, i) => {
+    if (!replaced.has(slotOf(header))) kept.push(i)
+  })
+  return {
+    headers: [...kept.map((i) => earlier.headers[i]!), ...later.headers],
+    get cookies() {
+      const names = new Set(later.cookies.map((cookie) => cookie.name))
+      return [...earlier.cookies.filter((cookie) => !names.has(cookie.name)), ...later.cookies]
+    },
+    token: later.token,
+  }
+}

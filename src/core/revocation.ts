@@ -3,12 +3,15 @@ import { SessionConfigError, type SessionConfigIssue, SessionStoreError } from '
 import { isSynchronousStore, mapStore } from './map-store.ts'
 import { ownerKey } from './record.ts'
 import type { MaybePromise, SessionRecord, SessionRevocation, SessionStore } from './types.ts'
-import { func, methods, object, required, string } from './validate.ts'
+import { func, methods, object, required, seconds, string } from './validate.ts'
 
 export type { SessionRevocation }
 
 // Entries outlive the sessions they stop by this much, for clocks that disagree a little.
 const SKEW_MS = 60_000
+// The longest a browser keeps a cookie (RFC 6265bis caps Max-Age and Expires at 400 days): how
+// long entries live when nothing says how long sessions can live (an admin process, a CLI).
+const BROWSER_CAP_MS = 400 * 86_400_000
 // A Map store is swept of expired entries once per this many revocations written.
 const SWEEP_EVERY = 256
 
@@ -27,6 +30,16 @@ export interface SessionRevocationOptions {
    * @default 'userId'
    */
   userKey?: string
+  /**
+   * The longest a session of the apps that use this list can live, in seconds: entries that
+   * stop a user (`revokeUser()`) or a session whose deadline is not known live this long (plus
+   * 60 s), and with this list `renew(maxAge)` is capped to it. An app whose `maxAge` is longer
+   * is refused (`SessionConfigError`). Set it when more than one process writes to the list,
+   * or when the app calls `renew()` with more than its `maxAge`.
+   * @default the largest `maxAge` of the apps that use the list in this process; 400 days (a
+   *   browser's cap on a cookie's lifetime) when none does, as in an admin process
+   */
+  maxAge?: number
   /**
    * Clock in epoch milliseconds; tests inject one.
    * @default Date.now
@@ -74,6 +87,7 @@ const checkOptions = object<SessionRevocationOptions>({
     ),
   ),
   userKey: string([(s) => s !== '', 'must be a non-empty string']),
+  maxAge: seconds,
   now: func,
 })
 
@@ -84,8 +98,10 @@ class RevocationList implements SessionRevocation {
   readonly #map: Map<string, unknown> | undefined
   #writes = 0
   readonly #now: () => number
-  /** How long an entry must stop cookies: the longest `maxAge` of the engines that use it. */
-  #retain = 0
+  /** The `maxAge` option, in ms. */
+  readonly #maxAgeMs: number | undefined
+  /** The longest `maxAge` of the engines that use the list, in ms (0: none so far). */
+  #retainMs = 0
 
   constructor(options: SessionRevocationOptions) {
     const issues: SessionConfigIssue[] = []
@@ -96,20 +112,47 @@ class RevocationList implements SessionRevocation {
     this.#map = store instanceof Map ? store : undefined
     this.userKey = options.userKey ?? 'userId'
     this.#now = options.now ?? Date.now
+    this.#maxAgeMs = options.maxAge === undefined ? undefined : options.maxAge * 1000
     this.synchronous = isSynchronousStore(this.#store)
   }
 
   readonly synchronous: boolean
 
-  retainFor(maxAge: number): void {
-    this.#retain = Math.max(this.#retain, maxAge * 1000)
+  get maxAge(): number {
+    return this.#longestMs() / 1000
   }
 
-  // A revoked cookie can be valid for at most one maxAge more: a refused session is never
-  // refreshed, so its deadline stays where it was when the revocation was written.
-  #record(entry: Entry): SessionRecord<Entry> {
-    const at = this.#now()
-    return { data: entry, createdAt: at, expiresAt: at + this.#retain + SKEW_MS }
+  retainFor(maxAge: number): void {
+    // Its entries would expire while sessions they stop are still valid.
+    if (this.#maxAgeMs !== undefined && maxAge * 1000 > this.#maxAgeMs) {
+      throw new SessionConfigError([
+        {
+          path: 'maxAge',
+          message: `must not exceed the revocation list's maxAge (${this.#maxAgeMs / 1000} s): raise sessionRevocation({ maxAge })`,
+        },
+      ])
+    }
+    this.#retainMs = Math.max(this.#retainMs, maxAge * 1000)
+  }
+
+  #longestMs(): number {
+    return this.#maxAgeMs ?? (this.#retainMs || BROWSER_CAP_MS)
+  }
+
+  // No cookie of a revoked session is issued once the entry is written (a refused session is
+  // never refreshed), and none issued before lives past maxAge from now (renew() is capped to
+  // it) or past the deadline it carries (one sealed before the cap, or under a longer maxAge).
+  #record(entry: Entry, at: number, deadline = 0): SessionRecord<Entry> {
+    const expiresAt = Math.max(at + this.#longestMs(), deadline) + SKEW_MS
+    return { data: entry, createdAt: at, expiresAt }
+  }
+
+  /** Writes one entry; the store's TTL counts from the list's clock. */
+  #write(key: string, record: SessionRecord<Entry>): MaybePromise<unknown> {
+    this.#sweep()
+    return storeCall('set', () =>
+      this.#store.set(key, record, undefined, { now: record.createdAt }),
+    )
   }
 
   /** Every 256 writes to a Map, drops the entries whose time is up. */
@@ -123,17 +166,20 @@ class RevocationList implements SessionRevocation {
   }
 
   // Not async: over a Map the engine revokes at logout without waiting (see engine.synchronous).
-  revoke(sessionId: string): MaybePromise<void> {
+  revoke(sessionId: string, options?: { expiresAt?: number }): MaybePromise<void> {
     if (typeof sessionId !== 'string' || sessionId === '') {
       return Promise.reject(
         new TypeError('revoke(sessionId) takes the id of a session (session.id)'),
       )
     }
+    const deadline = options?.expiresAt
+    if (deadline !== undefined && !Number.isFinite(deadline)) {
+      return Promise.reject(
+        new TypeError(`revoke(id, { expiresAt }) takes epoch milliseconds, got ${deadline}`),
+      )
+    }
     const at = this.#now()
-    this.#sweep()
-    const done = storeCall<unknown>('set', () =>
-      this.#store.set(`sid:${sessionId}`, this.#record({ revokedAt: at }), undefined),
-    )
+    const done = this.#write(`sid:${sessionId}`, this.#record({ revokedAt: at }, at, deadline))
     return isPromise(done) ? Promise.resolve(done).then(() => undefined) : undefined
   }
 
@@ -147,8 +193,7 @@ class RevocationList implements SessionRevocation {
     const at = this.#now()
     const entry: Entry = { revokedAt: at }
     if (options.except !== undefined) entry.except = options.except
-    this.#sweep()
-    await storeCall('set', () => this.#store.set(`user:${user}`, this.#record(entry), undefined))
+    await this.#write(`user:${user}`, this.#record(entry, at))
     // A session created once this resolves (regenerate() right after, in the same request) must
     // count as later than the revocation: wait for the clock to pass `at` (a millisecond or
     // two; bounded, for a clock that a test holds still).

@@ -54,8 +54,11 @@ export interface Source {
     changes: Changes,
     ctx: unknown,
   ): Steps<string>
-  /** Ends the session the request arrived with (logout): deletes its entry, if it has one. */
-  end(id: string, ctx: unknown): Steps<void>
+  /**
+   * Ends the session the client holds (`state.loadedId`, set), at logout or regenerate:
+   * deletes its entry, or revokes it.
+   */
+  end(state: SessionState, ctx: unknown): Steps<void>
   /** The value the request brought stays current: nothing was written. */
   stillCurrent(state: SessionState): void
 }
@@ -116,19 +119,24 @@ export class IronSource implements Source {
     // The cookie this request brought is superseded: if an earlier request had it cached,
     // drop it, so the cache holds strings that may come back.
     if (state.cached) this.codec.forget(state.value!)
-    record.sid = state.id
+    // Read before the seal waits: the app may change the session meanwhile.
+    const { id, loadedId } = state
+    record.sid = id
     const sealed = yield* this.codec.sealing(toCompact(record, this.#o.purpose))
     this.#checkSize(sealed)
     // After regenerate(): the cookie the request brought must not work again.
-    if (state.loadedId !== undefined && state.loadedId !== state.id) {
-      yield* this.end(state.loadedId)
-    }
+    if (loadedId !== undefined && loadedId !== id) yield* this.end(state)
     return sealed
   }
 
-  *end(id: string): Steps<void> {
+  *end(state: SessionState): Steps<void> {
     const revocation = this.#o.revocation
-    if (revocation) yield* storeCall('set', () => revocation.revoke(id))
+    // Only a session with a user is revoked: a copy of an anonymous one opens no account, and
+    // ending the anonymous sessions anyone can make must not grow the list (SECURITY.md).
+    if (!revocation || !state.loadedHasUser) return
+    const id = state.loadedId!
+    const expiresAt = state.loadedExpiresAt
+    yield* storeCall('set', () => revocation.revoke(id, { expiresAt }))
   }
 
   stillCurrent(state: SessionState): void {
@@ -206,6 +214,34 @@ class Meta implements WriteMeta {
   }
 }
 
+// One warning per store, however many requests it answers wrongly (a WeakSet: shared by every
+// engine over the store, and gone with it).
+const warnedStores = new WeakSet<object>()
+
+/** The type of `value`: `typeof`, or `array`, `object` or the class name (`Date`). */
+function typeName(value: unknown): string {
+  if (typeof value !== 'object' || value === null) return value === null ? 'null' : typeof value
+  const proto = Object.getPrototypeOf(value)
+  if (Array.isArray(value)) return 'array'
+  return proto === Object.prototype || proto === null ? 'object' : (proto.constructor?.name ?? '?')
+}
+
+/** Tells the developer, once per store, that its `get()` answers something that is no record. */
+function warnNotARecord(store: object, value: unknown): void {
+  if (warnedStores.has(store)) return
+  warnedStores.add(store)
+  // The type and shape only, never the content: it may hold secrets.
+  let shape = typeName(value)
+  if (shape === 'object') {
+    const keys = Object.keys(value as Data)
+    const fields = keys.slice(0, 8).map((k) => `${k.slice(0, 40)}: ${typeName((value as Data)[k])}`)
+    shape = `{ ${fields.join(', ')}${keys.length > 8 ? ', …' : ''} }`
+  }
+  console.warn(
+    `[sealed-session] store.get() returned ${shape}, not the record set() was given ({ data, createdAt, expiresAt, … }; parse JSON text back) or null/undefined: its sessions are refused as 'invalid-data'. Warned once per store.`,
+  )
+}
+
 /** Store mode: the record in `store`, a signed random id in the cookie. */
 export class StoreSource implements Source {
   readonly #o: ResolvedOptions
@@ -229,9 +265,12 @@ export class StoreSource implements Source {
     const stored = yield* storeCall('get', () => this.#store.get(id, ctx))
     if (stored === null || stored === undefined) return 'not-found'
     const record = ownCopy(stored)
-    if (!record) return 'invalid-data'
+    if (!record) {
+      warnNotARecord(this.#store, stored)
+      return 'invalid-data'
+    }
     if (isExpired(record, this.#o.now())) {
-      yield* this.end(id, ctx)
+      yield* this.#drop(id, ctx)
       return 'expired'
     }
     return {
@@ -269,13 +308,17 @@ export class StoreSource implements Source {
         yield* storeCall('patch', () => store.patch!(id, record, patch, ctx, meta))
       } else {
         yield* storeCall('set', () => store.set(id, record, ctx, meta))
-        if (old !== undefined && old !== id) yield* this.end(old, ctx)
+        if (old !== undefined && old !== id) yield* this.#drop(old, ctx)
       }
     }
     return yield* this.#signer.signing(id)
   }
 
-  *end(id: string, ctx: unknown): Steps<void> {
+  *end(state: SessionState, ctx: unknown): Steps<void> {
+    yield* this.#drop(state.loadedId!, ctx)
+  }
+
+  *#drop(id: string, ctx: unknown): Steps<void> {
     yield* storeCall('delete', () => this.#store.delete(id, ctx))
   }
 

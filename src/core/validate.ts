@@ -64,6 +64,18 @@ export function is<T>(
   }
 }
 
+/**
+ * A positive, finite number of seconds (the unit of every duration option).
+ *
+ * @example
+ * object({ maxAge: seconds })
+ */
+export const seconds: Check = is(
+  (v): v is number => Number.isFinite(v),
+  'must be a number of seconds',
+  [(n) => n > 0, 'must be greater than 0'],
+)
+
 const isString = (v: unknown): v is string => typeof v === 'string'
 
 /**

@@ -16,13 +16,21 @@ export { userIdOf } from '../core/record.ts'
 export type { WriteMeta }
 
 /**
- * A built-in store: `set` and `patch` also take the engine's `WriteMeta`; both work without
- * ctx or meta, as direct calls from app code.
+ * A built-in store: `set` and `patch` also take the engine's `WriteMeta`; every method works
+ * without ctx or meta, as direct calls from app code.
  *
  * @example
  * await store.set(id, record) // the store's own clock, no user agent
+ * const record = await store.get(id) // undefined when none is stored
  */
 export interface MetaStore extends SessionStore {
+  /**
+   * What is stored under `id` (a promise of it on async stores): the `SessionRecord`, or
+   * undefined when there is none (a record past its deadline too, which the engine refuses).
+   */
+  get(id: string, ctx?: unknown): unknown
+  /** Removes the record stored under `id`; a missing id is not an error. */
+  delete(id: string, ctx?: unknown): unknown
   set(id: string, record: SessionRecord<any>, ctx?: unknown, meta?: WriteMeta): unknown
   patch?(
     id: string,

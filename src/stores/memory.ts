@@ -43,6 +43,10 @@ export interface MemoryStoreOptions {
 
 /** A session store kept in this process's memory, with its per-user index and sweep control. */
 export interface MemoryStore extends MetaStore, UserSessionIndex, UserKeyed {
+  /** The record stored under `id` (past its deadline too: the engine refuses those), or undefined. */
+  get(id: string, ctx?: unknown): SessionRecord<any> | undefined
+  /** Removes the session stored under `id`. */
+  delete(id: string, ctx?: unknown): void
   /** Stores `record` under `id`, indexed by its owner. */
   set(id: string, record: SessionRecord<any>, ctx?: unknown, meta?: WriteMeta): void
   /** Merges one request's changed keys into the stored session; no-op when none is stored. */
@@ -193,11 +197,14 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     },
 
     get(id) {
-      const entry = live(id)
+      const entry = entries.get(id)
       if (!entry) return undefined
-      // Mark as most recently used.
-      entries.delete(id)
-      entries.set(id, entry)
+      // Past its deadline it is still handed back, so the engine can tell `expired` from
+      // `not-found` (it refuses the record and deletes it); a live one becomes most recent.
+      if (now() < entry.deadline) {
+        entries.delete(id)
+        entries.set(id, entry)
+      }
       return entry.record
     },
 

@@ -37,8 +37,8 @@ export interface RedisStoreOptions {
   userKey?: string | false
   /**
    * Clock in epoch milliseconds, for TTLs and `lastSeenAt` of writes the engine did not time
-   * (direct calls), and for skipping sessions past their deadline on read; tests inject one to
-   * move time.
+   * (direct calls), and for leaving sessions past their deadline out of listings; tests inject
+   * one to move time.
    * @default Date.now
    */
   now?: () => number
@@ -46,6 +46,13 @@ export interface RedisStoreOptions {
 
 /** A Redis-backed session store with its per-user index. */
 export interface RedisStore extends MetaStore, UserSessionIndex, UserKeyed {
+  /**
+   * The record stored under `id`, or undefined; the raw value when the key holds something
+   * that is not JSON (another program wrote it), for the engine to refuse.
+   */
+  get(id: string, ctx?: unknown): Promise<unknown>
+  /** Removes the session stored under `id` (and its index entry). */
+  delete(id: string, ctx?: unknown): Promise<void>
   /** Writes the session with `SET … PX` (and its index entry, in the same round trip). */
   set(id: string, record: SessionRecord<any>, ctx?: unknown, meta?: WriteMeta): Promise<void>
   /** Merges one request's changed keys into the stored session in one atomic script. */
@@ -152,10 +159,9 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
     async get(id) {
       const [value] = await run([['GET', keyFor(id)]])
       if (value === null || value === undefined) return undefined
-      const record = parseRecord(value)
-      if (!record) return value
-      // Redis expires by the server's clock; by ours the session may already be over.
-      return sessionDeadline(record) <= now() ? undefined : record
+      // Past our clock's deadline too (Redis expires by the server's): the engine refuses it as
+      // `expired` and deletes it. Once Redis has dropped the key, a read is `not-found`.
+      return parseRecord(value) ?? value
     },
 
     async set(id, record, _ctx, meta) {

@@ -216,14 +216,33 @@ describe('createSessionHandler', () => {
     await expect(a.commitSession(plain, new Response(''))).rejects.toBeInstanceOf(SessionError)
   })
 
-  it('refuses to commit the same session twice', async () => {
-    const sessions = createSessionHandler({ secret: SECRET })
+  // Issue 13: commitSession accepts a second commit (it refused one before).
+  it('commits the same session again: only what changed since, nothing when nothing did', async () => {
+    const map = new Map<string, unknown>()
+    const writes: string[] = []
+    const store = {
+      get: (id: string) => map.get(id),
+      set: (id: string, record: unknown) => {
+        writes.push(id)
+        map.set(id, record)
+      },
+      delete: (id: string) => map.delete(id),
+    }
+    const sessions = createSessionHandler({ secret: SECRET, store })
     const session = await sessions.getSession(new Request('http://localhost/'))
     session.x = 1
-    expect(setCookies(await sessions.commitSession(session, new Response('')))).toHaveLength(1)
-    await expect(sessions.commitSession(session, new Response(''))).rejects.toMatchObject({
-      code: 'ERR_SESSION_MISSING',
-    })
+    const first = setCookies(await sessions.commitSession(session, new Response('')))
+    expect(first).toHaveLength(1)
+    expect(writes).toHaveLength(1)
+    // Nothing changed since: no write, no header.
+    expect(setCookies(await sessions.commitSession(session, new Response('')))).toHaveLength(0)
+    expect(writes).toHaveLength(1)
+    session.y = 2
+    const again = setCookies(await sessions.commitSession(session, new Response('')))
+    // The same store entry, written again; the cookie carries the same signed id.
+    expect(writes).toEqual([writes[0], writes[0]])
+    expect(again.map((c) => c.value)).toEqual(first.map((c) => c.value))
+    expect((map.get(writes[0]!) as { data: unknown }).data).toEqual({ x: 1, y: 2 })
   })
 
   it('hands extra getSession arguments to the store as FetchContext.args', async () => {

@@ -47,6 +47,11 @@ const UNCHANGED: PendingChanges = Object.freeze({
  */
 export class DataState {
   readonly values: Data = new DataObject()
+  /**
+   * Counts calls that may change the session (data, flash, and the state's own methods): a
+   * commit that waited compares it, to keep what the app changed while the write was in flight.
+   */
+  epoch = 0
   // Created on first use: most requests only read, and these cost an allocation each.
   /** JSON of each top-level key as loaded, taken the first time the key is touched. */
   #baseline: Map<string, string | undefined> | undefined
@@ -72,12 +77,14 @@ export class DataState {
 
   /** Records the loaded JSON of `key` before its first change (set, delete or nested mutation). */
   beforeChange(key: string): void {
+    this.epoch++
     this.#baseline ??= new Map()
     if (this.#baseline.has(key)) return
     this.#baseline.set(key, key in this.values ? safeStringify(this.values[key]) : undefined)
   }
 
   set(key: string, value: unknown): void {
+    this.epoch++
     // Only a loaded flash key turns ordinary by being assigned; others need no record of it.
     if (this.#loadedFlash.length > 0 && this.#loadedFlash.includes(key)) {
       this.#assignedFlash ??= new Set()
@@ -91,6 +98,7 @@ export class DataState {
   }
 
   delete(key: string): void {
+    this.epoch++
     this.#flashed?.delete(key)
     if (!(key in this.values)) return
     this.beforeChange(key)
@@ -107,6 +115,7 @@ export class DataState {
 
   /** Keeps every loaded flash key for one more request. */
   reflash(): void {
+    this.epoch++
     for (const key of this.#loadedFlash) {
       this.#flashed ??= new Set()
       this.#flashed.add(key)
@@ -187,11 +196,23 @@ export class DataState {
    * After a commit: what was written is the new starting point, so committing again writes
    * only later changes. The flash keys written stay pending for the next request.
    */
-  rebase(flash: readonly string[]): void {
+  rebase(flash: readonly string[], written?: Data): void {
+    const flashedLater = written ? this.#flashed : undefined
     this.#baseline = undefined
     this.#assignedFlash = undefined
     this.#loadedFlash = flash
     this.#flashed = flash.length > 0 ? new Set(flash) : undefined
+    if (!written) return
+    // The app changed the session while the write was in flight: what differs from what was
+    // written (`written`, a copy taken before it) stays pending, and so do later flash keys.
+    if (flashedLater) this.#flashed = new Set([...flash, ...flashedLater])
+    const baseline = new Map<string, string | undefined>()
+    for (const key of new Set([...Object.keys(written), ...Object.keys(this.values)])) {
+      const before = key in written ? safeStringify(written[key]) : undefined
+      const now = key in this.values ? safeStringify(this.values[key]) : undefined
+      if (now !== before) baseline.set(key, before)
+    }
+    if (baseline.size > 0) this.#baseline = baseline
   }
 
   /** The value of `key` for the app: objects wrapped to track mutation. */

@@ -9,6 +9,11 @@ export interface LifetimeRules {
   maxAgeMs: number
   idleTimeoutMs: number | undefined
   rolling: boolean
+  /**
+   * With a revocation list: the longest a session may live (the list's `maxAge`, which grows as
+   * engines attach), read on each `renew()`, which is capped to it.
+   */
+  longestMs?: (() => number) | undefined
 }
 
 /**
@@ -70,15 +75,17 @@ export class Lifetime {
   }
 
   /**
-   * Restarts the absolute lifetime: `maxAge` seconds from now, or the engine's `maxAge`.
+   * Restarts the absolute lifetime: `maxAge` seconds from now, or the engine's `maxAge`; never
+   * past the revocation list's `maxAge` (a longer one would outlive the list's entries).
    * Throws a RangeError for anything but a positive finite number.
    */
   renew(maxAge?: number): void {
     if (maxAge !== undefined && !(Number.isFinite(maxAge) && maxAge > 0)) {
       throw new RangeError(`renew(maxAge) takes a positive number of seconds, got ${maxAge}`)
     }
-    this.expiresAt =
-      this.#rules.now() + (maxAge === undefined ? this.#rules.maxAgeMs : maxAge * 1000)
+    const { now, maxAgeMs, longestMs } = this.#rules
+    const ms = maxAge === undefined ? maxAgeMs : maxAge * 1000
+    this.expiresAt = now() + (longestMs ? Math.min(ms, longestMs()) : ms)
     this.renewed = true
   }
 

@@ -5,15 +5,26 @@ import { randomId } from '../../crypto/random.ts'
 import { SessionError } from '../errors.ts'
 import { CSRF_SESSION_KEY, type SealedRecord } from '../record.ts'
 import { type CarriedCookies, isLocalHttp } from '../request.ts'
-import type { Session, SessionMethods, SessionRecord, SessionRequest } from '../types.ts'
+import type {
+  Session,
+  SessionCommit,
+  SessionMethods,
+  SessionRecord,
+  SessionRequest,
+} from '../types.ts'
 import { DataState, unwrap } from './data.ts'
 import { Lifetime, type LifetimeRules } from './lifetime.ts'
 
 type Data = Record<string, unknown>
 type SessionFunctions = Pick<
   SessionMethods<any>,
-  'flash' | 'reflash' | 'regenerate' | 'renew' | 'destroy' | 'toJSON'
+  'flash' | 'reflash' | 'regenerate' | 'renew' | 'destroy' | 'save' | 'toJSON'
 >
+
+/** Who commits a session early (`session.save()`): the engine that loaded it. */
+export interface Saver {
+  save(state: SessionState, ctx: unknown): Promise<string | null>
+}
 
 /** Names a session object answers itself; data may not use them. */
 export const RESERVED_KEYS: ReadonlySet<string> = new Set<keyof SessionMethods<any>>([
@@ -27,6 +38,7 @@ export const RESERVED_KEYS: ReadonlySet<string> = new Set<keyof SessionMethods<a
   'regenerate',
   'renew',
   'destroy',
+  'save',
   'toJSON',
 ])
 
@@ -61,6 +73,15 @@ export interface Written {
   value: string | undefined
 }
 
+/** The state as a commit started, for a `rebase()` after the app changed it mid-write. */
+export interface CommitStart {
+  epoch: number
+  id: string | undefined
+  destroyed: boolean
+  /** A copy of the data as written (store mode already has one); undefined after a clear. */
+  data: Data | undefined
+}
+
 /**
  * The engine's view of one request's session. The engine creates it, hands it what it opened
  * (`open`) or refused (`refuse`), reads it at commit and rebases it after (`rebase`).
@@ -72,6 +93,10 @@ export class SessionState {
   id: string | undefined = undefined
   /** Id as last loaded or written: the store key to delete, or the sealed id to revoke. */
   loadedId: string | undefined = undefined
+  /** Absolute deadline of the session as last loaded or written (epoch ms). */
+  loadedExpiresAt: number | undefined = undefined
+  /** As last loaded or written, it names a user under `ownerKey` (not undefined, null or ''). */
+  loadedHasUser = false
   /**
    * Which of our cookies the client holds: as the request proved (values that verified), then
    * as we wrote. Only these are ever cleared.
@@ -94,6 +119,15 @@ export class SessionState {
   destroyed = false
   /** The request this session came with (its user agent is read on store writes). */
   readonly request: SessionRequest
+  /** The data key naming the session's user, when ending a session must know it. */
+  readonly #ownerKey: string | undefined
+  /** The engine that loaded it and the framework context, for `session.save()`. */
+  saver: Saver | undefined = undefined
+  ctx: unknown = undefined
+  /** What `save()` committed that no response has carried yet. */
+  outbox: SessionCommit | undefined = undefined
+  /** The `save()` in flight, if any: a later save or the final commit waits for it. */
+  saving: Promise<unknown> | undefined = undefined
   /** Whether responses set Secure; 'auto' until the request URL is read (on the first write). */
   #secure: boolean | 'auto'
   #methods: SessionFunctions | undefined
@@ -104,15 +138,18 @@ export class SessionState {
    *   request URL when a cookie is first written (reading it costs, and most requests write none)
    * @param carried what the request is known to carry before any value is tried (a bearer
    *   token); `carry()` adds each cookie of ours as it verifies
+   * @param ownerKey the data key naming the session's user (the revocation list's `userKey`)
    */
   constructor(
     rules: LifetimeRules,
     request: SessionRequest,
     secure: boolean | 'auto',
     carried: CarriedCookies,
+    ownerKey?: string,
   ) {
     this.lifetime = new Lifetime(rules)
     this.request = request
+    this.#ownerKey = ownerKey
     this.#secure = secure
     this.carried = carried
     this.session = new Proxy(this.data.values, new SessionState.#Traps(this)) as Session<any>
@@ -136,6 +173,7 @@ export class SessionState {
     this.lifetime.adopt(record, at)
     this.id = opened.storeId ?? record.sid
     this.loadedId = this.id
+    this.#holds(record.data, record.expiresAt)
     this.value = opened.sealed
     this.unsealed = unsealed
     this.cached = opened.cached
@@ -163,6 +201,7 @@ export class SessionState {
 
   /** Ends the session: no data, no id, a fresh lifetime. `isNew` stays as the request was. */
   destroy(): void {
+    this.data.epoch++
     this.data.clear()
     this.lifetime.restart()
     this.destroyed = true
@@ -172,20 +211,41 @@ export class SessionState {
   }
 
   /** After a commit: what was written is the new starting point for a later commit. */
-  rebase(written: Written): void {
-    this.data.rebase(written.flash)
-    this.lifetime.rebase()
+  rebase(written: Written, start?: CommitStart): void {
     this.carried = written.cookies
     this.value = written.value
     this.unsealed = undefined
     this.cached = false
-    this.id = written.id
     this.loadedId = written.id
+    // What was just written is what the client holds: these data, this deadline.
+    if (written.id === undefined) this.#holds(undefined, undefined)
+    else this.#holds(this.data.values, this.lifetime.expiresAt)
     this.refused = false
     this.stale = false
     this.shared = false
-    this.regenerated = false
-    this.destroyed = false
+    if (!start || start.epoch === this.data.epoch) {
+      this.data.rebase(written.flash)
+      this.lifetime.rebase()
+      this.id = written.id
+      this.regenerated = false
+      this.destroyed = false
+      return
+    }
+    // Changed while the write was in flight (an unawaited save()): keep what came after it.
+    // A destroy() or regenerate() then applies to what was just written (loadedId).
+    const destroyedLater = this.destroyed && !start.destroyed
+    const regeneratedLater = this.regenerated && this.id !== start.id
+    if (!destroyedLater) this.data.rebase(written.flash, start.data ?? {})
+    if (!destroyedLater && !regeneratedLater) this.id = written.id
+    this.destroyed = destroyedLater
+    this.regenerated = regeneratedLater
+  }
+
+  #holds(data: Data | undefined, expiresAt: number | undefined): void {
+    this.loadedExpiresAt = expiresAt
+    // Any value counts, not only the ids revokeUser() takes: a logout is revoked when in doubt.
+    const user = this.#ownerKey === undefined ? undefined : data?.[this.#ownerKey]
+    this.loadedHasUser = user !== undefined && user !== null && user !== ''
   }
 
   /** Replaces all data with the keys of `values` (used for `c.session = { … }`). */
@@ -229,6 +289,7 @@ export class SessionState {
       regenerate() {
         // A new session as far as anyone can tell: new id, and its lifetime starts now (a
         // login after a long anonymous visit gets the whole maxAge).
+        state.data.epoch++
         state.regenerated = true
         state.id = randomId()
         state.lifetime.restart()
@@ -238,10 +299,21 @@ export class SessionState {
         return Promise.resolve()
       },
       renew(maxAge) {
+        state.data.epoch++
         state.lifetime.renew(maxAge)
       },
       destroy() {
         state.destroy()
+      },
+      save() {
+        if (!state.saver) {
+          const err = new SessionError(
+            'ERR_SESSION_MISSING',
+            'save() needs the engine that loaded this session',
+          )
+          return Promise.reject(err)
+        }
+        return state.saver.save(state, state.ctx)
       },
       toJSON() {
         return state.data.toJSON()

@@ -80,4 +80,10 @@ export interface SessionEngine<Data extends object = DefaultSessionData, Ctx = u
   commit(handle: SessionHandle<Data>, ctx: Ctx): Promise<SessionCommit>
   /** `commit` without a promise; throws `ERR_SESSION_ASYNC` unless `synchronous`. */
   commitSync(handle: SessionHandle<Data>, ctx: Ctx): SessionCommit
+  /**
+   * What `session.save()` committed that no response has carried yet, taken off the handle:
+   * send it on a response that gets no final commit (the handler threw after saving). A final
+   * `commit` includes it on its own.
+   */
+  unsent(handle: SessionHandle<Data>): SessionCommit
 }

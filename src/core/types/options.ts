@@ -138,7 +138,8 @@ export interface SessionOptions<Ctx = any> {
   /**
    * Sealed mode: a revocation list from `sessionRevocation()`. Every request then asks it
    * whether its session was revoked (by id, or by user with `revokeUser()`), and `destroy()` and
-   * `regenerate()` revoke the old id, so a copy of a logged-out cookie stops working everywhere.
+   * `regenerate()` of a session with a user (its list's `userKey`) revoke the old id, so a copy
+   * of a logged-out cookie stops working everywhere. Anonymous sessions are not revoked.
    * @default undefined (a sealed cookie is valid until it expires)
    */
   revocation?: SessionRevocation

@@ -56,13 +56,25 @@ export interface SessionMethods<Data> {
   regenerate(): Promise<void>
   /**
    * Restarts the absolute lifetime: the session now ends `maxAge` seconds from now, and so
-   * does the cookie.
+   * does the cookie. With a `revocation` list, at most the list's `maxAge`
+   * (`sessionRevocation({ maxAge })`): a longer session would outlive the list's entries.
    *
    * @param maxAge lifetime in seconds; defaults to the `maxAge` option
    */
   renew(maxAge?: number): void
   /** Ends the session: clears its data, deletes its store entry and clears the cookie. */
   destroy(): void
+  /**
+   * Commits the session now (the store write or the seal; the Set-Cookie or token header is
+   * kept for the response) and resolves to the value the client presents from now on: the
+   * sealed cookie value (chunks joined), the signed store id, or the bearer token; `null`
+   * after `destroy()`. What it committed stays committed if the handler throws later; changes
+   * made after it are committed again at the end of the request (only what changed since).
+   *
+   * @example
+   * return c.json({ token: await c.session.save() }) // a bearer login
+   */
+  save(): Promise<string | null>
   /** A plain copy of the session data. */
   toJSON(): Data
 }

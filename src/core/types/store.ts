@@ -36,7 +36,8 @@ export interface SessionRecord<Data = Record<string, unknown>> {
 export interface SessionStore<Ctx = any> {
   /**
    * Returns the `SessionRecord` stored under `id` (or a promise of it), or `undefined`/`null`
-   * when there is none. Typed `unknown` so a `Map<string, unknown>` or a database row fits: the
+   * when there is none; past its deadline too, so the engine can report `expired` (it refuses
+   * and deletes it). Typed `unknown` so a `Map<string, unknown>` or a database row fits: the
    * engine checks what comes back and treats anything that is not a record as invalid.
    */
   get(id: string, ctx: Ctx): unknown
@@ -139,8 +140,12 @@ export interface UserSessionIndex {
  * await revocation.revokeUser(userId, { except: c.session.id }) // log out the other devices
  */
 export interface SessionRevocation {
-  /** Revokes one session by its id (`session.id`); waits only when its store does. */
-  revoke(sessionId: string): MaybePromise<void>
+  /**
+   * Revokes one session by its id (`session.id`); waits only when its store does. The entry
+   * lives `maxAge` seconds, or until `expiresAt` (epoch ms: the session's deadline, e.g.
+   * `session.expiresAt.getTime()`) when that is later; logout passes it.
+   */
+  revoke(sessionId: string, options?: { expiresAt?: number }): MaybePromise<void>
   /**
    * Revokes every session of `userId` (its data's `userKey`) created until now, but `except`.
    * Sessions created later, such as the next login, are not affected.
@@ -156,8 +161,14 @@ export interface SessionRevocation {
   /** True when `isRevoked` answers without waiting (the list lives in a `Map`). */
   readonly synchronous: boolean
   /**
-   * Called by `session()` for each engine that uses the list: entries are kept at least
-   * `maxAge` seconds, the longest a session of that engine can live.
+   * The longest a session checked against the list can live, in seconds: how long entries
+   * without a known deadline are kept. `renew()` is capped to it.
+   */
+  readonly maxAge: number
+  /**
+   * Called by `session()` for each engine that uses the list with that engine's `maxAge`: a
+   * list without a `maxAge` of its own keeps entries as long as the longest of them; one with a
+   * shorter `maxAge` throws a `SessionConfigError` (the engine is refused).
    */
   retainFor(maxAge: number): void
 }
