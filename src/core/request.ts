@@ -88,26 +88,27 @@ function readChunks(found: Found, header: string, name: string, max: number, siz
     parts.push(values)
   }
   const from = found.values.length
-  // n chunks: 0 … n - 2 full, the last 1 … size long. One chunk would have fit one cookie.
-  let n = parts.findIndex((values) => values.length === 0)
-  sets: for (n = n === -1 ? max : n; n >= 2; n--) {
-    const last = n - 1
-    const choices = parts
-      .slice(0, n)
-      .map((values, i) => values.filter((v) => (i < last ? v.length === size : v.length <= size)))
-    if (choices.some((c) => c.length === 0)) continue
-    // Every choice of one value per index, the last index fastest: the first values sent first.
-    const pick = choices.map(() => 0)
-    for (let i = 0; i >= 0; ) {
-      if (found.values.length - from === MAX_CHUNK_SETS) {
-        found.chunksComplete = false
-        break sets
+  let full = false
+  // Every join of one value per index, the first values sent first: for n chunks, 0 … n - 2
+  // full and the last 1 … size long. The work stops at the cap.
+  const join = (n: number, i: number, joined: string): void => {
+    if (full) return
+    if (i === n) {
+      full = found.values.length - from === MAX_CHUNK_SETS
+      if (full) found.chunksComplete = false
+      else {
+        found.values.push(percentDecoded(joined))
+        found.spans.push(n)
       }
-      found.values.push(percentDecoded(pick.map((p, j) => choices[j]![p]).join('')))
-      found.spans.push(n)
-      for (i = last; i >= 0 && ++pick[i]! === choices[i]!.length; i--) pick[i] = 0
+      return
+    }
+    for (const v of parts[i]!) {
+      if (i < n - 1 ? v.length === size : v.length <= size) join(n, i + 1, joined + v)
     }
   }
+  // Longest first; one chunk would have fit one cookie, so it is never a set.
+  const gap = parts.findIndex((values) => values.length === 0)
+  for (let n = gap === -1 ? max : gap; n >= 2; n--) join(n, 0, '')
   found.broken = found.values.length === from && parts.some((values) => values.length > 0)
 }
 
