@@ -14,6 +14,7 @@ const FILES = [
   'test/bad-headers.test.ts',
   'test/revocation-lifetime.test.ts',
   'test/revocation-growth.test.ts',
+  'test/cookie-tossing.test.ts',
 ]
 const files = process.argv.length > 2 ? process.argv.slice(2) : FILES
 const out = resolve('.tmp/attacks.jsonl')

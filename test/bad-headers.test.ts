@@ -392,7 +392,7 @@ const rows: Row[] = [
       ['%00', '%0D%0A', '%0D%0ASet-Cookie:%20sid=evil', '%3B%20Domain=evil.example'].flatMap(
         (bad) => [...one(t, bad), ...one(t, t.valid + bad), ...one(t, inject(t, bad))],
       ),
-    // check() also asserts the only Set-Cookie is the exact clear: nothing of the value echoed.
+    // check() also asserts there is no Set-Cookie: nothing of the value is echoed.
     expect: (t) => ({ fresh: garbageReason(t) }),
   },
   {
@@ -617,11 +617,9 @@ async function check(t: Target, lines: string[], expected: Expect): Promise<stri
     return 'no session cookie'
   }
   expect(t.reasons).toEqual([expected.fresh])
-  // The refused cookie is cleared, with the attributes it was set with (plain HTTP on
-  // 127.0.0.1: no Secure, except for a __Host- name, which always has it).
-  const secure = t.cookieName.startsWith('__Host-') ? '; Secure' : ''
-  expect(res.setCookie).toEqual([
-    `${t.cookieName}=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=/; HttpOnly${secure}; SameSite=Lax`,
-  ])
+  // Nothing in these rows verified, so nothing is cleared: a clear would hit the browser's own
+  // host-only cookie, which may sit behind what a sibling subdomain planted. (And nothing of
+  // the value is echoed.)
+  expect(res.setCookie).toEqual([])
   return expected.fresh
 }

@@ -4,8 +4,16 @@ import { Hono } from 'hono'
 import { describe, expect, it, vi } from 'vitest'
 import { session } from '../src/adapters/hono.ts'
 import { SessionConfigError, SessionTooLargeError } from '../src/core/errors.ts'
-import type { InvalidReason, SessionOptions } from '../src/core/types.ts'
-import { Jar, type ParsedCookie, type Requestable, SECRET, setCookies } from './support.ts'
+import { MAX_CANDIDATES, MAX_CHUNK_SETS } from '../src/core/request.ts'
+import type { InvalidReason, SessionEncoder, SessionOptions } from '../src/core/types.ts'
+import {
+  Jar,
+  type ParsedCookie,
+  type Requestable,
+  SECRET,
+  setCookies,
+  testClock,
+} from './support.ts'
 
 function createApp(options: SessionOptions = {}) {
   const onInvalid = vi.fn<(reason: InvalidReason) => void>()
@@ -17,6 +25,11 @@ function createApp(options: SessionOptions = {}) {
       c.session.blob = noise(Number(c.req.param('bytes')))
       return c.text('ok')
     })
+    .post('/quotes', async (c) => {
+      c.session.quotes = await c.req.text()
+      return c.text('ok')
+    })
+    .get('/quotes', (c) => c.text(String(c.session.quotes)))
     .post('/logout', (c) => {
       c.session = null
       return c.text('bye')
@@ -140,7 +153,7 @@ describe('chunk: true', () => {
   })
 })
 
-describe('bad chunks: a fresh session and the chunks cleared, never a throw', () => {
+describe('bad chunks: a fresh session, never a throw, nothing cleared that did not verify', () => {
   async function chunked() {
     const { app, onInvalid } = createApp()
     const jar = new Jar()
@@ -153,24 +166,39 @@ describe('bad chunks: a fresh session and the chunks cleared, never a throw', ()
     return { body: (await res.json()) as { isNew: boolean }, cookies: summary(setCookies(res)) }
   }
 
-  it('a changed character in any chunk is tampered', async () => {
+  // A clear cannot say which copy it deletes: it hits the browser's own host-only cookie. So
+  // chunks are cleared only when they verified (an expired session, below), never for a
+  // changed or broken set, which a sibling subdomain may have planted beside the real one.
+  it('a changed character in any chunk is tampered, and nothing is cleared', async () => {
     const { app, onInvalid, parts } = await chunked()
     for (let i = 0; i < 3; i++) {
       const bad = parts.map((p, j) => (j === i ? `${p.slice(0, 100)}A${p.slice(101)}` : p))
       if (bad[i] === parts[i]) bad[i] = `${parts[i]!.slice(0, 100)}B${parts[i]!.slice(101)}`
       const { body, cookies } = await send(app, bad.map((p, j) => `sid.${j}=${p}`).join('; '))
       expect(body.isNew).toBe(true)
-      expect(cookies).toEqual(['sid.0 cleared', 'sid.1 cleared', 'sid.2 cleared'])
+      expect(cookies).toEqual([])
     }
     expect(onInvalid.mock.calls.map(([r]) => r)).toEqual(['tampered', 'tampered', 'tampered'])
   })
 
-  it('a missing middle chunk is malformed, and what was sent is cleared', async () => {
+  it('a missing middle chunk is malformed, and nothing is cleared', async () => {
     const { app, onInvalid, parts } = await chunked()
     const { body, cookies } = await send(app, `sid.0=${parts[0]}; sid.2=${parts[2]}`)
     expect(body.isNew).toBe(true)
-    expect(cookies).toEqual(['sid.0 cleared', 'sid.1 cleared', 'sid.2 cleared'])
+    expect(cookies).toEqual([])
     expect(onInvalid).toHaveBeenCalledWith('malformed', expect.anything())
+  })
+
+  it('an expired chunked session is refused and every chunk it came in is cleared', async () => {
+    const clock = testClock()
+    const { app, onInvalid } = createApp({ now: clock.now, maxAge: 60 })
+    const jar = new Jar()
+    await set(app, jar, 8000)
+    clock.advance(61)
+    const { body, cookies } = await send(app, jar.header())
+    expect(body.isNew).toBe(true)
+    expect(cookies).toEqual(['sid.0 cleared', 'sid.1 cleared', 'sid.2 cleared'])
+    expect(onInvalid).toHaveBeenCalledWith('expired', expect.anything())
   })
 
   it('chunks in another order are refused', async () => {
@@ -186,13 +214,27 @@ describe('bad chunks: a fresh session and the chunks cleared, never a throw', ()
     expect(onInvalid).toHaveBeenCalledTimes(1)
   })
 
-  it('more chunks than the cap are refused before any crypto', async () => {
+  // No configuration writes an index from the cap on: such a cookie is someone else's.
+  it('chunks from the cap on are ignored: the set below it opens, and they are never cleared', async () => {
     const { app, onInvalid, parts } = await chunked()
     const cookie = [...parts, parts[2]].map((p, j) => `sid.${j}=${p}`).join('; ')
     const { body, cookies } = await send(app, cookie)
+    expect(body.isNew).toBe(false)
+    expect(cookies).toEqual([])
+    const write = await app.request('http://localhost/set/5000', {
+      method: 'POST',
+      headers: { cookie },
+    })
+    expect(summary(setCookies(write))).toEqual(['sid.0', 'sid.1', 'sid.2 cleared'])
+    expect(onInvalid).not.toHaveBeenCalled()
+  })
+
+  it('only chunks from the cap on: no session cookie at all (onInvalid is not called)', async () => {
+    const { app, onInvalid, parts } = await chunked()
+    const { body, cookies } = await send(app, `sid.3=${parts[0]}; sid.4=${parts[1]}`)
     expect(body.isNew).toBe(true)
-    expect(cookies).toEqual(['sid.0 cleared', 'sid.1 cleared', 'sid.2 cleared', 'sid.3 cleared'])
-    expect(onInvalid).toHaveBeenCalledWith('malformed', expect.anything())
+    expect(cookies).toEqual([])
+    expect(onInvalid).not.toHaveBeenCalled()
   })
 
   it('a valid plain cookie wins over stale chunks beside it', async () => {
@@ -233,5 +275,59 @@ describe('options', () => {
     const { res } = await set(app, new Jar(), 4000)
     expect(res.status).toBe(500)
     expect((errors[0] as SessionTooLargeError).limit).toBe(4096)
+  })
+})
+
+describe('planted chunks: bounded work, and a cut through a %XX escape', () => {
+  /** A JSON encoder (no crypto: these tests count calls and look at bytes) that counts decodes. */
+  function jsonEncoder() {
+    const calls = { decode: 0 }
+    const encoder: SessionEncoder = {
+      encode: (record) => JSON.stringify(record),
+      decode: (value) => {
+        calls.decode++
+        return JSON.parse(value)
+      },
+    }
+    return { calls, encoder }
+  }
+
+  it(`duplicates under every name: at most ${MAX_CANDIDATES} plain values and ${MAX_CHUNK_SETS} chunk sets are opened`, async () => {
+    const { calls, encoder } = jsonEncoder()
+    const { app, onInvalid } = createApp({ encoder })
+    // Full-length chunks (4096 - "sid.N=".length), two per name, and four plain cookies.
+    const full = (ch: string) => ch.repeat(4090)
+    const chunks = [0, 1, 2].flatMap((i) => [`sid.${i}=${full('A')}`, `sid.${i}=${full('B')}`])
+    const plain = ['p', 'q', 'r', 's'].map((v) => `sid=${v}`)
+    const res = await app.request('http://localhost/', {
+      headers: { cookie: [...plain, ...chunks].join('; ') },
+    })
+    expect(await res.json()).toEqual({ isNew: true })
+    expect(res.headers.getSetCookie()).toEqual([])
+    // 2 × 2 × 2 sets of three chunks can be formed: only the first four are opened.
+    expect(calls.decode).toBe(MAX_CANDIDATES + MAX_CHUNK_SETS)
+    expect(onInvalid).toHaveBeenCalledTimes(1)
+  })
+
+  it('a custom encoder’s percent-encoded value cut inside an escape opens again', async () => {
+    const { encoder } = jsonEncoder()
+    const { app } = createApp({ encoder })
+    // Quotes JSON-escape to \" and percent-encode to %5C%22: six characters each, so some
+    // padding puts the cut between sid.0 and sid.1 inside an escape.
+    for (let pad = 0; pad < 6; pad++) {
+      const jar = new Jar()
+      const write = await app.request('http://localhost/quotes', {
+        method: 'POST',
+        body: `${'x'.repeat(pad)}${'"'.repeat(1000)}`,
+      })
+      jar.take(write)
+      const first = jar.cookies.get('sid.0')
+      expect(first).toBeDefined()
+      if (!/%[0-9A-F]?$/.test(first!)) continue
+      const read = await jar.request(app, '/quotes')
+      expect(await read.text()).toBe(`${'x'.repeat(pad)}${'"'.repeat(1000)}`)
+      return
+    }
+    throw new Error('no padding cut an escape')
   })
 })

@@ -77,21 +77,43 @@ export interface NextSessionFunction<
 }
 
 /**
- * The engine's view of a Next request: the session's cookies (plain and chunks; every cookie
- * when `name` is undefined, for `migrateFrom`) as a Cookie header rebuilt from the values Next
- * has already decoded, headers, and enough of the URL to decide `Secure` (plain-HTTP localhost
- * or not).
+ * The session's cookies (plain and chunks) as the engine should read them. Next's jar keeps one
+ * value per name (the last sent), so a copy planted beside the browser's own by a sibling
+ * subdomain would hide it: the raw Cookie header, which keeps every copy, is read instead. The
+ * jar wins when it differs from that header, since it then shows cookies written during this
+ * request (a Server Action's, before the page renders; the proxy's).
+ */
+function sessionCookies(ctx: NextSessionContext, name: string | undefined): string {
+  // Every cookie when `name` is undefined (migrateFrom reads the old library's too).
+  const ours = (n: string) => name === undefined || n === name || n.startsWith(`${name}.`)
+  const jar = ctx.cookies.getAll().filter((c) => ours(c.name))
+  const raw = ctx.headers.get('cookie') ?? ''
+  // The header as Next parses it (@edge-runtime/cookies): the last value per name, decoded,
+  // and values that do not decode left out.
+  const parsed = new Map<string, string>()
+  for (const pair of raw.split(/; */)) {
+    const eq = pair.indexOf('=')
+    if (eq === -1 || !ours(pair.slice(0, eq))) continue
+    try {
+      parsed.set(pair.slice(0, eq), decodeURIComponent(pair.slice(eq + 1)))
+    } catch {
+      // Next leaves it out too.
+    }
+  }
+  const same = jar.length === parsed.size && jar.every((c) => parsed.get(c.name) === c.value)
+  return same ? raw : jar.map((c) => `${c.name}=${c.value}`).join('; ')
+}
+
+/**
+ * The engine's view of a Next request: the session's cookies, headers, and enough of the URL
+ * to decide `Secure` (plain-HTTP localhost or not, outside production).
  */
 function requestView(
   ctx: NextSessionContext,
   name: string | undefined,
   url?: string,
 ): SessionRequest {
-  const cookie = ctx.cookies
-    .getAll()
-    .filter((c) => name === undefined || c.name === name || c.name.startsWith(`${name}.`))
-    .map((c) => `${c.name}=${c.value}`)
-    .join('; ')
+  const cookie = sessionCookies(ctx, name)
   const list = ctx.headers
   return {
     header: (n) => (n === 'cookie' ? cookie : list.get(n)),

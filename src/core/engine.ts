@@ -191,43 +191,58 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
   *#load(request: SessionRequest, ctx: unknown): Steps<SessionState> {
     const o = this.options
     const { schema } = o
-    const found = readSession(request, o)
+    const found = readSession(request, o, this.#responder.chunkChars)
+    // A bearer token is answered with an empty token header when refused, whoever sent it.
+    const carried = { unchunked: o.transport === 'header' && found.values.length > 0, chunks: 0 }
     const state = new SessionState(
       this.#rules,
       request,
       o.cookie.secure,
-      found,
+      carried,
       o.revocation?.userKey,
     )
     state.saver = this
     state.ctx = ctx
-    let reason: InvalidReason | undefined = found.broken ? 'malformed' : undefined
-    for (const value of found.values) {
+    // onInvalid hears the first refusal, or the last of a value that verified (an expired
+    // session, not the shorter chunk set tried after it).
+    let reason: InvalidReason | undefined
+    for (let i = 0; i < found.values.length; i++) {
+      const value = found.values[i]!
       if (value.length > this.#responder.maxAccepted) {
-        reason = 'too-large'
+        reason ??= 'too-large'
         continue
       }
       const loaded = yield* this.#source.open(value, ctx)
+      const span = found.spans[i]!
+      let refused: InvalidReason | undefined
+      let ours = true
       if (typeof loaded === 'string') {
-        reason = loaded
-        continue
+        refused = loaded
+        ours = this.#source.authentic(loaded)
+      } else {
+        const now = o.now()
+        refused = isExpired(loaded.record, now)
+          ? 'expired'
+          : // A cached seal passed on the request that had it cached (only opened ones are kept).
+            schema &&
+              !loaded.cached &&
+              (yield* validate(schema, loaded.record.data, loaded.record.data))
+            ? 'invalid-data'
+            : o.revocation
+              ? yield* this.#revoked(loaded.record)
+              : undefined
+        if (!refused) {
+          state.carry(span)
+          state.open(loaded, now, loaded.unsealed)
+          return state
+        }
       }
-      const now = o.now()
-      reason = isExpired(loaded.record, now)
-        ? 'expired'
-        : // A cached seal passed on the request that had it cached (only opened ones are kept).
-          schema &&
-            !loaded.cached &&
-            (yield* validate(schema, loaded.record.data, loaded.record.data))
-          ? 'invalid-data'
-          : o.revocation
-            ? yield* this.#revoked(loaded.record)
-            : undefined
-      if (reason === undefined) {
-        state.open(loaded, now, loaded.unsealed)
-        return state
-      }
+      // A refused value of ours may be cleared when every value under its names was tried: an
+      // untried one may be the browser's own, behind ones a sibling subdomain planted.
+      if (ours && (span ? found.chunksComplete : found.unchunkedComplete)) state.carry(span)
+      reason = ours ? refused : (reason ?? refused)
     }
+    if (found.broken) reason ??= 'malformed'
     // Another library's cookie (migrateFrom): taken over once, sealed in our format on the response.
     for (const m of this.#migrators) {
       reason = yield* m.open(request, state, reason)
@@ -241,7 +256,7 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
       state.data.adopt(fresh, undefined, false)
     }
     if (reason !== undefined) {
-      state.refuse()
+      if (state.hadCookie) state.refuse()
       o.onInvalid?.(reason, ctx)
     }
     return state

@@ -244,11 +244,18 @@ function randomSecret(): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')
 }
 
+/**
+ * Whether `NODE_ENV` is `production`. Never throws and never prompts: where the environment
+ * cannot be read (Deno without `--allow-env=NODE_ENV`) it counts as production.
+ */
 function isProduction(): boolean {
+  const g = globalThis as any
   try {
-    return (globalThis as any).process?.env?.NODE_ENV === 'production'
+    // Deno would stop at a terminal to ask for the permission: ask Deno first, read if granted.
+    const env = g.Deno?.permissions?.querySync?.({ name: 'env', variable: 'NODE_ENV' })
+    if (env && env.state !== 'granted') return true
+    return g.process?.env?.NODE_ENV === 'production'
   } catch {
-    // Deno without --allow-env throws here: an environment we cannot read might be production.
     return true
   }
 }
@@ -262,7 +269,9 @@ export function resolveOptions(options: SessionOptions = {}): ResolvedOptions {
   // Not an object: none of its fields can be read.
   if (typeof options !== 'object' || options === null) throw new SessionConfigError(issues)
   crossFieldIssues(options, issues)
-  if (options.secret === undefined && isProduction()) {
+  // Read once, here: requests never look at the environment.
+  const production = isProduction()
+  if (options.secret === undefined && production) {
     issues.unshift({
       path: 'secret',
       message: `is required in production: pass at least ${MIN_SECRET_LENGTH} random characters, e.g. from process.env.SESSION_SECRET`,
@@ -283,6 +292,7 @@ export function resolveOptions(options: SessionOptions = {}): ResolvedOptions {
 
   const c = options.cookie ?? {}
   const sameSite = (c.sameSite ?? defaults.sameSite).toLowerCase()
+  const secure = c.secure ?? defaults.secure
   const store = options.store
   return {
     keys: keyRing(secret),
@@ -293,7 +303,9 @@ export function resolveOptions(options: SessionOptions = {}): ResolvedOptions {
       domain: c.domain,
       path: c.path ?? defaults.path,
       sameSite: sameSite === 'strict' ? 'Strict' : sameSite === 'none' ? 'None' : 'Lax',
-      secure: c.secure ?? defaults.secure,
+      // In production 'auto' is Secure whatever the request says: behind a TLS proxy that
+      // forwards to http://localhost, or for a crafted Host, the URL looks like development.
+      secure: secure === 'auto' && production ? true : secure,
       httpOnly: c.httpOnly ?? defaults.httpOnly,
       partitioned: c.partitioned ?? defaults.partitioned,
     },

@@ -7,17 +7,17 @@ import type { SessionRequest } from './types.ts'
 export const MAX_COOKIE_BYTES = 4096
 
 /** How many same-named cookies are tried before giving up (a duplicate may come from another path). */
-const MAX_CANDIDATES = 3
+export const MAX_CANDIDATES = 3
 
 /**
- * Every value of cookie `name` in a Cookie header, in order, percent-decoded where needed.
- * Never throws: a value that does not decode is returned as it came.
+ * Values of cookie `name` in a Cookie header, in order, unquoted; percent-decoded where needed
+ * unless `raw`. Collects up to `limit` of them plus one more, so the caller can tell whether
+ * any were left out. Never throws: a value that does not decode is returned as it came.
  */
-export function readCookie(header: string | null | undefined, name: string): string[] {
-  if (!header) return []
+function scan(header: string, name: string, limit: number, raw: boolean): string[] {
   const found: string[] = []
   let from = 0
-  while (from < header.length && found.length < MAX_CANDIDATES) {
+  while (from < header.length && found.length <= limit) {
     const at = header.indexOf(name, from)
     if (at === -1) break
     from = at + name.length
@@ -34,13 +34,7 @@ export function readCookie(header: string | null | undefined, name: string): str
     let value = header.slice(eq + 1, end).trim()
     if (value.length >= 2 && value.startsWith('"') && value.endsWith('"'))
       value = value.slice(1, -1)
-    if (value.includes('%')) {
-      try {
-        value = decodeURIComponent(value)
-      } catch {
-        // Left as it is: it will fail verification and count as malformed.
-      }
-    }
+    if (!raw) value = percentDecoded(value)
     // An empty value is what a cleared cookie looks like: no session, not an attack.
     if (value !== '') found.push(value)
     from = end
@@ -48,35 +42,74 @@ export function readCookie(header: string | null | undefined, name: string): str
   return found
 }
 
-/** Chunk cookies of a session: `<name>.0`, `<name>.1`, … (at most 10). */
-export interface Chunks {
-  /** The chunks joined, when `<name>.0` up to the last present one are all there. */
-  value: string | undefined
-  /** How many chunk names the header carries (highest index + 1): what to clear. */
-  seen: number
-  /** Chunks that do not join into one value: a gap, more than `max`, or only later ones. */
-  broken: boolean
+function percentDecoded(value: string): string {
+  if (!value.includes('%')) return value
+  try {
+    return decodeURIComponent(value)
+  } catch {
+    // Left as it is: it will fail verification and count as malformed.
+    return value
+  }
 }
 
-/** Most chunk cookies any configuration writes (`<name>.0` … `<name>.9`). */
-export const MAX_CHUNKS = 10
+/**
+ * The first `MAX_CANDIDATES` values of cookie `name` in a Cookie header, in order,
+ * percent-decoded where needed. Never throws.
+ */
+export function readCookie(header: string | null | undefined, name: string): string[] {
+  if (!header) return []
+  const found = scan(header, name, MAX_CANDIDATES, false)
+  if (found.length > MAX_CANDIDATES) found.length = MAX_CANDIDATES
+  return found
+}
 
-/** Reads the chunk cookies `<name>.0` … of a chunked session, up to `max` of them. */
-export function readChunks(header: string | null | undefined, name: string, max: number): Chunks {
-  const none: Chunks = { value: undefined, seen: 0, broken: false }
-  if (!header?.includes(`${name}.`)) return none
-  const parts: (string | undefined)[] = []
-  let seen = 0
-  for (let i = 0; i < MAX_CHUNKS; i++) {
-    const value = readCookie(header, `${name}.${i}`)[0]
-    parts.push(value)
-    if (value !== undefined) seen = i + 1
+/** Values tried per chunk name: the browser's own, and one a sibling subdomain may plant. */
+export const CHUNK_CANDIDATES = 2
+/** Joined chunk sets tried per request, each a MAC check. */
+export const MAX_CHUNK_SETS = 4
+
+/**
+ * Adds the chunk sets of a chunked session, `<name>.0` … `<name>.<max - 1>`, to `found`. The
+ * writer cuts a value into chunks of exactly `size` characters but the last, so only sets
+ * of that shape are joined, and indexes from `max` on are ignored: a planted `<name>.7`, a
+ * duplicate `<name>.0` from a sibling subdomain or a stray later index leaves the browser's own
+ * set readable. Up to `CHUNK_CANDIDATES` values per name are combined, longest sets first, at
+ * most `MAX_CHUNK_SETS` sets in all.
+ */
+function readChunks(found: Found, header: string, name: string, max: number, size: number): void {
+  // Values per index, as sent: joined first and decoded after (a cut may split a %XX escape).
+  const parts: string[][] = []
+  for (let i = 0; i < max; i++) {
+    const values = scan(header, `${name}.${i}`, CHUNK_CANDIDATES, true)
+    if (values.length > CHUNK_CANDIDATES) {
+      values.length = CHUNK_CANDIDATES
+      found.chunksComplete = false
+    }
+    parts.push(values)
   }
-  if (seen === 0) return none
-  const present = parts.slice(0, seen)
-  if (seen > max || present.some((p) => p === undefined))
-    return { value: undefined, seen, broken: true }
-  return { value: present.join(''), seen, broken: false }
+  const from = found.values.length
+  let full = false
+  // Every join of one value per index, the first values sent first: for n chunks, 0 … n - 2
+  // full and the last 1 … size long. The work stops at the cap.
+  const join = (n: number, i: number, joined: string): void => {
+    if (full) return
+    if (i === n) {
+      full = found.values.length - from === MAX_CHUNK_SETS
+      if (full) found.chunksComplete = false
+      else {
+        found.values.push(percentDecoded(joined))
+        found.spans.push(n)
+      }
+      return
+    }
+    for (const v of parts[i]!) {
+      if (i < n - 1 ? v.length === size : v.length <= size) join(n, i + 1, joined + v)
+    }
+  }
+  // Longest first; one chunk would have fit one cookie, so it is never a set.
+  const gap = parts.findIndex((values) => values.length === 0)
+  for (let n = gap === -1 ? max : gap; n >= 2; n--) join(n, 0, '')
+  found.broken = found.values.length === from && parts.some((values) => values.length > 0)
 }
 
 /**
@@ -102,7 +135,7 @@ export function isLocalHttp(url: string | undefined): boolean {
 export interface CarriedCookies {
   /** The unchunked `<name>` cookie (or, with header transport, a bearer token). */
   unchunked: boolean
-  /** Chunk cookies `<name>.0` …: the highest index present plus one. */
+  /** Chunk cookies `<name>.0` …: how many. */
   chunks: number
   /**
    * Cookies of a library we migrate from, cleared by the next write: set on a request's record
@@ -111,27 +144,44 @@ export interface CarriedCookies {
   others?: readonly string[]
 }
 
-/** The session values a request carries, in the order to try them, and which cookies came. */
-export interface Found extends CarriedCookies {
+/** The session values a request carries, in the order to try them. */
+export interface Found {
   values: string[]
-  /** Chunk cookies that do not join into one value. */
+  /** Per value: 0 for the unchunked cookie (or a bearer token), else how many chunks it joins. */
+  spans: number[]
+  /** Every unchunked value is in `values` (none past `MAX_CANDIDATES`). */
+  unchunkedComplete: boolean
+  /** Every set the chunk cookies could form is in `values` (none past the bounds). */
+  chunksComplete: boolean
+  /** Chunk cookies came that form no set. */
   broken: boolean
 }
 
-/** Reads the session cookie(s) or bearer token of `request`, as the options say. */
-export function readSession(request: SessionRequest, o: ResolvedOptions): Found {
-  if (o.transport === 'header') {
-    const values = readBearer(request.header('authorization'))
-    return { values, unchunked: values.length > 0, chunks: 0, broken: false }
+/**
+ * Reads the session cookie(s) or bearer token of `request`, as the options say; `chunkChars`
+ * is the length of every chunk but the last.
+ */
+export function readSession(
+  request: SessionRequest,
+  o: ResolvedOptions,
+  chunkChars: number,
+): Found {
+  const header = request.header(o.transport === 'header' ? 'authorization' : 'cookie')
+  let values: string[] = []
+  if (o.transport === 'header') values = readBearer(header)
+  else if (header) values = scan(header, o.cookieName, MAX_CANDIDATES, false)
+  const unchunkedComplete = values.length <= MAX_CANDIDATES
+  if (!unchunkedComplete) values.length = MAX_CANDIDATES
+  const found: Found = {
+    values,
+    spans: values.map(() => 0),
+    unchunkedComplete,
+    chunksComplete: true,
+    broken: false,
   }
-  const header = request.header('cookie')
-  const values = readCookie(header, o.cookieName)
-  const found: Found = { values, unchunked: values.length > 0, chunks: 0, broken: false }
-  if (o.maxChunks === 1) return found
-  const chunks = readChunks(header, o.cookieName, o.maxChunks)
-  found.chunks = chunks.seen
-  found.broken = chunks.broken
-  if (chunks.value !== undefined) values.push(chunks.value)
+  if (header && o.maxChunks > 1 && header.includes(`${o.cookieName}.`)) {
+    readChunks(found, header, o.cookieName, o.maxChunks, chunkChars)
+  }
   return found
 }
 

@@ -65,7 +65,7 @@ export class Responder {
   // Set-Cookie attributes are fixed per engine but for Secure, which depends on the request.
   readonly #attrs: { secure: string; insecure: string }
   /** Characters of value one chunk cookie holds (`<name>.<digit>=` takes the rest of 4096). */
-  readonly #chunkChars: number
+  readonly chunkChars: number
   /** The longest value a request may bring: anything longer is refused before any crypto. */
   readonly maxAccepted: number
   /** `__Host-` and `__Secure-` cookies are ignored by browsers without Secure, even on localhost. */
@@ -79,8 +79,8 @@ export class Responder {
       secure: cookieAttributes(o.cookie, true),
       insecure: cookieAttributes(o.cookie, this.#prefixed),
     }
-    this.#chunkChars = MAX_COOKIE_BYTES - (o.cookieName.length + 3)
-    this.maxAccepted = o.maxChunks === 1 ? MAX_COOKIE_BYTES : o.maxChunks * this.#chunkChars
+    this.chunkChars = MAX_COOKIE_BYTES - (o.cookieName.length + 3)
+    this.maxAccepted = o.maxChunks === 1 ? MAX_COOKIE_BYTES : o.maxChunks * this.chunkChars
   }
 
   /** Throws `SessionTooLargeError` when `value` fits in no cookie (or no allowed chunks). */
@@ -89,7 +89,7 @@ export class Responder {
     const size = o.cookieName.length + 1 + value.length
     if (size <= MAX_COOKIE_BYTES || o.transport === 'header') return
     if (o.maxChunks === 1) throw new SessionTooLargeError(size, MAX_COOKIE_BYTES)
-    const chunks = Math.ceil(value.length / this.#chunkChars)
+    const chunks = Math.ceil(value.length / this.chunkChars)
     if (chunks > o.maxChunks) {
       const total = value.length + chunks * (o.cookieName.length + 3)
       throw new SessionTooLargeError(total, o.maxChunks * MAX_COOKIE_BYTES, o.maxChunks)
@@ -122,15 +122,13 @@ export class Responder {
         unchunked = true
         parts.push([name, value, maxAge, now])
       } else {
-        for (let at = 0; at < value.length; at += this.#chunkChars, chunks++) {
-          parts.push([`${name}.${chunks}`, value.slice(at, at + this.#chunkChars), maxAge, now])
+        for (let at = 0; at < value.length; at += this.chunkChars, chunks++) {
+          parts.push([`${name}.${chunks}`, value.slice(at, at + this.chunkChars), maxAge, now])
         }
       }
     }
-    // A clear with nothing seen still clears the unchunked name: the browser may hold it.
-    if (!unchunked && (carried.unchunked || (outcome === 'clear' && carried.chunks === 0))) {
-      parts.push([name, '', 0, 0])
-    }
+    // Only what the request proved ours is cleared (see CarriedCookies).
+    if (!unchunked && carried.unchunked) parts.push([name, '', 0, 0])
     for (let i = chunks; i < carried.chunks; i++) parts.push([`${name}.${i}`, '', 0, 0])
     for (const other of carried.others ?? []) parts.push([other, '', 0, 0])
     const headers = parts.map(([n, v, maxAge, now]): [string, string] => [

@@ -42,6 +42,11 @@ export interface Changes {
 export interface Source {
   /** Opens one value a request carried (a sealed string, or a signed id). */
   open(value: string, ctx: unknown): Steps<Loaded>
+  /**
+   * Whether a value `open` refused for `reason` had passed its MAC or signature check: it was
+   * one of ours (stale, or unreadable), so the response may clear it.
+   */
+  authentic(reason: InvalidReason): boolean
   /** Keeps `record` for `state` (whose id is set) and answers the value the client holds next. */
   save(
     state: SessionState,
@@ -104,6 +109,12 @@ export class IronSource implements Source {
     }
   }
 
+  authentic(reason: InvalidReason): boolean {
+    // Both after the MAC; the codec refuses the rest before or at it (an iron expiry is read
+    // unsigned). Another purpose was still sealed with our key (a `purpose` that changed).
+    return reason === 'invalid-data' || reason === 'wrong-purpose'
+  }
+
   *save(state: SessionState, record: SessionRecord<Data>): Steps<string> {
     // The cookie this request brought is superseded: if an earlier request had it cached,
     // drop it, so the cache holds strings that may come back.
@@ -163,6 +174,11 @@ export class EncoderSource implements Source {
       sealed: undefined,
       cached: false,
     }
+  }
+
+  authentic(reason: InvalidReason): boolean {
+    // The encoder decoded it, so its own checks (if any) passed.
+    return reason === 'invalid-data'
   }
 
   *save(state: SessionState, record: SessionRecord<Data>): Steps<string> {
@@ -265,6 +281,11 @@ export class StoreSource implements Source {
       sealed: value,
       cached: false,
     }
+  }
+
+  authentic(reason: InvalidReason): boolean {
+    // Only a failed signature is refused before the id is known to be ours.
+    return reason !== 'tampered'
   }
 
   /** New entry first, old one after: a failure in between leaves the user logged in. */

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { type ElysiaSessionContext, session } from '../../src/adapters/elysia.ts'
 import type { SessionOptions } from '../../src/index.ts'
+import { sessionTesting } from '../../src/testing.ts'
 import { Jar, SECRET, setCookies } from '../support.ts'
 import {
   type ContractClient,
@@ -314,11 +315,11 @@ describe('elysia plugin dedup', () => {
       },
       onInvalid: () => calls.invalid++,
     }
-    return { calls, options }
+    return { calls, options, map }
   }
 
   it('session() three times with equal options runs once: one load, one commit, one Set-Cookie', async () => {
-    const { calls, options } = counted()
+    const { calls, options, map } = counted()
     const app = withLogin(options)
       .use(session({ ...options }))
       .use(session(options))
@@ -331,8 +332,10 @@ describe('elysia plugin dedup', () => {
     const read = await app.handle(new Request('http://localhost/', { headers: { cookie } }))
     expect(await read.text()).toBe('u1')
     expect(calls.get).toBe(1)
-    // A refused cookie is reported and cleared once, not once per copy of the plugin.
-    const bad = await app.handle(new Request('http://localhost/', { headers: { cookie: 'sid=x' } }))
+    // A refused cookie of ours (signed, its entry gone) is reported and cleared once, not once
+    // per copy of the plugin.
+    map.clear()
+    const bad = await app.handle(new Request('http://localhost/', { headers: { cookie } }))
     expect(bad.headers.getSetCookie()).toHaveLength(1)
     expect(calls.invalid).toBe(1)
   })
@@ -358,10 +361,16 @@ describe('elysia plugin dedup', () => {
       .use(session({ secret: SECRET, cookieName: 'a' }))
       .use(session({ secret: SECRET, cookieName: 'b' }))
       .get('/', () => 'ok')
-    // Each plugin refuses its own bad cookie and clears it: both are registered.
-    const res = await app.handle(
-      new Request('http://localhost/', { headers: { cookie: 'a=bad; b=bad' } }),
-    )
+    // Each plugin refuses its own expired cookie and clears it: both are registered.
+    const expired = (cookieName: string) =>
+      sessionTesting({
+        secret: SECRET,
+        cookieName,
+        maxAge: 1,
+        now: () => Date.now() - 10_000,
+      }).cookie({ userId: 'u1' })
+    const cookie = `${await expired('a')}; ${await expired('b')}`
+    const res = await app.handle(new Request('http://localhost/', { headers: { cookie } }))
     expect(
       res.headers
         .getSetCookie()
@@ -374,7 +383,7 @@ describe('elysia plugin dedup', () => {
       .use(session({ secret: SECRET, cookieName: 'a' }))
       .get('/', () => 'ok')
     const single = await once.handle(
-      new Request('http://localhost/', { headers: { cookie: 'a=bad' } }),
+      new Request('http://localhost/', { headers: { cookie: await expired('a') } }),
     )
     expect(single.headers.getSetCookie()).toHaveLength(1)
   })

@@ -97,6 +97,22 @@ const storeResults = []
 for (const [i] of caseNames().entries()) storeResults.push(await runCase(i))
 groups.push({ label: 'denoKvStore on Deno', results: storeResults })
 
+// This run has no env permission (see `npm run test:deno`): NODE_ENV cannot be read, so the
+// environment counts as production and secure: 'auto' sets Secure even on http://localhost.
+// Deno is asked first (Deno.permissions), so building the engine neither prompts nor throws.
+let secure = 'engine not built'
+try {
+  const app = honoFixture({ secret: RUNTIME_SECRET })
+  const res = await app.fetch(new Request('http://localhost/login', { method: 'POST' }))
+  secure = res.headers.getSetCookie().join(' | ') || `no Set-Cookie (${res.status})`
+} catch (err) {
+  secure = `threw ${(err as Error).name}: ${(err as Error).message}`
+}
+groups.push({
+  label: 'Deno without --allow-env',
+  results: [check("secure: 'auto' is Secure on http://localhost", /; Secure/.test(secure), secure)],
+})
+
 const failed = report(groups)
 const crypto = nodeCrypto ? 'node:crypto' : 'WebCrypto'
 console.log(

@@ -6,3 +6,9 @@ const secret = process.env.SESSION_SECRET
 export const store = new Map<string, unknown>()
 export const sealedSession = nextSession({ secret })
 export const storeSession = nextSession({ secret, store })
+// A session over 4 KB spans big.0, big.1, … (chunk: true), for the chunking test.
+export const chunkedSession = nextSession<{ blob?: string }>({
+  secret,
+  chunk: true,
+  cookieName: 'big',
+})

@@ -98,7 +98,10 @@ export class SessionState {
   loadedExpiresAt: number | undefined = undefined
   /** As last loaded or written, it names a user under `ownerKey` (not undefined, null or ''). */
   loadedHasUser = false
-  /** Which of our cookies the client holds (as the request showed, then as we wrote). */
+  /**
+   * Which of our cookies the client holds: as the request proved (values that verified), then
+   * as we wrote. Only these are ever cleared.
+   */
   carried: CarriedCookies
   /** The sealed string or signed id the client holds, when it holds a valid one. */
   value: string | undefined = undefined
@@ -134,6 +137,8 @@ export class SessionState {
   /**
    * @param secure whether responses set the Secure attribute, or 'auto': decided from the
    *   request URL when a cookie is first written (reading it costs, and most requests write none)
+   * @param carried what the request is known to carry before any value is tried (a bearer
+   *   token); `carry()` adds each cookie of ours as it verifies
    * @param ownerKey the data key naming the session's user (the revocation list's `userKey`)
    */
   constructor(
@@ -157,7 +162,7 @@ export class SessionState {
     return this.#secure
   }
 
-  /** True when the request carried any cookie of ours (or of a library we migrate from). */
+  /** True when the request carried a cookie of ours that verified (or one of a library we migrate from). */
   get hadCookie(): boolean {
     return this.carried.unchunked || this.carried.chunks > 0 || !!this.carried.others
   }
@@ -176,6 +181,12 @@ export class SessionState {
     this.stale = opened.stale
     this.shared = opened.shared
     this.isNew = false
+  }
+
+  /** A value of ours came as the unchunked cookie (`chunks` 0) or as that many chunks. */
+  carry(chunks: number): void {
+    if (chunks === 0) this.carried.unchunked = true
+    else this.carried.chunks = Math.max(this.carried.chunks, chunks)
   }
 
   /** The session id, made now if the session has none yet. */

@@ -21,8 +21,11 @@ export interface SessionCookieOptions {
    */
   sameSite?: 'Strict' | 'Lax' | 'None' | 'strict' | 'lax' | 'none'
   /**
-   * `Secure` attribute. `'auto'` sets it everywhere except plain-HTTP `localhost`, so local
-   * development works in every browser.
+   * `Secure` attribute. `'auto'` is `true` when `NODE_ENV=production` (read once, when the
+   * options are resolved; an environment that cannot be read, such as Deno without
+   * `--allow-env=NODE_ENV`, counts as production). Otherwise it sets Secure except on
+   * plain-HTTP `localhost`, `*.localhost`, `127.0.0.1` and `[::1]` as the request URL names
+   * them, so local development works in every browser. `false` never sets it.
    * @default 'auto'
    */
   secure?: boolean | 'auto'
