@@ -368,3 +368,27 @@ describe('changes made while a write is in flight are kept', () => {
     expect(stored(map)).toEqual([{ cart: ['a'], userId: 'u1' }])
   })
 })
+
+describe('save() then a throw on Elysia', () => {
+  it('the error response carries what save() committed', async () => {
+    const { store, map } = loggingStore()
+    const app = new Elysia()
+      .use(elysiaSession({ secret: SECRET, store }))
+      .get('/', ({ session: s }) => s.toJSON())
+      .post('/login-then-fail', async ({ session: s }) => {
+        await s.regenerate()
+        s.userId = 'e3'
+        await s.save()
+        throw new Error('after save')
+      })
+    const client = {
+      request: (url: string, init?: RequestInit) => app.handle(new Request(url, init)),
+    }
+    const jar = new Jar()
+    const res = await jar.request(client, '/login-then-fail', { method: 'POST' })
+    expect(res.status).toBe(500)
+    expect(map.size).toBe(1)
+    expect(setCookies(res)).toHaveLength(1)
+    expect(await (await jar.request(client, '/')).json()).toEqual({ userId: 'e3' })
+  })
+})

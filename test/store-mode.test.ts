@@ -9,6 +9,7 @@ import type {
   SessionRecord,
   SessionStore,
 } from '../src/core/types.ts'
+import { muteConsole } from './quiet-console.ts'
 import { Jar, OLD_SECRET, SECRET, setCookies, testClock } from './support.ts'
 
 const COOKIE_SHAPE = /^([A-Za-z0-9_-]{32})\.([A-Za-z0-9_-]{43})$/
@@ -244,14 +245,26 @@ describe('store mode with a Map', () => {
     const id = await (await jar.request(app, '/login')).text()
     // The refused cookie is cleared on each response, so replay the same one every time.
     const cookie = jar.header()
-    for (const junk of ['a string', 42, { data: 'x', createdAt: 1, expiresAt: 2 }, { data: {} }]) {
-      map.set(id, junk)
-      const res = await app.request('http://localhost/peek', { headers: { cookie } })
-      expect(res.status).toBe(200)
-      expect(await res.text()).toBe('anon')
-      expect(res.headers.getSetCookie()).toEqual([
-        'sid=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=/; HttpOnly; SameSite=Lax',
-      ])
+    const muted = muteConsole()
+    try {
+      for (const junk of [
+        'a string',
+        42,
+        { data: 'x', createdAt: 1, expiresAt: 2 },
+        { data: {} },
+      ]) {
+        map.set(id, junk)
+        const res = await app.request('http://localhost/peek', { headers: { cookie } })
+        expect(res.status).toBe(200)
+        expect(await res.text()).toBe('anon')
+        expect(res.headers.getSetCookie()).toEqual([
+          'sid=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=/; HttpOnly; SameSite=Lax',
+        ])
+      }
+      // The developer is told once (test/store-wrong-shape.test.ts has the details).
+      expect(muted.calls().warn).toBe(1)
+    } finally {
+      muted.restore()
     }
     expect(onInvalid.mock.calls.map((c) => c[0])).toEqual(Array(4).fill('invalid-data'))
   })

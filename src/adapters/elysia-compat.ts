@@ -11,6 +11,7 @@ export interface Committed {
 }
 
 import type { SessionOptions } from '../core/types.ts'
+import { isGenericAnswer } from './elysia-errors.ts'
 
 export type SetHeaders = Context['set']['headers'] | Headers
 
@@ -127,3 +128,18 @@ export function seedOf(options: SessionOptions<any> | undefined): string {
     return value
   })
 }
+
+/**
+ * A `mapResponse` hook for Node only. Elysia maps an unanswered error through its
+ * `toResponse()` (elysia-errors.ts), except on `@elysiajs/node` (1.4.5), whose `errorToResponse`
+ * still sends `{ name, message, cause }` as JSON: Elysia core fixed its own adapters in 1.4.16
+ * (https://github.com/elysiajs/elysia/pull/1543), the Node adapter did not follow. Elysia's
+ * error handler runs the app's mapResponse hooks on what `toResponse()` answered, so this one
+ * hands that answer back and the error itself is never mapped. Every other response passes.
+ * Not registered on Bun, whose adapter needs no help and where every hook costs a little.
+ */
+export const nodeErrorMapping =
+  typeof (globalThis as { Bun?: unknown }).Bun === 'undefined'
+    ? (context: { response: unknown }) =>
+        isGenericAnswer(context.response) ? context.response : undefined
+    : undefined

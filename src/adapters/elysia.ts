@@ -9,7 +9,14 @@ import type {
   SessionCommit,
   SessionOptions,
 } from '../core/types.ts'
-import { addHeaders, type Committed, type SetHeaders, seedOf } from './elysia-compat.ts'
+import {
+  addHeaders,
+  type Committed,
+  nodeErrorMapping,
+  type SetHeaders,
+  seedOf,
+} from './elysia-compat.ts'
+import { genericByDefault } from './elysia-errors.ts'
 
 /**
  * What the Elysia adapter passes to the store and `onInvalid` as their context: the parts of
@@ -114,18 +121,26 @@ export function session<
   const withHooks = engine.synchronous
     ? synchronous()
     : (asynchronous() as unknown as ReturnType<typeof synchronous>)
+  if (nodeErrorMapping) withHooks.mapResponse({ as: 'global' }, nodeErrorMapping)
   return (
     withHooks
-      // A hook after ours threw: the error response must not carry the session either.
+      // A hook after ours threw: the error response must not carry the session either. A
+      // session error the app does not answer gets a generic 500 (elysia-errors.ts).
       .onError({ as: 'global' }, (context) => {
+        genericByDefault(context.error)
         const o = (context as { [OPEN]?: Open })[OPEN]
-        if (!o?.cookies) return
-        o.cookies.length = 0
-        const set = context.set.headers as SetHeaders
-        for (const name of o.names ?? []) {
-          if (set instanceof Headers) set.delete(name)
-          else delete (set as Record<string, unknown>)[name]
+        if (!o) return
+        if (o.cookies) {
+          o.cookies.length = 0
+          const set = context.set.headers as SetHeaders
+          for (const name of o.names ?? []) {
+            if (set instanceof Headers) set.delete(name)
+            else delete (set as Record<string, unknown>)[name]
+          }
         }
+        // What the handler's save() committed before it threw still reaches the client.
+        const unsent = engine.unsent(o.state)
+        if (unsent.headers.length > 0) addHeaders(context.set, undefined, o, unsent.headers)
       })
   )
 }

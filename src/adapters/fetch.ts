@@ -106,10 +106,26 @@ export function createSessionHandler<
 }
 
 /**
+ * The answer to a session error no code of the app can catch (the store failed while loading or
+ * committing, the data is not JSON): a generic 500 with the error logged, as Hono's default
+ * handler answers it, so no message (`ECONNREFUSED …`) reaches the client. Other errors rethrow.
+ */
+function unhandled(error: unknown): Response {
+  if (!(error instanceof SessionError)) throw error
+  console.error(error)
+  return new Response('Internal Server Error', {
+    status: 500,
+    headers: { 'content-type': 'text/plain;charset=utf-8' },
+  })
+}
+
+/**
  * Wraps a Web-standard fetch handler so it receives the request's session as its second
  * argument; the server's other arguments follow it. Works with `Bun.serve`, `Deno.serve`,
  * Cloudflare Workers, Next.js route handlers and any server that calls `fetch(request, …)`.
- * A handler that throws commits nothing; the error reaches the server.
+ * A handler that throws commits nothing; the error reaches the server. A session error around
+ * the handler (a failing store) answers a generic 500 and is logged; to answer it yourself (a
+ * 503), use `createSessionHandler` and catch it.
  *
  * @example
  * Bun.serve({
@@ -135,9 +151,14 @@ export function withSession<
     options as SessionOptions<FetchContext>,
   )
   return async function fetchWithSession(request, ...args) {
-    const session = await getSession(request, ...args)
+    let session: Session<Data, Flash>
+    try {
+      session = await getSession(request, ...args)
+    } catch (error) {
+      return unhandled(error)
+    }
     const response = await handler(request, session, ...args)
-    return commitSession(session, response)
+    return commitSession(session, response).catch(unhandled)
   }
 }
 

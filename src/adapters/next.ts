@@ -9,6 +9,7 @@ import type {
   SessionOptions,
   SessionRequest,
 } from '../core/types.ts'
+import { isActionRedirectRender, renderInBrowser } from './next-compat.ts'
 import { createHandle, type NextSession, type NextSessionPromise } from './next-handle.ts'
 
 export type {
@@ -200,9 +201,10 @@ export function nextSession<
     else state.data.touch()
     // A raw header, not `res.cookies.set()`: Next would show that cookie to the page, and the
     // page must still see the flash values this response consumes.
-    for (const [name, value] of (await engine.commit(state, ctx)).headers) {
-      res.headers.append(name, value)
-    }
+    const commit = await engine.commit(state, ctx)
+    // Next would drop this Set-Cookie on a Server Action's redirect render (next-compat.ts).
+    if (commit.headers.length > 0 && isActionRedirectRender(request)) return renderInBrowser()
+    for (const [name, value] of commit.headers) res.headers.append(name, value)
     return res
   }
 

@@ -26,7 +26,7 @@ export type { WriteMeta }
 export interface MetaStore extends SessionStore {
   /**
    * What is stored under `id` (a promise of it on async stores): the `SessionRecord`, or
-   * undefined when there is none or it is past its deadline.
+   * undefined when there is none (a record past its deadline too, which the engine refuses).
    */
   get(id: string, ctx?: unknown): unknown
   /** Removes the record stored under `id`; a missing id is not an error. */

@@ -90,8 +90,9 @@ export function tableCheck(dialect: SqlDialect): Check {
 
 /**
  * Postgres merges a patch in one UPDATE, so the row lock makes it atomic: a concurrent patch
- * waits, then applies its keys to the row this one wrote; no row (logged out elsewhere), no
- * change. `patchValues` binds it. `$10` chooses the user id: 0 keep, 1 take `$11`.
+ * waits, then applies its keys to the row this one wrote; no row (logged out elsewhere) or an
+ * expired one (by `$13`, the store's clock), no change. `patchValues` binds it. `$10` chooses
+ * the user id: 0 keep, 1 take `$11`.
  *
  * @example
  * await query(postgresPatch(table), patchValues(id, record, changes, userKey, write))
@@ -103,7 +104,7 @@ export function postgresPatch(table: string): string {
   absolute_expires_at = ${ts('$7')}, idle_expires_at = ${ts('$8')}, last_seen_at = ${ts('$9')},
   user_id = CASE WHEN $10::int = 1 THEN $11::text ELSE user_id END,
   user_agent = COALESCE($12::text, user_agent)
-WHERE id = $1`
+WHERE id = $1 AND expires_at > ${ts('$13')}`
 }
 
 /** The values `postgresPatch` binds. */
@@ -113,6 +114,7 @@ export function patchValues(
   changes: SessionPatch,
   userKey: string,
   write: WriteStamp,
+  now: number,
 ): unknown[] {
   const set: Record<string, unknown> = {}
   const deleted = [...changes.deleted]
@@ -136,5 +138,6 @@ export function patchValues(
     userChanged ? 1 : 0,
     userIdOf(set, userKey) ?? null,
     write.userAgent ?? null,
+    now,
   ]
 }

@@ -78,7 +78,10 @@ export const quote = (table: string): string =>
 export interface SessionSql {
   /** DDL statements, one per string (better-sqlite3 refuses several in one). */
   schema: string[]
-  /** (id, now) → the row `recordOf` reads. */
+  /**
+   * (id) → the row `recordOf` reads, past its deadline or not: the engine tells `expired` from
+   * `not-found` and deletes an expired row.
+   */
   get: string
   /** `writeValues(…)` → upsert. */
   set: string
@@ -138,7 +141,7 @@ SELECT count(*)${live ? ` FILTER (WHERE ${live})` : ''}::int AS n FROM gone`
     get: statement(
       () => `SELECT ${r('data')} AS data, ${r('flash')} AS flash, ${r('created_at')} AS created,
   ${r('absolute_expires_at')} AS expires, ${r('idle_expires_at')} AS idle
-FROM ${t} WHERE id = ${p()} AND expires_at > ${p('time')}`,
+FROM ${t} WHERE id = ${p()}`,
     ),
     // created_at is the record's, so a regenerated session keeps its age; a write without a
     // user agent keeps the one recorded before.

@@ -29,7 +29,7 @@ export interface ExpressStoreOptions {
   merge?: boolean
   /**
    * Clock in epoch milliseconds, for the cookie's `maxAge` handed to the wrapped store and for
-   * skipping sessions past their deadline on read; tests inject one to move time.
+   * not merging a patch into a session past its deadline; tests inject one to move time.
    * @default Date.now
    */
   now?: () => number
@@ -112,20 +112,27 @@ export function expressStore(
   // or brings back a session another request just ended.
   const exclusive = keyedQueue()
 
+  /** What the wrapped store holds for `id`, past our deadline or not. */
   const read = async (id: string): Promise<unknown> => {
     const value = await callback<unknown>((cb) => store.get(id, cb))
     if (value === null || value === undefined) return undefined
     if (typeof value !== 'object') return value
     // The cookie object is the wrapped store's business; the engine checks the rest.
     const { cookie: _cookie, ...record } = value as Record<string, unknown>
-    // The wrapped store expires by its own clock; past our deadline the session is over.
-    const deadline = sessionDeadline(record as unknown as SessionRecord<unknown>)
+    return record
+  }
+  /** The live record: the wrapped store expires by its own clock, ours decides. */
+  const live = async (id: string): Promise<unknown> => {
+    const record = await read(id)
+    if (typeof record !== 'object' || record === null) return undefined
+    const deadline = sessionDeadline(record as SessionRecord<unknown>)
     return deadline <= now() ? undefined : record
   }
   const write = (id: string, record: SessionRecord<any>, at: number) =>
     callback<void>((cb) => store.set(id, toExpress(record, at), cb))
 
   const wrapped: MetaStore = {
+    // Past its deadline too, so the engine can tell `expired` from `not-found` (and delete it).
     get: (id) => read(id),
     set: (id, record, _ctx, meta) => exclusive(id, () => write(id, record, meta?.now ?? now())),
     delete: (id) => exclusive(id, () => callback<void>((cb) => store.destroy(id, cb))),
@@ -133,7 +140,7 @@ export function expressStore(
   if (merge) {
     wrapped.patch = (id, record, changes, _ctx, meta) =>
       exclusive(id, async () => {
-        const next = applySessionPatch(await read(id), record, changes)
+        const next = applySessionPatch(await live(id), record, changes)
         // Nothing stored: the session ended elsewhere and must not come back.
         if (next) await write(id, next, meta?.now ?? now())
       })

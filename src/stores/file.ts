@@ -20,7 +20,7 @@ export interface FileStoreOptions {
 
 /** A session store with one JSON file per session in a directory. */
 export interface FileStore extends SessionStore {
-  /** The live record stored under `id`, or undefined. */
+  /** The record stored under `id` (past its deadline too: the engine refuses those), or undefined. */
   get(id: string, ctx?: unknown): Promise<SessionRecord<any> | undefined>
   /** Deletes the file of `id`. */
   delete(id: string, ctx?: unknown): Promise<void>
@@ -81,7 +81,8 @@ export function fileStore(options: FileStoreOptions): FileStore {
     }
   }
 
-  async function load(id: string): Promise<SessionRecord<any> | undefined> {
+  /** The record in `id`'s file, past its deadline or not. */
+  async function read(id: string): Promise<SessionRecord<any> | undefined> {
     let text: string
     try {
       text = await readFile(fileOf(id), 'utf8')
@@ -96,14 +97,17 @@ export function fileStore(options: FileStoreOptions): FileStore {
       // A torn or foreign file cannot be a session we wrote (writes are atomic): not found.
       return undefined
     }
-    if (typeof record !== 'object' || record === null) return undefined
-    if (now() >= sessionDeadline(record)) {
-      await unlink(fileOf(id)).catch((err) => {
-        if (!isMissing(err)) throw err
-      })
-      return undefined
-    }
-    return record
+    return typeof record === 'object' && record !== null ? record : undefined
+  }
+
+  /** The live record in `id`'s file; an expired one is deleted on the way. */
+  async function load(id: string): Promise<SessionRecord<any> | undefined> {
+    const record = await read(id)
+    if (!record || now() < sessionDeadline(record)) return record
+    await unlink(fileOf(id)).catch((err) => {
+      if (!isMissing(err)) throw err
+    })
+    return undefined
   }
 
   async function write(id: string, record: SessionRecord<any>): Promise<void> {
@@ -142,7 +146,9 @@ export function fileStore(options: FileStoreOptions): FileStore {
     async get(id) {
       // An id that cannot be ours is never turned into a path.
       if (typeof id !== 'string' || !SAFE_ID.test(id)) return undefined
-      return load(id)
+      // Past its deadline too, so the engine can tell `expired` from `not-found` (it refuses
+      // the record and deletes the file).
+      return read(id)
     },
 
     async set(id, record) {

@@ -43,7 +43,7 @@ export interface MemoryStoreOptions {
 
 /** A session store kept in this process's memory, with its per-user index and sweep control. */
 export interface MemoryStore extends MetaStore, UserSessionIndex, UserKeyed {
-  /** The live record stored under `id`, or undefined. */
+  /** The record stored under `id` (past its deadline too: the engine refuses those), or undefined. */
   get(id: string, ctx?: unknown): SessionRecord<any> | undefined
   /** Removes the session stored under `id`. */
   delete(id: string, ctx?: unknown): void
@@ -197,11 +197,14 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     },
 
     get(id) {
-      const entry = live(id)
+      const entry = entries.get(id)
       if (!entry) return undefined
-      // Mark as most recently used.
-      entries.delete(id)
-      entries.set(id, entry)
+      // Past its deadline it is still handed back, so the engine can tell `expired` from
+      // `not-found` (it refuses the record and deletes it); a live one becomes most recent.
+      if (now() < entry.deadline) {
+        entries.delete(id)
+        entries.set(id, entry)
+      }
       return entry.record
     },
 

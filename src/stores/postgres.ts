@@ -43,8 +43,8 @@ export interface PostgresStoreOptions {
    */
   userKey?: string
   /**
-   * Clock in epoch milliseconds, used to skip and prune expired rows (the app's clock, not the
-   * database's) and for `lastSeenAt` of writes the engine did not time (direct calls); tests
+   * Clock in epoch milliseconds, used to prune expired rows and leave them out of listings and
+   * patches (the app's clock, not the database's) and for `lastSeenAt` of writes the engine did not time (direct calls); tests
    * inject one to move time.
    * @default Date.now
    */
@@ -53,7 +53,7 @@ export interface PostgresStoreOptions {
 
 /** A session store over a PostgreSQL table, with a per-user index and `prune()`. */
 export interface PostgresStore extends MetaStore, UserSessionIndex, UserKeyed {
-  /** The live record stored under `id`, or undefined. */
+  /** The record stored under `id` (past its deadline too: the engine refuses those), or undefined. */
   get(id: string, ctx?: unknown): Promise<SessionRecord<any> | undefined>
   /** Deletes the row of `id`. */
   delete(id: string, ctx?: unknown): Promise<void>
@@ -153,7 +153,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     userKey,
 
     async get(id) {
-      const [row] = await run(sql.get, [id, now()])
+      const [row] = await run(sql.get, [id])
       return row ? recordOf(row, postgres) : undefined
     },
 
@@ -162,7 +162,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     },
 
     async patch(id, record, changes: SessionPatch, _ctx, meta) {
-      await run(PATCH, patchValues(id, record, changes, userKey, writeMeta(meta, now)))
+      await run(PATCH, patchValues(id, record, changes, userKey, writeMeta(meta, now), now()))
     },
 
     async delete(id) {

@@ -1,4 +1,4 @@
-import { applySessionPatch } from '../core/record.ts'
+import { applySessionPatch, sessionDeadline } from '../core/record.ts'
 import type { SessionPatch, SessionRecord, UserSessionIndex } from '../core/types.ts'
 import { func, methods, object, required } from '../core/validate.ts'
 import {
@@ -55,8 +55,9 @@ export interface SqliteStoreOptions {
    */
   userKey?: string
   /**
-   * Clock in epoch milliseconds, for skipping and pruning expired rows and for `lastSeenAt` of
-   * writes the engine did not time (direct calls); tests inject one to move time.
+   * Clock in epoch milliseconds, for pruning expired rows (and leaving them out of listings and
+   * patches) and for `lastSeenAt` of writes the engine did not time (direct calls); tests inject
+   * one to move time.
    * @default Date.now
    */
   now?: () => number
@@ -64,7 +65,7 @@ export interface SqliteStoreOptions {
 
 /** A session store in a SQLite table, with a per-user index. */
 export interface SqliteStore extends MetaStore, UserSessionIndex, UserKeyed {
-  /** The live record stored under `id`, or undefined. */
+  /** The record stored under `id` (past its deadline too: the engine refuses those), or undefined. */
   get(id: string, ctx?: unknown): SessionRecord<any> | undefined
   /** Deletes the row of `id`. */
   delete(id: string, ctx?: unknown): void
@@ -86,8 +87,8 @@ export interface SqliteStore extends MetaStore, UserSessionIndex, UserKeyed {
 
 /**
  * A session store in a SQLite table, over a better-sqlite3 (Node) or bun:sqlite (Bun)
- * database the app opened; it creates its table, ignores expired rows and keeps a per-user
- * index.
+ * database the app opened; it creates its table and keeps a per-user index. An expired row is
+ * still read (the engine refuses it as `expired` and deletes it) until `prune()` drops it.
  *
  * @example
  * import Database from 'better-sqlite3' // on Bun: import { Database } from 'bun:sqlite'
@@ -119,9 +120,10 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
     return Number((CHANGES.get() as { n: number }).n)
   }
 
-  function load(id: string): SessionRecord<any> | undefined {
+  /** The record in `id`'s row, past its deadline or not. */
+  function read(id: string): SessionRecord<any> | undefined {
     // better-sqlite3 answers undefined for no row, bun:sqlite null.
-    const row = GET.get(id, now()) as Record<string, unknown> | null | undefined
+    const row = GET.get(id) as Record<string, unknown> | null | undefined
     return row ? recordOf(row, sqlite) : undefined
   }
 
@@ -133,7 +135,10 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
   // the write lock before the read, so other processes on the same file cannot either.
   const patchTx = db.transaction(
     (id: string, record: SessionRecord<any>, changes: SessionPatch, write: WriteMeta) => {
-      const next = applySessionPatch(load(id), record, changes)
+      // An expired row is not merged into: a session that is over does not come back.
+      const stored = read(id)
+      const live = stored && now() < sessionDeadline(stored) ? stored : undefined
+      const next = applySessionPatch(live, record, changes)
       if (next) save(id, next, write)
     },
   )
@@ -150,7 +155,7 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
     userKey,
 
     get(id) {
-      return load(id)
+      return read(id)
     },
 
     set(id, record, _ctx, meta) {

@@ -39,7 +39,7 @@ export interface RedisCluster {
   stop(): Promise<void>
 }
 
-function requireBinary(name: string): void {
+export function requireBinary(name: string): void {
   const probe = spawnSync(name, ['--version'], { stdio: 'ignore' })
   if (probe.error) {
     throw new Error(
@@ -135,7 +135,7 @@ function portFree(port: number): Promise<boolean> {
 
 // A cluster node also listens on port + 10000 (the cluster bus); both must be free. Drawn below
 // the ephemeral range so the bus port exists and the OS is unlikely to hand it out meanwhile.
-async function freeClusterPort(taken: Set<number>): Promise<number> {
+export async function freeClusterPort(taken: Set<number>): Promise<number> {
   for (let attempt = 0; attempt < 100; attempt++) {
     const port = 20000 + Math.floor(Math.random() * 12000)
     if (taken.has(port) || taken.has(port + 10000)) continue
@@ -144,12 +144,12 @@ async function freeClusterPort(taken: Set<number>): Promise<number> {
   throw new Error('no free loopback port pair for a Redis Cluster node')
 }
 
-interface Spawned {
+export interface Spawned {
   child: ChildProcess
   output: () => string
 }
 
-function spawnServer(args: string[]): Spawned {
+export function spawnServer(args: string[]): Spawned {
   const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] })
   killOnExit(child)
   let output = ''
@@ -167,7 +167,7 @@ function spawnServer(args: string[]): Spawned {
 }
 
 /** Waits until the server answers PING, failing fast (with its log) if it exits first. */
-async function waitReady(port: number, spawned: Spawned, timeoutMs = 10_000): Promise<void> {
+export async function waitReady(port: number, spawned: Spawned, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
     if (spawned.child.exitCode !== null || spawned.child.signalCode !== null) {
@@ -184,12 +184,12 @@ async function waitReady(port: number, spawned: Spawned, timeoutMs = 10_000): Pr
   throw new Error(`redis-server on port ${port} did not answer PING:\n${spawned.output()}`)
 }
 
-function exited(child: ChildProcess): Promise<void> {
+export function exited(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
   return new Promise((resolve) => child.once('exit', () => resolve()))
 }
 
-function serverArgs(port: number, dir: string): string[] {
+export function serverArgs(port: number, dir: string): string[] {
   return [
     '--port',
     String(port),

@@ -6,7 +6,13 @@ import { Hono } from 'hono'
 import { afterEach, describe, expect, it } from 'vitest'
 import { session } from '../../src/adapters/hono.ts'
 import { sessionDeadline } from '../../src/core/record.ts'
-import type { SessionRecord, SessionStore, UserSessionIndex } from '../../src/core/types.ts'
+import type {
+  InvalidReason,
+  SessionOptions,
+  SessionRecord,
+  SessionStore,
+  UserSessionIndex,
+} from '../../src/core/types.ts'
 import { type MetaStore, USER_AGENT_MAX, type UserKeyed } from '../../src/stores/_shared.ts'
 import { Jar, SECRET, testClock } from '../support.ts'
 
@@ -98,9 +104,13 @@ async function read(store: SessionStore, id: string): Promise<unknown> {
 
 const MAX_AGE = 600
 
-function createApp(store: SessionStore, gates: Record<string, Promise<void>> = {}) {
+function createApp(
+  store: SessionStore,
+  gates: Record<string, Promise<void>> = {},
+  more: Omit<SessionOptions, 'secret' | 'store'> = {},
+) {
   const app = new Hono()
-    .use(session({ secret: SECRET, store, maxAge: MAX_AGE }))
+    .use(session({ secret: SECRET, store, maxAge: MAX_AGE, ...more }))
     .get('/login/:user', (c) => {
       c.session.userId = c.req.param('user')
       return c.text(c.session.id)
@@ -143,6 +153,12 @@ export function describeStore(
   options: {
     make: (options?: MakeOptions) => Promise<StoreUnderTest>
     userIndex: boolean
+    /**
+     * The backend drops a record at its deadline by itself (a Redis TTL): past it, a read finds
+     * nothing and the engine can only say `not-found`. Otherwise the record stays until the
+     * engine, `prune()` or a sweep deletes it, and the engine says `expired`.
+     */
+    expiresItself: boolean
   },
 ): void {
   describe(name, () => {
@@ -313,7 +329,10 @@ export function describeStore(
         }
       })
 
-      it('a record is gone once its deadline passes', async () => {
+      const after = options.expiresItself
+        ? 'is gone from the backend, so the app is told not-found'
+        : 'is still read back, so the app is told expired; then it is deleted'
+      it(`a record past its deadline ${after}`, async () => {
         const { store } = await open()
         const id = newId()
         const now = Date.now()
@@ -326,9 +345,22 @@ export function describeStore(
         }
         await store.set(id, rec, undefined)
         expect(await read(store, id)).toEqual(rec)
+        // And one through the app, on real clocks, ending after one second.
+        const reasons: InvalidReason[] = []
+        const app = createApp(store, {}, { maxAge: 1, onInvalid: (r) => reasons.push(r) })
+        const jar = new Jar()
+        const sessionId = await (await jar.request(app, '/login/u1')).text()
+        expect(await read(store, sessionId)).toMatchObject({ data: { userId: 'u1' } })
         // Backends with whole-second TTLs may round 1.5 s up to 2 s.
         await sleep(2200)
-        expectNone(await read(store, id))
+        if (options.expiresItself) expectNone(await read(store, id))
+        else expect(await read(store, id)).toEqual(rec)
+        const me = await (await jar.request(app, '/me')).json()
+        expect(me).toMatchObject({ isNew: true })
+        expect(me.userId).toBeUndefined()
+        expect(reasons).toEqual([options.expiresItself ? 'not-found' : 'expired'])
+        // The engine deleted what it refused: no expired entry lingers.
+        expectNone(await read(store, sessionId))
       }, 10_000)
     })
 
@@ -452,9 +484,26 @@ export function describeStore(
         clock.advance(59.999)
         expect(await read(store, id)).toEqual(rec)
         clock.advance(0.001)
-        expectNone(await read(store, id))
-        // The same record patched once its deadline has passed does not come back.
+        // Past the deadline by the injected clock, every backend (which expires by the real
+        // clock, if at all) still holds it and hands it back: the engine refuses it.
+        expect(await read(store, id)).toEqual(rec)
+        // The same record patched once its deadline has passed does not come back: nothing
+        // is merged into it (it is gone, or still the expired record).
         await store.patch?.(id, { ...rec, data: { a: 2 } }, { set: ['a'], deleted: [] })
+        expect((await read(store, id)) ?? rec).toEqual(rec)
+      })
+
+      it('a session past its deadline by the engine clock is refused as expired, and deleted', async () => {
+        const { clock, store } = await clocked()
+        const reasons: InvalidReason[] = []
+        const app = createApp(store, {}, { now: clock.now, onInvalid: (r) => reasons.push(r) })
+        const jar = new Jar()
+        const id = await (await jar.request(app, '/login/u1')).text()
+        clock.advance(MAX_AGE - 0.001)
+        expect(await (await jar.request(app, '/peek')).text()).toBe('u1')
+        clock.advance(0.001)
+        expect(await (await jar.request(app, '/peek')).text()).toBe('anon')
+        expect(reasons).toEqual(['expired'])
         expectNone(await read(store, id))
       })
 

@@ -17,6 +17,7 @@ describeStore('fileStore', {
     return { store, close: () => rm(root, { recursive: true, force: true }) }
   },
   userIndex: false,
+  expiresItself: false,
 })
 
 function rec(now: number, data: Record<string, unknown> = {}, seconds = 60): SessionRecord {
@@ -115,17 +116,18 @@ describe('fileStore specifics', () => {
     expect(await store.get(ID, undefined)).toMatchObject({ data: { ok: true } })
   })
 
-  it('an expired file is removed when read', async () => {
+  it('an expired file is still read (for the engine to refuse as expired); a patch removes it', async () => {
     const clock = testClock()
     const store = fileStore({ dir, now: clock.now })
-    await store.set(
-      ID,
-      { ...rec(clock.now(), {}, 3600), idleExpiresAt: clock.now() + 10_000 },
-      undefined,
-    )
+    const stored = { ...rec(clock.now(), {}, 3600), idleExpiresAt: clock.now() + 10_000 }
+    await store.set(ID, stored, undefined)
     clock.advance(9)
-    expect(await store.get(ID, undefined)).toBeDefined()
+    expect(await store.get(ID, undefined)).toEqual(stored)
     clock.advance(1)
+    expect(await store.get(ID, undefined)).toEqual(stored)
+    expect(await readdir(dir)).toEqual([`${ID}.json`])
+    // A patch never merges into it: the file goes instead.
+    await store.patch(ID, rec(clock.now(), { x: 1 }), { set: ['x'], deleted: [] }, undefined)
     expect(await store.get(ID, undefined)).toBeUndefined()
     expect(await readdir(dir)).toEqual([])
   })

@@ -11,6 +11,7 @@ describeStore('memoryStore', {
     return { store, close: async () => store.close() }
   },
   userIndex: true,
+  expiresItself: false,
 })
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -63,16 +64,30 @@ describe('memoryStore specifics', () => {
     expect(store.size).toBe(1)
   })
 
-  it('an expired session reads as missing and is dropped on read', () => {
+  it('an expired session is still read (for the engine to refuse as expired) until swept', () => {
     const clock = testClock()
     const store = memoryStore({ now: clock.now, sweepInterval: 0 })
-    store.set(id(1), rec(clock.now(), {}, 10), undefined)
+    const stored = rec(clock.now(), {}, 10)
+    store.set(id(1), stored, undefined)
     clock.advance(9.999)
-    expect(store.get(id(1), undefined)).toBeDefined()
+    expect(store.get(id(1), undefined)).toEqual(stored)
     clock.advance(0.001)
+    expect(store.get(id(1), undefined)).toEqual(stored)
     expect(store.size).toBe(1)
+    expect(store.prune()).toBe(1)
     expect(store.get(id(1), undefined)).toBeUndefined()
-    expect(store.size).toBe(0)
+  })
+
+  it('reading an expired session does not make it most recently used', () => {
+    const clock = testClock()
+    const store = memoryStore({ max: 2, now: clock.now, sweepInterval: 0 })
+    store.set(id(1), rec(clock.now(), { n: 1 }, 10), undefined)
+    store.set(id(2), rec(clock.now(), { n: 2 }, 100), undefined)
+    clock.advance(10)
+    expect(store.get(id(1), undefined)).toMatchObject({ data: { n: 1 } })
+    store.set(id(3), rec(clock.now(), { n: 3 }, 100), undefined)
+    expect(store.get(id(1), undefined)).toBeUndefined()
+    expect(store.get(id(2), undefined)).toMatchObject({ data: { n: 2 } })
   })
 
   it('the idle deadline expires a session before its absolute one', () => {
@@ -84,6 +99,8 @@ describe('memoryStore specifics', () => {
       undefined,
     )
     clock.advance(5)
+    // Past the idle deadline: out of listings and patches, swept by prune().
+    expect(store.prune()).toBe(1)
     expect(store.get(id(1), undefined)).toBeUndefined()
   })
 

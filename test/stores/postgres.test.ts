@@ -156,6 +156,7 @@ for (const driver of drivers) {
       }
     },
     userIndex: true,
+    expiresItself: false,
   })
 
   describe(`postgresStore (${driver.name}): schema, prune, concurrency, round trips`, () => {
@@ -244,10 +245,13 @@ for (const driver of drivers) {
       await store.set('live', record({ c: 1 }, t, 3600), undefined)
       expect(await store.prune()).toBe(0)
       clock.advance(30)
-      // Expired rows are invisible before prune removes them.
-      expect(await store.get('absolute', undefined)).toBeUndefined()
-      expect(await store.get('idle', undefined)).toBeUndefined()
+      // Expired rows read as they are (the engine refuses them) until prune removes them; a
+      // patch does not merge into one.
+      expect(await store.get('absolute', undefined)).toEqual(record({ a: 1 }, t, 10))
+      await store.patch('idle', record({ b: 2 }, clock.now(), 60), { set: ['b'], deleted: [] })
+      expect(await store.get('idle', undefined)).toMatchObject({ data: { b: 1 } })
       expect(await store.prune()).toBe(2)
+      expect(await store.get('absolute', undefined)).toBeUndefined()
       expect(await store.prune()).toBe(0)
       expect(await store.get('live', undefined)).toMatchObject({ data: { c: 1 } })
       clock.advance(3600)

@@ -85,6 +85,7 @@ describeStore('redisStore (ioredis)', {
     }
   },
   userIndex: true,
+  expiresItself: true,
 })
 
 describeStore('redisStore (ioredis Cluster)', {
@@ -97,6 +98,7 @@ describeStore('redisStore (ioredis Cluster)', {
     }
   },
   userIndex: true,
+  expiresItself: true,
 })
 
 describeStore('redisStore (node-redis)', {
@@ -109,6 +111,7 @@ describeStore('redisStore (node-redis)', {
     }
   },
   userIndex: true,
+  expiresItself: true,
 })
 
 describeStore('redisStore (node-redis Cluster)', {
@@ -121,6 +124,7 @@ describeStore('redisStore (node-redis Cluster)', {
     }
   },
   userIndex: true,
+  expiresItself: true,
 })
 
 if (BunRuntime) {
@@ -134,6 +138,7 @@ if (BunRuntime) {
       }
     },
     userIndex: true,
+    expiresItself: true,
   })
 }
 

@@ -44,6 +44,7 @@ describeStore(`sqliteStore (${driver})`, {
     }
   },
   userIndex: true,
+  expiresItself: false,
 })
 
 function rec(now: number, data: Record<string, unknown> = {}, seconds = 60): SessionRecord {
@@ -146,7 +147,7 @@ describe(`sqliteStore specifics (${driver})`, () => {
     }
   })
 
-  it('ignores expired rows on read and prune() deletes them, returning the count', async () => {
+  it('reads expired rows as they are (the engine refuses them) and prune() deletes them, returning the count', async () => {
     const db = await openDb()
     try {
       const clock = testClock()
@@ -160,13 +161,14 @@ describe(`sqliteStore specifics (${driver})`, () => {
       store.set(id(3), rec(clock.now(), { userId: 'u1' }, 30), undefined)
       expect(store.prune()).toBe(0)
       clock.advance(10)
-      expect(store.get(id(1), undefined)).toBeUndefined()
+      const expired = rec(clock.now() - 10_000, { userId: 'u1' }, 10)
+      expect(store.get(id(1), undefined)).toEqual(expired)
       expect(store.get(id(2), undefined)).toBeDefined()
-      // Ignored, not deleted, until prune().
+      // Kept until prune().
       expect(count(db, 'SELECT count(*) AS n FROM sessions')).toBe(3)
-      // A patch does not revive an expired row.
+      // A patch does not revive an expired row: it stays as it was.
       store.patch(id(1), rec(clock.now(), { x: 1 }, 60), { set: ['x'], deleted: [] }, undefined)
-      expect(store.get(id(1), undefined)).toBeUndefined()
+      expect(store.get(id(1), undefined)).toEqual(expired)
       clock.advance(10)
       expect((await store.listSessions('u1')).map((s) => s.id)).toEqual([id(3)])
       expect(store.prune()).toBe(2)

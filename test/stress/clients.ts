@@ -137,6 +137,8 @@ export interface Answer {
   body: string
   /** Latency autocannon measured, ms. */
   latency: number
+  /** How long the server took (its `x-took-ms` header), ms. */
+  tookMs?: number
   /** The session cookie the request carried. */
   cookieSent: string | undefined
   /** Set-Cookie values for the session cookie in the response (raw). */
@@ -154,6 +156,8 @@ export interface Connection {
   cookies: string[]
   /** The counter value of its current session that the last 2xx increment answered. */
   value: number
+  /** Epoch ms that answer arrived. */
+  valueAt: number
   /** 2xx answers to increments in its current session. */
   acks: number
   /**
@@ -167,6 +171,11 @@ export interface Connection {
   sent: number
   /** Answers that broke the per-session sequence 1, 2, 3, … (or a read that disagreed). */
   mismatches: string[]
+  /**
+   * Of those, the answers below the last acknowledged value: the store lost acknowledged
+   * increments (`acked` answered at `ackedAt`, the store held `visible`).
+   */
+  regressions: { ackedAt: number; acked: number; visible: number }[]
   /** Non-2xx answers that carried a Set-Cookie for the session (would log the user out). */
   cookieOnError: number
   /** Every answer, when `record` is on. */
@@ -213,11 +222,13 @@ export async function runCookieLoad(options: CookieLoadOptions): Promise<CookieL
       cookie: undefined,
       cookies: [],
       value: 0,
+      valueAt: 0,
       acks: 0,
       uncertain: 0,
       skipped: 0,
       sent: 0,
       mismatches: [],
+      regressions: [],
       cookieOnError: 0,
       answers: [],
       incLatencies: [],
@@ -270,8 +281,12 @@ export async function runCookieLoad(options: CookieLoadOptions): Promise<CookieL
                   `increment answered ${body}, expected ${conn.value + 1}${most > conn.value + 1 ? `..${most}` : ''}`,
                 )
               }
+              if (n <= conn.value) {
+                conn.regressions.push({ ackedAt: conn.valueAt, acked: conn.value, visible: n - 1 })
+              }
               if (n > conn.value + 1) conn.skipped += n - conn.value - 1
               conn.value = n
+              conn.valueAt = Date.now()
               conn.acks++
               conn.uncertain = 0
             } else {
@@ -283,9 +298,14 @@ export async function runCookieLoad(options: CookieLoadOptions): Promise<CookieL
                   `read answered ${body}, expected ${conn.value}${most > conn.value ? `..${most}` : ''}`,
                 )
               }
+              if (n < conn.value) {
+                conn.regressions.push({ ackedAt: conn.valueAt, acked: conn.value, visible: n })
+              }
             }
           }
+          const took = headers?.['x-took-ms'] ?? headers?.['X-Took-Ms']
           pending = {
+            ...(took === undefined ? {} : { tookMs: Number(took) }),
             inc: inflight.inc,
             sentAt: inflight.sentAt,
             status,

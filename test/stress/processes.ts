@@ -37,7 +37,10 @@ export interface AppServer {
 }
 
 export interface AppServerOptions {
-  redisPort: number
+  /** The one Redis the server uses; or `cluster`. */
+  redisPort?: number
+  /** A Redis Cluster instead: seed ports, client library, options merged into the client's. */
+  cluster?: { ports: number[]; client?: 'ioredis' | 'node-redis'; options?: object }
   mode?: 'store' | 'sealed'
   /** Milliseconds to wait for `listening`. */
   startTimeoutMs?: number
@@ -70,7 +73,13 @@ function spawnServer(options: AppServerOptions, port: number, stderr: { text: st
     cwd: ROOT,
     env: {
       ...process.env,
-      REDIS_PORT: String(options.redisPort),
+      ...(options.cluster
+        ? {
+            REDIS_CLUSTER: options.cluster.ports.join(','),
+            REDIS_CLIENT: options.cluster.client ?? 'ioredis',
+            REDIS_CLUSTER_OPTIONS: JSON.stringify(options.cluster.options ?? {}),
+          }
+        : { REDIS_PORT: String(options.redisPort) }),
       SESSION_SECRET: SECRET,
       PORT: String(port),
       MODE: options.mode ?? 'store',

@@ -2,11 +2,13 @@
 // adapter on @hono/node-server, sessions in Redis through ioredis with the fail-fast options
 // docs/stores-redis.md recommends. The parent reads JSON lines on stdout: `listening` with the
 // port, `paused` when /pause holds a request. Environment: REDIS_PORT, SESSION_SECRET, PORT
-// (0: any free port), MODE (`store`, or `sealed` with a revocation list in Redis).
+// (0: any free port), MODE (`store`, or `sealed` with a revocation list in Redis); or, instead
+// of REDIS_PORT, REDIS_CLUSTER (comma-separated seed ports) with REDIS_CLIENT (`ioredis`, the
+// default, or `node-redis`) and REDIS_CLUSTER_OPTIONS (JSON merged into the client's options).
 import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
-import { Redis } from 'ioredis'
+import { Cluster, Redis } from 'ioredis'
 import { session } from '../../src/adapters/hono.ts'
 import { SessionStoreError } from '../../src/core/errors.ts'
 import { sessionRevocation } from '../../src/index.ts'
@@ -19,21 +21,62 @@ const env = (name: string): string => {
 }
 
 const mode = process.env.MODE ?? 'store'
-const redis = new Redis({
-  host: '127.0.0.1',
-  port: Number(env('REDIS_PORT')),
-  lazyConnect: true,
-  // Fail at once while Redis is down instead of queueing commands until it is back.
-  enableOfflineQueue: false,
-  maxRetriesPerRequest: 0,
-  commandTimeout: 1000,
-})
 let redisErrors = 0
-// Without a listener ioredis logs every failed reconnect; an app would log or count them.
-redis.on('error', () => {
+// Without a listener the clients log every failed reconnect; an app would log or count them.
+const countError = () => {
   redisErrors++
-})
-await redis.connect()
+}
+
+/** The client the store drives: one Redis, or a Cluster through ioredis or node-redis. */
+async function connectRedis() {
+  const seeds = process.env.REDIS_CLUSTER?.split(',').map((p) => ({
+    host: '127.0.0.1',
+    port: Number(p),
+  }))
+  if (!seeds) {
+    const redis = new Redis({
+      host: '127.0.0.1',
+      port: Number(env('REDIS_PORT')),
+      lazyConnect: true,
+      // Fail at once while Redis is down instead of queueing commands until it is back.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: 1000,
+    })
+    redis.on('error', countError)
+    await redis.connect()
+    return { client: redis, close: () => redis.disconnect() }
+  }
+  const extra = JSON.parse(process.env.REDIS_CLUSTER_OPTIONS ?? '{}')
+  if ((process.env.REDIS_CLIENT ?? 'ioredis') === 'ioredis') {
+    // The options docs/stores-redis.md gives for Cluster: no offline queue, no per-node retry,
+    // and no commandTimeout: during a failover it answers a write that ioredis still retries,
+    // which may then land after newer writes. A request waits at most for ioredis' retries
+    // (16 redirections, 100 ms apart during a failover).
+    const cluster = new Cluster(seeds, {
+      enableOfflineQueue: false,
+      redisOptions: { maxRetriesPerRequest: 0 },
+      ...extra,
+    })
+    cluster.on('error', countError)
+    await new Promise<void>((resolve, reject) => {
+      cluster.once('ready', resolve)
+      cluster.once('end', () => reject(new Error('ioredis Cluster ended before ready')))
+    })
+    return { client: cluster, close: () => cluster.disconnect() }
+  }
+  const { createCluster } = await import('redis')
+  const cluster = createCluster({
+    rootNodes: seeds.map((s) => ({ url: `redis://${s.host}:${s.port}` })),
+    defaults: { disableOfflineQueue: true, socket: { connectTimeout: 1000 } },
+    ...extra,
+  })
+  cluster.on('error', countError)
+  await cluster.connect()
+  return { client: cluster, close: () => void cluster.destroy() }
+}
+
+const { client: redis, close } = await connectRedis()
 
 const store = redisStore({ client: redis, prefix: 'sess:' })
 const secret = env('SESSION_SECRET')
@@ -115,6 +158,12 @@ const app = new Hono()
 
 // Outside the session middleware: it must answer even while a request is held.
 const control = new Hono()
+  // How long this process took to answer, so a test can tell it from its own event-loop lag.
+  .use(async (c, next) => {
+    const started = performance.now()
+    await next()
+    c.header('x-took-ms', (performance.now() - started).toFixed(1))
+  })
   .post('/release', (c) => {
     const n = held.length
     for (const resolve of held.splice(0)) resolve()
@@ -144,7 +193,7 @@ const server = serve(
 const stop = () => {
   server.close()
   if ('closeAllConnections' in server) server.closeAllConnections()
-  redis.disconnect()
+  close()
 }
 process.once('SIGTERM', stop)
 process.once('SIGINT', stop)

@@ -40,7 +40,8 @@ export interface SessionRecord<Data = Record<string, unknown>> {
 export interface SessionStore<Ctx = any> {
   /**
    * Returns the `SessionRecord` stored under `id` (or a promise of it), or `undefined`/`null`
-   * when there is none. Typed `unknown` so a `Map<string, unknown>` or a database row fits: the
+   * when there is none; past its deadline too, so the engine can report `expired` (it refuses
+   * and deletes it). Typed `unknown` so a `Map<string, unknown>` or a database row fits: the
    * engine checks what comes back and treats anything that is not a record as invalid.
    */
   get(id: string, ctx: Ctx): unknown
