@@ -6,7 +6,7 @@
 //
 //   node --import tsx bench/plain-values.ts          (or: bun bench/plain-values.ts)
 //   BENCH_BASE=<commit>  the "before" sources [f2196a1, the commit before the change]
-//   BENCH_ROUND_MS (300), BENCH_ROUNDS (15)
+//   BENCH_ROUND_MS (100), BENCH_ROUNDS (41): many short rounds, medians (this VM has slow spells)
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -15,8 +15,8 @@ import { pathToFileURL } from 'node:url'
 import { envNumber, median, SECRET } from './lib.ts'
 
 const BASE = process.env.BENCH_BASE ?? 'f2196a1'
-const ROUND_MS = envNumber('BENCH_ROUND_MS', 300)
-const ROUNDS = envNumber('BENCH_ROUNDS', 15)
+const ROUND_MS = envNumber('BENCH_ROUND_MS', 100)
+const ROUNDS = envNumber('BENCH_ROUNDS', 41)
 
 interface Handle {
   session: Record<string, any>

@@ -131,9 +131,9 @@ function unhandled(error: unknown): Response {
  * Wraps a Web-standard fetch handler so it receives the request's session as its second
  * argument; the server's other arguments follow it. Works with `Bun.serve`, `Deno.serve`,
  * Cloudflare Workers, Next.js route handlers and any server that calls `fetch(request, …)`.
- * A handler that throws commits nothing; the error reaches the server. A session error around
- * the handler (a failing store) answers a generic 500 and is logged; to answer it yourself (a
- * 503), use `createSessionHandler` and catch it.
+ * A handler that throws commits nothing; the error reaches the server. A session error (a
+ * failing store, a value JSON cannot hold assigned in the handler) answers a generic 500 and is
+ * logged; to answer it yourself (a 503), use `createSessionHandler` and catch it.
  *
  * @example
  * Bun.serve({
@@ -166,7 +166,13 @@ export function withSession<
     } catch (error) {
       return unhandled(error)
     }
-    const response = await handler(request, session, ...args)
+    let response: Response
+    try {
+      response = await handler(request, session, ...args)
+    } catch (error) {
+      // A value JSON cannot hold is refused where the handler assigns it: a session error too.
+      return unhandled(error)
+    }
     return commitSession(session, response).catch(unhandled)
   }
 }
