@@ -163,6 +163,7 @@ import { session } from 'sealed-session/hono'
 import { withSession } from 'sealed-session/fetch'
 import { memoryStore } from 'sealed-session/stores/memory'
 import { cloudflareKvStore } from 'sealed-session/stores/cloudflare-kv'
+import { h3, ironSession } from 'sealed-session/migrate'
 const secret = 'pack-check-secret-0123456789-abcdefghijklmnop'
 const hono = new Hono().use(session({ secret, migrateFrom: [ironSession({ cookieName: 'iron' }), h3()] }))
   .post('/login', (c) => { c.session.userId = 'w1'; return c.text('ok') })
