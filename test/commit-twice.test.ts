@@ -3,30 +3,9 @@
 import { describe, expect, it } from 'vitest'
 import { SessionEngine } from '../src/core/engine.ts'
 import { sessionRevocation } from '../src/core/revocation.ts'
-import type { SessionStore } from '../src/core/types.ts'
-import { requestOf, SECRET } from './support.ts'
+import { loggingStore as logging, requestOf, SECRET } from './support.ts'
 
-/** A Map store that logs every call by name and id. */
-function loggingStore() {
-  const map = new Map<string, any>()
-  const calls: string[] = []
-  const store: SessionStore = {
-    get: (id) => map.get(id),
-    set: (id, record) => {
-      calls.push(`set ${id}`)
-      map.set(id, record)
-    },
-    delete: (id) => {
-      calls.push(`delete ${id}`)
-      map.delete(id)
-    },
-    patch: (id, record) => {
-      calls.push(`patch ${id}`)
-      if (map.has(id)) map.set(id, record)
-    },
-  }
-  return { store, calls, map }
-}
+const loggingStore = () => logging({ patch: true })
 
 const cookieOf = (headers: ReadonlyArray<readonly [string, string]>) =>
   headers[0]![1].split(';', 1)[0]!

@@ -7,25 +7,7 @@ import { session as elysiaSession } from '../src/adapters/elysia.ts'
 import { createSessionHandler, withSession } from '../src/adapters/fetch.ts'
 import { session } from '../src/adapters/hono.ts'
 import type { SessionOptions, SessionStore } from '../src/core/types.ts'
-import { Jar, SECRET, setCookies } from './support.ts'
-
-/** A Map store that logs writes. */
-function loggingStore() {
-  const map = new Map<string, any>()
-  const calls: string[] = []
-  const store: SessionStore = {
-    get: (id) => map.get(id),
-    set: (id, record) => {
-      calls.push(`set ${id}`)
-      map.set(id, record)
-    },
-    delete: (id) => {
-      calls.push(`delete ${id}`)
-      map.delete(id)
-    },
-  }
-  return { store, calls, map }
-}
+import { Jar, loggingStore, SECRET, setCookies } from './support.ts'
 
 /** A store whose every call waits, so save() really is asynchronous. */
 function asyncStore() {

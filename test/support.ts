@@ -1,4 +1,4 @@
-import type { SessionRequest } from '../src/core/types.ts'
+import type { SessionRequest, SessionStore } from '../src/core/types.ts'
 
 // Shared test helpers: a cookie jar that replays Set-Cookie like a browser, a clock, secrets.
 
@@ -87,4 +87,31 @@ export function testClock(start = Date.UTC(2026, 0, 1)) {
       t += seconds * 1000
     },
   }
+}
+
+/**
+ * A Map store that logs every write by name and id (`set <id>`, `delete <id>`, and with
+ * `patch: true` a `patch` that never brings back an entry another request removed).
+ */
+export function loggingStore(options: { patch?: boolean } = {}) {
+  const map = new Map<string, any>()
+  const calls: string[] = []
+  const store: SessionStore = {
+    get: (id) => map.get(id),
+    set: (id, record) => {
+      calls.push(`set ${id}`)
+      map.set(id, record)
+    },
+    delete: (id) => {
+      calls.push(`delete ${id}`)
+      map.delete(id)
+    },
+  }
+  if (options.patch) {
+    store.patch = (id, record) => {
+      calls.push(`patch ${id}`)
+      if (map.has(id)) map.set(id, record)
+    }
+  }
+  return { store, calls, map }
 }
