@@ -138,6 +138,9 @@ export function denoKvStore(options: DenoKvStoreOptions): DenoKvStore {
             .set(key, next, { expireIn: ttl })
             .commit()
           if (committed.ok) return
+          // Beaten by another instance's write: wait a random while (doubling per attempt),
+          // so an instance with a queue of patches cannot win every round against this one.
+          await new Promise((resolve) => setTimeout(resolve, Math.random() * 2 ** attempt))
         }
         throw new Error(
           `denoKvStore: patch gave up after ${PATCH_ATTEMPTS} attempts, each beaten by another write to the session`,
