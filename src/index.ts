@@ -45,6 +45,7 @@ export type {
   StandardSchemaV1Issue,
   StandardSchemaV1Props,
   StandardSchemaV1Result,
+  UserSession,
   UserSessionIndex,
   WriteMeta,
 } from './core/types.ts'

@@ -125,7 +125,11 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
     // A save() in flight writes first; this commit then writes only what changed since.
     if (state?.saving) return state.saving.then(() => this.commit(handle, ctx))
     const untouched = state && this.#untouched(state)
-    const result = untouched ? Promise.resolve(untouched) : runAsync(this.#commit(handle, ctx))
+    const result = !untouched
+      ? runAsync(this.#commit(handle, ctx))
+      : this.#source.touch
+        ? runAsync(this.#touched(state!, untouched, ctx))
+        : Promise.resolve(untouched)
     return state?.outbox ? result.then((commit) => this.#deliver(state, commit)) : result
   }
 
@@ -289,6 +293,12 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
     return { headers: NO_HEADERS, cookies: NO_COOKIES, token: state.value ?? null }
   }
 
+  /** A read that changed nothing, told to the store (last seen), then `commit`. */
+  *#touched(state: SessionState, commit: SessionCommit, ctx: unknown): Steps<SessionCommit> {
+    yield* storeCall('touch', () => this.#source.touch!(state, ctx))
+    return commit
+  }
+
   *#commit(handle: SessionHandle<any>, ctx: unknown): Steps<SessionCommit> {
     // Inside the steps, so a foreign handle rejects commit() rather than throwing from it.
     const state = stateOf(handle)
@@ -326,6 +336,7 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
     const rewrite = pending.changed || lifetime.renewed || state.regenerated || lifetime.refreshDue
     if (!rewrite && !state.stale) {
       this.#source.stillCurrent(state)
+      if (this.#source.touch) yield* storeCall('touch', () => this.#source.touch!(state, ctx))
       // A refused cookie is cleared once, so the browser stops sending it on every request.
       return state.refused ? CLEAR : undefined
     }

@@ -100,9 +100,9 @@ export class SessionDataError extends SessionError {
  */
 export class SessionStoreError extends SessionError {
   /** Which store call failed. */
-  readonly operation: 'get' | 'set' | 'delete' | 'patch'
+  readonly operation: 'get' | 'set' | 'delete' | 'patch' | 'touch'
 
-  constructor(operation: 'get' | 'set' | 'delete' | 'patch', cause: unknown) {
+  constructor(operation: SessionStoreError['operation'], cause: unknown) {
     const why = cause instanceof Error ? cause.message : String(cause)
     super('ERR_SESSION_STORE', `Session store ${operation} failed: ${why}`, { cause })
     this.operation = operation
