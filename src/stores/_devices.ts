@@ -76,7 +76,9 @@ export function pageSizeArg(options: unknown, fallback: number): number {
   const size = (options as { pageSize?: unknown } | undefined)?.pageSize
   if (size === undefined) return fallback
   if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 1) {
-    throw new TypeError(`allSessions({ pageSize }): must be a positive integer, got ${describe(size)}`)
+    throw new TypeError(
+      `allSessions({ pageSize }): must be a positive integer, got ${describe(size)}`,
+    )
   }
   return size
 }

@@ -88,9 +88,11 @@ export type NodeCommand = (command: string[]) => Promise<unknown>
  */
 export async function masters(client: any, run: RedisRun): Promise<NodeCommand[]> {
   if (client?.isCluster === true && typeof client.nodes === 'function') {
-    return client
-      .nodes('master')
-      .map((node: any) => ([cmd, ...args]: string[]) => node.call(cmd, ...args))
+    return client.nodes('master').map(
+      (node: any) =>
+        ([cmd, ...args]: string[]) =>
+          node.call(cmd, ...args),
+    )
   }
   if (isCluster(client)) {
     const nodes: unknown[] = client.masters ?? client.getMasters()

@@ -168,8 +168,7 @@ FROM ${t} WHERE user_id = ${p()} AND expires_at > ${p('time')}
 ORDER BY last_seen_at DESC, created_at DESC, id`,
     ),
     destroyOne: statement(
-      () =>
-        `DELETE FROM ${t} WHERE user_id = ${p()} AND id = ${p()} AND expires_at > ${p('time')}`,
+      () => `DELETE FROM ${t} WHERE user_id = ${p()} AND id = ${p()} AND expires_at > ${p('time')}`,
     ),
     touch: statement(
       () => `UPDATE ${t} SET last_seen_at = ${p('time')}, user_agent = coalesce(${p()}, user_agent)

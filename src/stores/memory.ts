@@ -214,7 +214,14 @@ export function memoryStore<L = Record<string, unknown>>(
 
   function infoOf(id: string, entry: Entry): SessionInfo {
     const { createdAt } = entry.record
-    return sessionInfo(id, entry.userId, createdAt, entry.lastSeenAt, entry.deadline, entry.userAgent)
+    return sessionInfo(
+      id,
+      entry.userId,
+      createdAt,
+      entry.lastSeenAt,
+      entry.deadline,
+      entry.userAgent,
+    )
   }
 
   function prune(): number {

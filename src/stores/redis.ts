@@ -251,10 +251,10 @@ export function redisStore<L = Record<string, unknown>>(
     const users = [...byUser]
     const metas = await run(users.map(([userId, list]) => ['HMGET', indexFor(userId), ...list]))
     const metaOf = new Map<string, unknown>()
-    users.forEach(([, list], u) => {
-      const reply = metas[u] as unknown[]
-      list.forEach((id, n) => metaOf.set(id, reply?.[n]))
-    })
+    for (const [u, [, list]] of users.entries()) {
+      const reply = metas[u] as unknown[] | undefined
+      for (const [n, id] of list.entries()) metaOf.set(id, reply?.[n])
+    }
     for (const [id, record, userId] of live) {
       const { seen, userAgent } = seenOf(metaOf.get(id), record.createdAt)
       yield sessionInfo(id, userId, record.createdAt, seen, sessionDeadline(record), userAgent)
@@ -359,7 +359,14 @@ export function redisStore<L = Record<string, unknown>>(
           continue
         }
         const { seen, userAgent } = seenOf(metaJson, record.createdAt)
-        const info = sessionInfo(id, owner, record.createdAt, seen, sessionDeadline(record), userAgent)
+        const info = sessionInfo(
+          id,
+          owner,
+          record.createdAt,
+          seen,
+          sessionDeadline(record),
+          userAgent,
+        )
         list.push(Object.assign(info, { userId: owner, data: listed(record.data, listData) }))
       }
       if (stale.length > 0) await run([['HDEL', index, ...stale]])

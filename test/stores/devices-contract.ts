@@ -133,7 +133,11 @@ export function describeDevices(open: (options?: DeviceOptions) => Promise<Index
       // Past its deadline by the store's clock: it was over already.
       const t = clock.now()
       const old = newId()
-      await store.set(old, { data: { userId: 'u2' }, createdAt: t, expiresAt: t + 10_000 }, undefined)
+      await store.set(
+        old,
+        { data: { userId: 'u2' }, createdAt: t, expiresAt: t + 10_000 },
+        undefined,
+      )
       clock.advance(10)
       expect(await store.destroySession('u2', old)).toBe(false)
       expect(await (await theirs.request(app, '/peek')).text()).toBe('u2')
@@ -170,10 +174,14 @@ export function describeDevices(open: (options?: DeviceOptions) => Promise<Index
     describe('last seen on reads', () => {
       async function reading(touchInterval?: number | false) {
         const clock = testClock(Date.now())
-        const store = await open(touchInterval === undefined ? { now: clock.now } : { now: clock.now, touchInterval })
+        const store = await open(
+          touchInterval === undefined ? { now: clock.now } : { now: clock.now, touchInterval },
+        )
         const app = deviceApp(store, { now: clock.now })
         const jar = new Jar()
-        const id = await (await jar.request(app, '/login/u1', { headers: { 'user-agent': 'A/1' } })).text()
+        const id = await (
+          await jar.request(app, '/login/u1', { headers: { 'user-agent': 'A/1' } })
+        ).text()
         const t0 = clock.now()
         const read = async (agent = 'A/1') => {
           const res = await jar.request(app, '/peek', { headers: { 'user-agent': agent } })
@@ -240,7 +248,7 @@ export function describeDevices(open: (options?: DeviceOptions) => Promise<Index
         clock.advance(120)
         await store.touch!(id, undefined, { now: clock.now(), userId: 'u1', userAgent: 'X/1' })
         expect(await store.listSessions('u1')).toEqual([])
-        expect(await store.get(id, undefined) ?? undefined).toBeUndefined()
+        expect((await store.get(id, undefined)) ?? undefined).toBeUndefined()
       })
     })
 
