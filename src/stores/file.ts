@@ -150,9 +150,7 @@ const checkOptions = object<FileStoreOptions>({
  * app.use(session({ secret: process.env.SESSION_SECRET, store }))
  * setInterval(() => store.prune(), 3600_000).unref()
  */
-export function fileStore<L = Record<string, unknown>>(
-  options: FileStoreOptions<L>,
-): FileStore<L> {
+export function fileStore<L = Record<string, unknown>>(options: FileStoreOptions<L>): FileStore<L> {
   assertOptions(checkOptions, options)
   const { dir, userKey = 'userId', listData, touchInterval = 60, now = Date.now } = options
   const recent = lastSeenThrottle(touchInterval)

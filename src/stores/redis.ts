@@ -1,12 +1,6 @@
 import { SessionConfigError } from '../core/errors.ts'
 import { sessionDeadline } from '../core/record.ts'
-import type {
-  SessionInfo,
-  SessionPatch,
-  SessionRecord,
-  UserSession,
-  UserSessionIndex,
-} from '../core/types.ts'
+import type { SessionPatch, SessionRecord, UserSession, UserSessionIndex } from '../core/types.ts'
 import { func, is, object, required } from '../core/validate.ts'
 import {
   exceptArg,
@@ -20,14 +14,15 @@ import {
   touchIntervalCheck,
   userIdArg,
 } from './_devices.ts'
+import { evalsha, isCluster, pairs, type RedisClientLike, redisRunner } from './_redis-client.ts'
 import {
-  evalsha,
-  isCluster,
-  masters,
-  pairs,
-  type RedisClientLike,
-  redisRunner,
-} from './_redis-client.ts'
+  ownerTokens,
+  parseRecord,
+  type RedisKeys,
+  scanSessions,
+  seenOf,
+  valuesOf,
+} from './_redis-devices.ts'
 import { scripts } from './_redis-lua.ts'
 import {
   assertOptions,
@@ -112,24 +107,6 @@ export interface RedisStore<L = Record<string, unknown>>
   touch(id: string, ctx?: unknown, meta?: WriteMeta): Promise<void> | undefined
 }
 
-/** The JSON texts a user id may be stored as: the string, and the number when it is one. */
-function ownerTokens(userId: string): string[] {
-  const tokens = [JSON.stringify(userId)]
-  const n = Number(userId)
-  if (userId !== '' && Number.isFinite(n) && JSON.stringify(n) === userId) tokens.push(userId)
-  return tokens
-}
-
-function parseRecord(value: unknown): SessionRecord<Record<string, unknown>> | undefined {
-  if (typeof value !== 'string') return undefined
-  try {
-    const record = JSON.parse(value)
-    return typeof record === 'object' && record !== null ? record : undefined
-  } catch {
-    return undefined
-  }
-}
-
 const checkOptions = object<RedisStoreOptions>({
   client: required(
     is(
@@ -178,24 +155,8 @@ export function redisStore<L = Record<string, unknown>>(
   const indexFor = (userId: string) => indexPrefix + userId
   const recent = lastSeenThrottle(userKey === false ? false : touchInterval)
 
-  /** GET of each key, in one round trip: one MGET, or (Cluster, keys on many nodes) one GET each. */
-  const values = async (ids: string[]): Promise<unknown[]> => {
-    if (ids.length === 0) return []
-    if (!cluster) return (await run([['MGET', ...ids.map(keyFor)]]))[0] as unknown[]
-    return run(ids.map((id) => ['GET', keyFor(id)]))
-  }
-
-  /** The index entry's last seen and user agent, by its JSON text. */
-  const seenOf = (metaJson: unknown, createdAt: number) => {
-    let meta: { lastSeenAt?: unknown; userAgent?: unknown } = {}
-    try {
-      meta = typeof metaJson === 'string' ? JSON.parse(metaJson) : {}
-    } catch {
-      // Unreadable metadata only costs the last-seen time and user agent.
-    }
-    const seen = typeof meta.lastSeenAt === 'number' ? meta.lastSeenAt : createdAt
-    return { seen, userAgent: meta.userAgent }
-  }
+  const keys: RedisKeys = { client, run, prefix, indexPrefix, cluster, userKey, now }
+  const values = valuesOf(keys)
 
   function touchIndex(id: string, userId: string, at: number, userAgent?: string) {
     recent.seen(id, at)
@@ -234,32 +195,6 @@ export function redisStore<L = Record<string, unknown>>(
   /** Milliseconds from the write until the record's deadline; Redis drops the key then. */
   const ttlOf = (record: SessionRecord<any>, write: WriteStamp) =>
     Math.ceil(sessionDeadline(record) - write.now)
-
-  /** The live sessions among `ids`, with their index entries' last seen and user agent. */
-  async function* page(ids: string[]): AsyncGenerator<SessionInfo> {
-    const stored = await values(ids)
-    const at = now()
-    const live: [string, SessionRecord<Record<string, unknown>>, string | undefined][] = []
-    const byUser = new Map<string, string[]>()
-    for (const [i, id] of ids.entries()) {
-      const record = parseRecord(stored[i])
-      if (!record || typeof record.createdAt !== 'number' || sessionDeadline(record) <= at) continue
-      const userId = userKey === false ? undefined : userIdOf(record.data, userKey)
-      live.push([id, record, userId])
-      if (userId !== undefined) byUser.set(userId, [...(byUser.get(userId) ?? []), id])
-    }
-    const users = [...byUser]
-    const metas = await run(users.map(([userId, list]) => ['HMGET', indexFor(userId), ...list]))
-    const metaOf = new Map<string, unknown>()
-    for (const [u, [, list]] of users.entries()) {
-      const reply = metas[u] as unknown[] | undefined
-      for (const [n, id] of list.entries()) metaOf.set(id, reply?.[n])
-    }
-    for (const [id, record, userId] of live) {
-      const { seen, userAgent } = seenOf(metaOf.get(id), record.createdAt)
-      yield sessionInfo(id, userId, record.createdAt, seen, sessionDeadline(record), userAgent)
-    }
-  }
 
   function requireIndex(): string {
     if (userKey === false) {
@@ -406,27 +341,9 @@ export function redisStore<L = Record<string, unknown>>(
       return replies.slice(0, ids.length).reduce<number>((sum, r) => sum + Number(r), 0)
     },
 
-    // SCAN over the prefix on each master: a page of keys, then their values (one MGET, or one
-    // GET each on Cluster) and the users' index entries (one HMGET per user), so at most a page
-    // is held. SCAN's guarantee: a session live for the whole walk is seen, maybe twice.
+    // SCAN over the prefix on each master, a page at a time (see _redis-devices.ts).
     async *allSessions(options) {
-      const count = String(pageSizeArg(options, PAGE_SIZE))
-      const pattern = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`
-      for (const send of await masters(client, run)) {
-        let cursor = '0'
-        do {
-          const reply = (await send(['SCAN', cursor, 'MATCH', pattern, 'COUNT', count])) as [
-            unknown,
-            unknown[],
-          ]
-          cursor = String(reply[0])
-          const ids = reply[1]
-            .map(String)
-            .filter((k) => !k.startsWith(indexPrefix))
-            .map((k) => k.slice(prefix.length))
-          yield* page(ids)
-        } while (cursor !== '0')
-      }
+      yield* scanSessions(keys, pageSizeArg(options, PAGE_SIZE))
     },
   }
 }
