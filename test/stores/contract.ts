@@ -242,6 +242,21 @@ export function describeStore(
         await store.delete(newId(), undefined)
       })
 
+      if (!options.userIndex) {
+        it('has no device API: no per-user index to list, end or touch by', async () => {
+          const { store } = await open()
+          for (const method of [
+            'listSessions',
+            'destroySession',
+            'destroyUserSessions',
+            'allSessions',
+            'touch',
+          ]) {
+            expect(method in store).toBe(false)
+          }
+        })
+      }
+
       it('has patch (every built-in store merges concurrent changes)', async () => {
         const { store } = await open()
         expect(typeof store.patch).toBe('function')
