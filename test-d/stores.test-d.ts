@@ -45,7 +45,9 @@ const labelled = memoryStore({ listData: (data) => ({ label: String(data.label) 
 const [device] = await labelled.listSessions(42)
 expect<Equal<typeof device, UserSession<{ label: string }> | undefined>>()
 expect<Equal<NonNullable<typeof device>['userId'], string>>()
-expect<Equal<Awaited<ReturnType<typeof redis.listSessions>>[number]['data'], Record<string, unknown>>>()
+expect<
+  Equal<Awaited<ReturnType<typeof redis.listSessions>>[number]['data'], Record<string, unknown>>
+>()
 expect<Equal<Awaited<ReturnType<typeof sqlite.destroySession>>, boolean>>()
 await postgres.destroyUserSessions('u1', { except: 'id' })
 // @ts-expect-error a bare id is not the options object
