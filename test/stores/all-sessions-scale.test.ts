@@ -8,6 +8,18 @@ import { redisStore } from '../../src/stores/redis.ts'
 import { type SqliteDatabase, sqliteStore } from '../../src/stores/sqlite.ts'
 import { type RedisServer, startRedis } from '../servers/redis.ts'
 
+const BUN_SQLITE = 'bun:sqlite'
+type RawDb = SqliteDatabase & { close(): void }
+/** An in-memory database: better-sqlite3 on Node, bun:sqlite on Bun (a variable specifier, so Vite does not resolve it). */
+async function openSqlite(): Promise<RawDb> {
+  if (typeof (globalThis as { Bun?: unknown }).Bun !== 'undefined') {
+    const { Database } = (await import(BUN_SQLITE)) as { Database: new (f: string) => RawDb }
+    return new Database(':memory:')
+  }
+  const { default: Database } = await import('better-sqlite3')
+  return new Database(':memory:') as unknown as RawDb
+}
+
 const COUNT = 50_000
 const PAGE = 500
 const id = (i: number) => `scale${String(i).padStart(27, '0')}`
@@ -81,8 +93,7 @@ describe('allSessions at 50,000 sessions', () => {
   }, 120_000)
 
   it('SQLite: keyset pages of at most pageSize rows, nothing read ahead', async () => {
-    const { default: Database } = await import('better-sqlite3')
-    const real = new Database(':memory:')
+    const real = await openSqlite()
     const pages: number[] = []
     const db: SqliteDatabase = {
       prepare(sql) {

@@ -22,6 +22,18 @@ import { Jar, SECRET, testClock } from '../support.ts'
 
 type Clock = ReturnType<typeof testClock>
 
+const BUN_SQLITE = 'bun:sqlite'
+type RawDb = SqliteDatabase & { close(): void }
+/** An in-memory database: better-sqlite3 on Node, bun:sqlite on Bun (a variable specifier, so Vite does not resolve it). */
+async function openSqlite(): Promise<RawDb> {
+  if (typeof (globalThis as { Bun?: unknown }).Bun !== 'undefined') {
+    const { Database } = (await import(BUN_SQLITE)) as { Database: new (f: string) => RawDb }
+    return new Database(':memory:')
+  }
+  const { default: Database } = await import('better-sqlite3')
+  return new Database(':memory:') as unknown as RawDb
+}
+
 function app(store: SessionStore, clock: Clock) {
   return new Hono()
     .use(session({ secret: SECRET, store, now: clock.now }))
@@ -144,8 +156,7 @@ describe('Redis: commands per request', () => {
 
 /** A better-sqlite3 database whose statements count their runs by verb (SELECT, UPDATE, …). */
 async function countedSqlite() {
-  const { default: Database } = await import('better-sqlite3')
-  const db = new Database(':memory:')
+  const db = await openSqlite()
   const counts: Record<string, number> = {}
   const verb = (sql: string) => /^\s*(?:WITH\b[\s\S]*?\)\s*)?(\w+)/i.exec(sql)![1]!.toUpperCase()
   const counted: SqliteDatabase = {
