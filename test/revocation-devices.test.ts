@@ -136,7 +136,7 @@ async function device(
 }
 
 describe.each(backends)('devices over $name', ({ store: makeStore }) => {
-  const setup = (clock = testClock(), options: Partial<SessionRevocationOptions> = {}) => {
+  const setup = (clock = testClock(), options: Omit<SessionRevocationOptions, 'store'> = {}) => {
     const store = makeStore(clock)
     const revocation = sessionRevocation({ store, now: clock.now, ...options })
     return { store, revocation, clock }
