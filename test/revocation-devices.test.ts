@@ -434,14 +434,27 @@ describe('store calls per request', () => {
     await measure('read', () => laptop.state())
     clock.advance(61)
     await measure('read after the window', () => laptop.state())
+    await measure('a write', () => laptop.send('/note', { method: 'POST' }))
+    clock.advance(1)
+    await measure('login again', () => laptop.login('alice'))
     await measure('logout', () => laptop.send('/logout', { method: 'POST' }))
+    const idle = await device(revocation, clock, { idleTimeout: 600 })
+    const phone = idle.browser(PHONE)
+    await phone.login('alice')
+    clock.advance(1)
+    await measure('a write with idleTimeout', () => phone.send('/note', { method: 'POST' }))
     monitor.disconnect()
+    const read = ['GET sid:', 'GET user']
+    const entry = ['SET dev:', 'EVALSHA user']
     expect(costs).toEqual({
       // The entry and its index line, in one round trip.
-      login: ['SET dev:', 'EVALSHA user'],
-      read: ['GET sid:', 'GET user'],
-      'read after the window': ['GET sid:', 'GET user', 'SET dev:', 'EVALSHA user'],
-      logout: ['GET sid:', 'GET user', 'SET sid:', 'DEL dev:'],
+      login: entry,
+      read,
+      'read after the window': [...read, ...entry],
+      'a write': read,
+      'login again': [...read, 'SET sid:', 'DEL dev:', ...entry],
+      logout: [...read, 'SET sid:', 'DEL dev:'],
+      'a write with idleTimeout': [...read, ...entry],
     })
   })
 })
