@@ -362,7 +362,13 @@ function exceptOf(method: string, options: unknown): string | undefined {
 }
 
 /**
- * Creates a revocation list for sealed sessions; pass it as the `revocation` option.
+ * Creates a revocation list for sealed sessions; pass it as the `revocation` option. Over a store
+ * with a per-user index (memoryStore, redisStore, sqliteStore, postgresStore) it also keeps a
+ * device registry: `listSessions()`, `destroySession()`, `destroyUserSessions()`.
+ *
+ * @example
+ * const revocation = sessionRevocation({ store: redisStore({ client, prefix: 'revoked:' }) })
+ * await revocation.destroySession(c.session.userId, deviceId) // "sign out that device"
  *
  * @example
  * const revocation = sessionRevocation({ store: new Map() })
