@@ -6,7 +6,7 @@ import { Redis } from 'ioredis'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { session } from '../src/adapters/hono.ts'
-import { SessionConfigError } from '../src/core/errors.ts'
+import { SessionConfigError, SessionStoreError } from '../src/core/errors.ts'
 import { type SessionRevocationOptions, sessionRevocation } from '../src/core/revocation.ts'
 import type {
   InvalidReason,
@@ -539,6 +539,65 @@ describe('what the registry holds', () => {
     expect(store.size).toBe(1)
     expect(store.get(`dev:${id}`)).toBeUndefined()
     expect(store.get(`sid:${id}`)).toBeDefined()
+  })
+})
+
+describe('a registry write that fails', () => {
+  /** memoryStore whose `set` of registry entries fails while `down` is true. */
+  function flaky(clock: Clock) {
+    const store = memoryStore({ now: clock.now })
+    const state = { down: false }
+    const set = store.set.bind(store)
+    store.set = (id, record, ctx, meta) => {
+      if (state.down && id.startsWith('dev:')) throw new Error('READONLY replica')
+      set(id, record, ctx, meta)
+    }
+    return { store, state }
+  }
+
+  it('on a read only costs the last-seen time: the request is answered, and tried again a window later', async () => {
+    const clock = testClock()
+    const { store, state } = flaky(clock)
+    const revocation = sessionRevocation({ store, now: clock.now })
+    const app = await device(revocation, clock)
+    const laptop = app.browser(LAPTOP)
+    const id = await laptop.login('alice')
+    state.down = true
+    clock.advance(61)
+    const res = await laptop.send('/')
+    expect(res.status).toBe(200)
+    expect(await res.json()).toEqual({ id, isNew: false, userId: 'alice' })
+    state.down = false
+    clock.advance(30)
+    await laptop.state()
+    const login = Date.UTC(2026, 0, 1)
+    expect((await revocation.listSessions('alice'))[0]!.lastSeenAt).toBe(login)
+    clock.advance(31)
+    await laptop.state()
+    expect((await revocation.listSessions('alice'))[0]!.lastSeenAt).toBe(login + 122_000)
+  })
+
+  it('at login fails the request with SessionStoreError, as any store failure does', async () => {
+    const clock = testClock()
+    const { store, state } = flaky(clock)
+    const revocation = sessionRevocation({ store, now: clock.now })
+    const errors: unknown[] = []
+    const app = new Hono()
+      .use(session({ secret: SECRET, revocation, now: clock.now }))
+      .post('/login', (c) => {
+        c.session.userId = 'alice'
+        return c.text('ok')
+      })
+    app.onError((err, c) => {
+      errors.push(err)
+      return c.text('error', 500)
+    })
+    state.down = true
+    const res = await new Jar().request(app, '/login', { method: 'POST' })
+    expect(res.status).toBe(500)
+    expect(errors[0]).toBeInstanceOf(SessionStoreError)
+    expect((errors[0] as SessionStoreError).operation).toBe('set')
+    expect(res.headers.getSetCookie()).toEqual([])
   })
 })
 

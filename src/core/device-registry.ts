@@ -43,6 +43,8 @@ export function indexStore(store: SessionStore): IndexStore | undefined {
   return s.userKey === false ? undefined : (s as IndexStore)
 }
 
+const noop = () => {}
+
 /** The later of two deadlines, where undefined (no idle deadline) is the later one. */
 const later = (a: number | undefined, b: number | undefined) =>
   a === undefined || b === undefined ? undefined : Math.max(a, b)
@@ -100,11 +102,21 @@ export class DeviceRegistry {
     }
     if (idleExpiresAt !== undefined) entry.idleExpiresAt = idleExpiresAt
     const meta = { now, userId: owner, userAgent: request.header('user-agent') || undefined }
-    // Not wrapped: the engine turns a failure into its SessionStoreError.
-    const done = this.#store.set(PREFIX + sid, entry, undefined, meta)
-    const remember = () => {
-      this.#written.set(sid, { at: now, owner, expiresAt, idleExpiresAt })
+    const write = () => this.#store.set(PREFIX + sid, entry, undefined, meta)
+    const written: Written = { at: now, owner, expiresAt, idleExpiresAt }
+    if (!sealing) {
+      // Only the last-seen time is at stake on a read that passed its check: a store that
+      // refuses writes (a replica during a failover) must not fail it. Tried again next window.
+      this.#written.set(sid, written)
+      try {
+        const done = write()
+        if (isPromise(done)) return Promise.resolve(done).then(noop, noop)
+      } catch {}
+      return
     }
+    // A login or a new deadline: not wrapped, the engine turns a failure into its SessionStoreError.
+    const done = write()
+    const remember = () => this.#written.set(sid, written)
     return isPromise(done) ? Promise.resolve(done).then(remember) : remember()
   }
 
