@@ -382,6 +382,30 @@ describe('store calls per request', () => {
     })
   })
 
+  it('two instances (two lists over one store) each write last-seen at most once per window', async () => {
+    const clock = testClock()
+    const { store, calls } = counted(clock)
+    const a = await device(sessionRevocation({ store, now: clock.now }), clock)
+    const b = await device(sessionRevocation({ store, now: clock.now }), clock)
+    const onA = a.browser(LAPTOP)
+    await onA.login('alice')
+    // The same cookie, sent to the other instance as a balancer would.
+    const onB = b.browser(LAPTOP)
+    for (const [k, v] of onA.jar.cookies) onB.jar.cookies.set(k, v)
+    clock.advance(1)
+    const writes: number[] = []
+    // A request every 5 s for 70 s, alternating between the instances.
+    for (let i = 0; i < 14; i++) {
+      clock.advance(5)
+      calls.length = 0
+      await (i % 2 ? onA : onB).state()
+      if (calls.includes('set dev:')) writes.push((clock.now() - Date.UTC(2026, 0, 1)) / 1000)
+    }
+    // B had never written it: at once (6 s), then 60 s later (66 s); A wrote it at login, so
+    // 60 s after that (61 s).
+    expect(writes).toEqual([6, 61, 66])
+  })
+
   it('with idleTimeout a seal moves the deadline, so it writes the entry; a read still does not', async () => {
     const clock = testClock()
     const { store, calls } = counted(clock)
