@@ -233,7 +233,7 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
               (yield* validate(schema, loaded.record.data, loaded.record.data))
             ? 'invalid-data'
             : o.revocation
-              ? yield* this.#revoked(loaded.record)
+              ? yield* this.#revoked(loaded.record, request)
               : undefined
         if (!refused) {
           state.carry(span)
@@ -266,8 +266,11 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
     return state
   }
 
-  /** With a revocation list: why the list refuses `record`, or undefined. */
-  *#revoked(record: SessionRecord<Data>): Steps<InvalidReason | undefined> {
+  /** With a revocation list: why the list refuses `record`, or undefined (then it was seen). */
+  *#revoked(
+    record: SessionRecord<Data>,
+    request: SessionRequest,
+  ): Steps<InvalidReason | undefined> {
     const revocation = this.options.revocation!
     // A seal with no session id could never be revoked: not one this configuration issues.
     if (record.sid === undefined) return 'invalid-data'
@@ -276,7 +279,9 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
       userId: record.data[revocation.userKey],
       createdAt: record.createdAt,
     }
-    return (yield* storeCall('get', () => revocation.isRevoked(query))) ? 'revoked' : undefined
+    if (yield* storeCall('get', () => revocation.isRevoked(query))) return 'revoked'
+    // A device registry moves its last-seen time (throttled: most reads write nothing).
+    if (revocation.seen) yield* storeCall('set', () => revocation.seen!(record, request, false))
   }
 
   /**
