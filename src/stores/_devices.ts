@@ -16,10 +16,13 @@ export type ListData<L> = (data: Record<string, unknown>) => L
 /** The check of a `listData` option: a function. */
 export const listDataCheck: Check = func
 
-/** The check of a `touchInterval` option: seconds, 0 or more, or `false`. */
-export const touchIntervalCheck: Check = is(
-  (v): v is number | false => v === false || (typeof v === 'number' && v >= 0 && v !== Infinity),
-  'must be a number of seconds, 0 or more, or false to record last seen on writes only',
+/**
+ * The check of a `touchAfter` option: seconds, 0 or more (0: last seen moves on writes only), as
+ * `sessionRevocation({ touchAfter })` takes it.
+ */
+export const touchAfterCheck: Check = is(
+  (v): v is number => typeof v === 'number' && v >= 0 && v !== Infinity,
+  'must be a number of seconds, 0 or more (0: last seen moves on writes only)',
 )
 
 /**
@@ -121,9 +124,9 @@ export interface LastSeenThrottle {
 
 const THROTTLE_MAX = 10_000
 
-/** A `LastSeenThrottle` for `touchInterval` seconds (`false`: reads never record last seen). */
-export function lastSeenThrottle(interval: number | false): LastSeenThrottle {
-  if (interval === false) {
+/** A `LastSeenThrottle` for `touchAfter` seconds (`0`: reads never record last seen). */
+export function lastSeenThrottle(interval: number): LastSeenThrottle {
+  if (interval === 0) {
     return { due: () => false, seen() {}, forget() {} }
   }
   const intervalMs = interval * 1000

@@ -30,7 +30,7 @@ import {
   listed,
   pageSizeArg,
   sessionIdArg,
-  touchIntervalCheck,
+  touchAfterCheck,
   userIdArg,
 } from './_devices.ts'
 import {
@@ -67,7 +67,7 @@ export interface FileStoreOptions<L = Record<string, unknown>> {
    * it on writes only.
    * @default 60
    */
-  touchInterval?: number | false
+  touchAfter?: number
   /**
    * Clock in epoch milliseconds; tests inject one to move time.
    * @default Date.now
@@ -99,7 +99,7 @@ export interface FileStore<L = Record<string, unknown>>
   ): Promise<void>
   /**
    * Records that a request read the session (the file's modification time, and its user agent):
-   * at most once per `touchInterval` with the engine's `meta`, at once on a direct call.
+   * at most once per `touchAfter` with the engine's `meta`, at once on a direct call.
    */
   touch(id: string, ctx?: unknown, meta?: WriteMeta): Promise<void> | undefined
   /** The data key that holds the owner. */
@@ -134,7 +134,7 @@ const checkOptions = object<FileStoreOptions>({
   ),
   userKey: userKeyCheck,
   listData: listDataCheck,
-  touchInterval: touchIntervalCheck,
+  touchAfter: touchAfterCheck,
   now: func,
 })
 
@@ -152,8 +152,8 @@ const checkOptions = object<FileStoreOptions>({
  */
 export function fileStore<L = Record<string, unknown>>(options: FileStoreOptions<L>): FileStore<L> {
   assertOptions(checkOptions, options)
-  const { dir, userKey = 'userId', listData, touchInterval = 60, now = Date.now } = options
-  const recent = lastSeenThrottle(touchInterval)
+  const { dir, userKey = 'userId', listData, touchAfter = 60, now = Date.now } = options
+  const recent = lastSeenThrottle(touchAfter)
 
   const root = resolve(dir)
   let ready: Promise<unknown> | undefined

@@ -14,7 +14,7 @@ import {
   listed,
   pageSizeArg,
   sessionIdArg,
-  touchIntervalCheck,
+  touchAfterCheck,
   userIdArg,
 } from './_devices.ts'
 import {
@@ -57,10 +57,10 @@ export interface MemoryStoreOptions<L = Record<string, unknown>> {
   listData?: ListData<L>
   /**
    * Seconds between two last-seen updates of a session that requests only read: `lastSeenAt`
-   * moves at most once per interval without a write; `false` moves it on writes only.
+   * moves at most once per interval without a write; `0` moves it on writes only (as `sessionRevocation({ touchAfter })`).
    * @default 60
    */
-  touchInterval?: number | false
+  touchAfter?: number
   /**
    * Clock in epoch milliseconds, for expiry and for `lastSeenAt` of writes the engine did not
    * time (direct calls); tests inject one to move time.
@@ -90,7 +90,7 @@ export interface MemoryStore<L = Record<string, unknown>>
   ): void
   /**
    * Records that a request read the session (last seen, user agent): at most once per
-   * `touchInterval` with the engine's `meta`, at once on a direct call.
+   * `touchAfter` with the engine's `meta`, at once on a direct call.
    */
   touch(id: string, ctx?: unknown, meta?: WriteMeta): void
   /** The data key that holds the owner. */
@@ -122,7 +122,7 @@ const checkOptions = object<MemoryStoreOptions>({
   ),
   userKey: userKeyCheck,
   listData: listDataCheck,
-  touchInterval: touchIntervalCheck,
+  touchAfter: touchAfterCheck,
   now: func,
 })
 
@@ -145,7 +145,7 @@ export function memoryStore<L = Record<string, unknown>>(
     sweepInterval = 60,
     userKey = 'userId',
     listData,
-    touchInterval = 60,
+    touchAfter = 60,
     now = Date.now,
   } = options
 
@@ -287,7 +287,7 @@ export function memoryStore<L = Record<string, unknown>>(
       const entry = live(id, at)
       if (!entry) return
       // The engine's reads are throttled; a direct call records at once.
-      if (meta && (touchInterval === false || at - entry.lastSeenAt < touchInterval * 1000)) return
+      if (meta && (touchAfter === 0 || at - entry.lastSeenAt < touchAfter * 1000)) return
       if (at > entry.lastSeenAt) entry.lastSeenAt = at
       const { userAgent } = writeMeta(meta, now)
       if (userAgent !== undefined) entry.userAgent = userAgent

@@ -8,7 +8,7 @@ import {
   PAGE_SIZE,
   pageSizeArg,
   sessionIdArg,
-  touchIntervalCheck,
+  touchAfterCheck,
   userIdArg,
 } from './_devices.ts'
 import {
@@ -62,10 +62,10 @@ export interface PostgresStoreOptions<L = Record<string, unknown>> {
   /**
    * Seconds between two last-seen updates of a session that requests only read: one UPDATE of
    * `last_seen_at`, at most once per interval per session (the row's own `last_seen_at`, read
-   * with it, tells); `false` moves it on writes only.
+   * with it, tells); `0` moves it on writes only (as `sessionRevocation({ touchAfter })`).
    * @default 60
    */
-  touchInterval?: number | false
+  touchAfter?: number
   /**
    * Clock in epoch milliseconds, used to prune expired rows and leave them out of listings and
    * patches (the app's clock, not the database's) and for `lastSeenAt` of writes the engine did not time (direct calls); tests
@@ -96,7 +96,7 @@ export interface PostgresStore<L = Record<string, unknown>>
   ): Promise<void>
   /**
    * Records that a request read the session (one UPDATE of last seen and user agent): at most
-   * once per `touchInterval` with the engine's `meta` (undefined, no query, in between), at
+   * once per `touchAfter` with the engine's `meta` (undefined, no query, in between), at
    * once on a direct call.
    */
   touch(id: string, ctx?: unknown, meta?: WriteMeta): Promise<void> | undefined
@@ -132,7 +132,7 @@ const checkOptions = object<PostgresStoreOptions>({
   createTable: boolean,
   userKey: userKeyCheck,
   listData: listDataCheck,
-  touchInterval: touchIntervalCheck,
+  touchAfter: touchAfterCheck,
   now: func,
 })
 
@@ -158,11 +158,11 @@ export function postgresStore<L = Record<string, unknown>>(
     createTable = true,
     userKey = 'userId',
     listData,
-    touchInterval = 60,
+    touchAfter = 60,
     now = Date.now,
   } = options
   const query = queryOf(client)!
-  const recent = lastSeenThrottle(touchInterval)
+  const recent = lastSeenThrottle(touchAfter)
 
   const sql = sessionSql(table, postgres)
   const PATCH = postgresPatch(table)

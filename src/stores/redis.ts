@@ -11,7 +11,7 @@ import {
   PAGE_SIZE,
   pageSizeArg,
   sessionIdArg,
-  touchIntervalCheck,
+  touchAfterCheck,
   userIdArg,
 } from './_devices.ts'
 import { evalsha, isCluster, pairs, type RedisClientLike, redisRunner } from './_redis-client.ts'
@@ -64,10 +64,10 @@ export interface RedisStoreOptions<L = Record<string, unknown>> {
   /**
    * Seconds between two last-seen updates of a session that requests only read: one script on
    * the user's index (the session itself is not rewritten), at most once per interval per
-   * session and process; `false` moves `lastSeenAt` on writes only.
+   * session and process; `0` moves `lastSeenAt` on writes only (as `sessionRevocation({ touchAfter })`).
    * @default 60
    */
-  touchInterval?: number | false
+  touchAfter?: number
   /**
    * Clock in epoch milliseconds, for TTLs and `lastSeenAt` of writes the engine did not time
    * (direct calls), and for leaving sessions past their deadline out of listings; tests inject
@@ -101,7 +101,7 @@ export interface RedisStore<L = Record<string, unknown>>
   ): Promise<void>
   /**
    * Records that a request read the session: one script moving its index entry's last seen and
-   * user agent. With the engine's `meta`, at most once per `touchInterval` (answering undefined,
+   * user agent. With the engine's `meta`, at most once per `touchAfter` (answering undefined,
    * without a command, in between); a direct call reads the session for its owner first.
    */
   touch(id: string, ctx?: unknown, meta?: WriteMeta): Promise<void> | undefined
@@ -117,7 +117,7 @@ const checkOptions = object<RedisStoreOptions>({
   prefix: is((v): v is string => typeof v === 'string', 'must be a string'),
   userKey: userKeyOrOff,
   listData: listDataCheck,
-  touchInterval: touchIntervalCheck,
+  touchAfter: touchAfterCheck,
   now: func,
 })
 
@@ -145,7 +145,7 @@ export function redisStore<L = Record<string, unknown>>(
     prefix = 'sess:',
     userKey = 'userId',
     listData,
-    touchInterval = 60,
+    touchAfter = 60,
     now = Date.now,
   } = options
   const run = redisRunner(client)!
@@ -153,7 +153,7 @@ export function redisStore<L = Record<string, unknown>>(
   const keyFor = (id: string) => prefix + id
   const indexPrefix = `${prefix}user:`
   const indexFor = (userId: string) => indexPrefix + userId
-  const recent = lastSeenThrottle(userKey === false ? false : touchInterval)
+  const recent = lastSeenThrottle(userKey === false ? 0 : touchAfter)
 
   const keys: RedisKeys = { client, run, prefix, indexPrefix, cluster, userKey, now }
   const values = valuesOf(keys)

@@ -9,7 +9,7 @@ import {
   PAGE_SIZE,
   pageSizeArg,
   sessionIdArg,
-  touchIntervalCheck,
+  touchAfterCheck,
   userIdArg,
 } from './_devices.ts'
 import {
@@ -34,7 +34,7 @@ const checkOptions = object<SqliteStoreOptions>({
   table: tableCheck(sqlite),
   userKey: userKeyCheck,
   listData: listDataCheck,
-  touchInterval: touchIntervalCheck,
+  touchAfter: touchAfterCheck,
   now: func,
 })
 
@@ -76,10 +76,10 @@ export interface SqliteStoreOptions<L = Record<string, unknown>> {
   /**
    * Seconds between two last-seen updates of a session that requests only read: one UPDATE of
    * `last_seen_at`, at most once per interval per session (the row's own `last_seen_at`, read
-   * with it, tells); `false` moves it on writes only.
+   * with it, tells); `0` moves it on writes only (as `sessionRevocation({ touchAfter })`).
    * @default 60
    */
-  touchInterval?: number | false
+  touchAfter?: number
   /**
    * Clock in epoch milliseconds, for pruning expired rows (and leaving them out of listings and
    * patches) and for `lastSeenAt` of writes the engine did not time (direct calls); tests inject
@@ -110,7 +110,7 @@ export interface SqliteStore<L = Record<string, unknown>>
   ): void
   /**
    * Records that a request read the session (one UPDATE of last seen and user agent): at most
-   * once per `touchInterval` with the engine's `meta`, at once on a direct call.
+   * once per `touchAfter` with the engine's `meta`, at once on a direct call.
    */
   touch(id: string, ctx?: unknown, meta?: WriteMeta): void
   /** Deletes expired rows; returns how many. Call it from a timer or a cron job. */
@@ -140,10 +140,10 @@ export function sqliteStore<L = Record<string, unknown>>(
     table = 'sessions',
     userKey = 'userId',
     listData,
-    touchInterval = 60,
+    touchAfter = 60,
     now = Date.now,
   } = options
-  const recent = lastSeenThrottle(touchInterval)
+  const recent = lastSeenThrottle(touchAfter)
 
   const sql = sessionSql(table, sqlite)
   // One statement per prepare: better-sqlite3 refuses several in one string.

@@ -27,7 +27,7 @@ export interface StoreUnderTest {
 
 /**
  * What `make` passes to the store under test: its `now` option (absent: `Date.now`) and, for
- * stores with a per-user index, `listData` and `touchInterval`.
+ * stores with a per-user index, `listData` and `touchAfter`.
  */
 export interface MakeOptions extends DeviceOptions {}
 

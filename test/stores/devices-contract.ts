@@ -19,7 +19,7 @@ import { Jar, SECRET, testClock } from '../support.ts'
 export interface DeviceOptions {
   now?: () => number
   listData?: (data: Record<string, unknown>) => unknown
-  touchInterval?: number | false
+  touchAfter?: number
 }
 
 /** A store with the device API. */
@@ -172,10 +172,10 @@ export function describeDevices(open: (options?: DeviceOptions) => Promise<Index
     })
 
     describe('last seen on reads', () => {
-      async function reading(touchInterval?: number | false) {
+      async function reading(touchAfter?: number) {
         const clock = testClock(Date.now())
         const store = await open(
-          touchInterval === undefined ? { now: clock.now } : { now: clock.now, touchInterval },
+          touchAfter === undefined ? { now: clock.now } : { now: clock.now, touchAfter },
         )
         const app = deviceApp(store, { now: clock.now })
         const jar = new Jar()
@@ -214,7 +214,7 @@ export function describeDevices(open: (options?: DeviceOptions) => Promise<Index
         expect(await seen()).toEqual({ lastSeenAt: t0 + 120_000, userAgent: 'C/3' })
       })
 
-      it('touchInterval sets the window; 0 moves it on every read', async () => {
+      it('touchAfter sets the window, down to every read', async () => {
         const ten = await reading(10)
         ten.clock.advance(9)
         await ten.read()
@@ -223,7 +223,7 @@ export function describeDevices(open: (options?: DeviceOptions) => Promise<Index
         await ten.read()
         expect((await ten.seen()).lastSeenAt).toBe(ten.t0 + 10_000)
 
-        const every = await reading(0)
+        const every = await reading(0.5)
         every.clock.advance(0.5)
         await every.read()
         expect((await every.seen()).lastSeenAt).toBe(every.t0 + 500)
@@ -232,8 +232,8 @@ export function describeDevices(open: (options?: DeviceOptions) => Promise<Index
         expect((await every.seen()).lastSeenAt).toBe(every.t0 + 1000)
       })
 
-      it('touchInterval: false moves it on writes only', async () => {
-        const { clock, read, seen, t0 } = await reading(false)
+      it('touchAfter: 0 moves it on writes only', async () => {
+        const { clock, read, seen, t0 } = await reading(0)
         clock.advance(300)
         await read('B/2')
         expect(await seen()).toEqual({ lastSeenAt: t0, userAgent: 'A/1' })

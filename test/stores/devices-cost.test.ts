@@ -80,10 +80,10 @@ describe('Redis: commands per request', () => {
     return { sent: tally(proxy.commands()), roundTrips: proxy.roundTrips(), executed }
   }
 
-  async function setup(touchInterval?: number | false) {
+  async function setup(touchAfter?: number) {
     const clock = testClock(Date.now())
     const prefix = `cost${++n}:`
-    const store = redisStore({ client, prefix, now: clock.now, touchInterval })
+    const store = redisStore({ client, prefix, now: clock.now, touchAfter })
     const sessions = app(store, clock)
     const jar = new Jar()
     const id = await (await jar.request(sessions, '/login/u1')).text()
@@ -113,16 +113,16 @@ describe('Redis: commands per request', () => {
     expect((await cost(read)).sent).toEqual({ GET: 1, EVALSHA: 1 })
   })
 
-  it('touch off: every unchanged read is 1 GET, however long apart', async () => {
-    const { clock, read } = await setup(false)
+  it('touch off (touchAfter: 0): every unchanged read is 1 GET, however long apart', async () => {
+    const { clock, read } = await setup(0)
     for (let i = 0; i < 3; i++) {
       clock.advance(600)
       expect(await cost(read)).toEqual({ sent: { GET: 1 }, roundTrips: 1, executed: { get: 1 } })
     }
   })
 
-  it('touchInterval 0: every unchanged read is 1 GET + 1 index script', async () => {
-    const { clock, read } = await setup(0)
+  it('touchAfter 1 ms, reads 1 ms apart: every unchanged read is 1 GET + 1 index script', async () => {
+    const { clock, read } = await setup(0.001)
     for (let i = 0; i < 3; i++) {
       clock.advance(0.001)
       expect((await cost(read)).sent).toEqual({ GET: 1, EVALSHA: 1 })

@@ -70,7 +70,7 @@ export interface SessionStore<Ctx = any> {
    * Optional: records that a request read the session under `id` without changing it (its
    * last-seen time and user agent, never its data). The engine calls it after each such
    * request, so a store throttles it (the built-in ones write at most once per session per
-   * `touchInterval`, answering synchronously in between); a store without it is never told.
+   * `touchAfter`, answering synchronously in between); a store without it is never told.
    */
   touch?(id: string, ctx: Ctx, meta: WriteMeta): unknown
 }
@@ -127,7 +127,7 @@ export interface SessionInfo {
   createdAt: number
   /**
    * When the session was last seen: its last write (a change, renew or rolling refresh), or a
-   * request that only read it, at most once per the store's `touchInterval`.
+   * request that only read it, at most once per the store's `touchAfter`.
    */
   lastSeenAt: number
   /** The earlier of the absolute and idle deadlines. */
