@@ -21,6 +21,7 @@ export type {
   MaybePromise,
   OpenSession,
   ReservedSessionKey,
+  SchemaFlash,
   SchemaSessionData,
   Session,
   SessionCommit,
