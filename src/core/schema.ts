@@ -65,7 +65,9 @@ export function* validateFlash(
     let row: Data | undefined
     for (const key in flash) {
       const values = flash[key]!
-      if (i < values.length) (row ??= {})[key] = values[i]
+      if (i >= values.length) continue
+      row ??= {}
+      row[key] = values[i]
     }
     if (!row) return undefined
     const issue = yield* validate(schema, row, undefined, true)
