@@ -19,7 +19,7 @@ import type {
   StandardSchemaV1,
 } from '../src/core/types.ts'
 import { muteConsole } from './quiet-console.ts'
-import { Jar, requestOf, SECRET, setCookies } from './support.ts'
+import { Jar, type Requestable, requestOf, SECRET, setCookies } from './support.ts'
 
 /**
  * { notice: string (at most 20 characters), error: { field: string, message: string } }: both
@@ -99,9 +99,9 @@ function createApp(options: SessionOptions) {
   return { app, invalid, errors }
 }
 
-const flash = (jar: Jar, app: Hono, pairs: [string, unknown][]) =>
+const flash = (jar: Jar, app: Requestable, pairs: [string, unknown][]) =>
   jar.request(app, '/flash', { method: 'POST', body: JSON.stringify(pairs) })
-const arrived = async (jar: Jar, app: Hono) => (await jar.request(app, '/')).json()
+const arrived = async (jar: Jar, app: Requestable) => (await jar.request(app, '/')).json()
 
 const error = { field: 'name', message: 'required' }
 
