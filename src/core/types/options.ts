@@ -177,8 +177,8 @@ export interface SessionOptions<
    * a session found is checked against `schema` and `flashSchema` like one of ours (failing,
    * it is refused as `invalid-data`), carried over (data, flash keys, the old library's expiry)
    * and this response seals it in our format under a new id, clearing the old cookie when its
-   * name differs. Cookie transport only. Any seal the old library made under the same secret opens
-   * as a session while an entry is on: give each an `until` date (see SECURITY.md).
+   * name differs. Cookie transport only. Any seal the old library made under the same secret
+   * opens as a session while an entry is on: give each an `until` date (see SECURITY.md).
    * @default undefined (other libraries' cookies are refused)
    */
   migrateFrom?: readonly SessionMigrator[]
