@@ -2,7 +2,7 @@
 // A flashed value that fails is a SessionDataError at commit (key `flash.<key>…`, the validator's
 // message) and nothing is written; flash values a cookie brings that fail refuse the session
 // (onInvalid('invalid-data')), the verdict cached with the unsealed result. zod 4, valibot and
-// arktype, through Hono, the fetch adapter and the engine, under Node and Bun.
+// arktype, through Hono, the fetch adapter, the Next handle and the engine, under Node and Bun.
 import { type } from 'arktype'
 import { Hono } from 'hono'
 import * as v from 'valibot'
@@ -10,7 +10,8 @@ import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { withSession } from '../src/adapters/fetch.ts'
 import { session } from '../src/adapters/hono.ts'
-import { sessionEngine } from '../src/core/engine.ts'
+import { createHandle } from '../src/adapters/next-handle.ts'
+import { SessionEngine, sessionEngine } from '../src/core/engine.ts'
 import { SessionConfigError, SessionDataError, type SessionError } from '../src/core/errors.ts'
 import type {
   InvalidReason,
@@ -208,6 +209,16 @@ for (const [name, schemas] of Object.entries(libraries)) {
       const state = engine.loadSync(requestOf(), undefined)
       state.session.flash('error', { field: 'f' })
       expect(() => engine.commitSync(state, undefined)).toThrow(SessionDataError)
+    })
+
+    it('the Next handle: a flash value that fails rejects its flash(key, value) (the handle writes at once)', async () => {
+      const engine = new SessionEngine({ secret: SECRET, flashSchema: schemas.flash })
+      const state = await engine.load(requestOf(), undefined)
+      const handle = createHandle(state, async () => (await engine.commit(state, undefined)).token)
+      await handle.flash('notice', 'fine')
+      const err = await handle.flash('notice', 'x'.repeat(21)).catch((e: unknown) => e)
+      expect(err).toBeInstanceOf(SessionDataError)
+      expect((err as SessionDataError).key).toBe('flash.notice')
     })
 
     if (schemas.async) {
