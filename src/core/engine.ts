@@ -277,7 +277,7 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
     let flash = record.flash
     // 0.1.0's form (and a migrated one's): the flash values are these keys of the data.
     if (Array.isArray(flash)) {
-      const byKey: FlashRecord = {}
+      const byKey: FlashRecord = Object.create(null)
       data = { ...data }
       for (const key of flash) {
         if (!(key in data)) continue

@@ -9,6 +9,10 @@ import type { SessionSchema, StandardSchemaV1Issue, StandardSchemaV1Result } fro
 
 type Data = Record<string, unknown>
 
+/** One key of an issue's path, as a string. */
+const segment = (p: PropertyKey | { readonly key: PropertyKey }) =>
+  String(typeof p === 'object' ? p.key : p)
+
 /** True when `schema` answers `{}` with a promise: every check may wait (loads are async). */
 export function isAsync(schema: SessionSchema): boolean {
   const probe = schema['~standard'].validate({})
@@ -40,7 +44,8 @@ export function* validate(
   // Issues first: some validators answer a value beside them.
   if (result.issues) {
     if (!partial) return result.issues[0] ?? { message: 'invalid' }
-    const present = (i: StandardSchemaV1Issue) => !i.path?.length || segment(i.path[0]!) in input
+    const present = (i: StandardSchemaV1Issue) =>
+      !i.path?.length || Object.hasOwn(input, segment(i.path[0]!))
     return result.issues.find(present)
   }
   const { value } = result
@@ -66,7 +71,8 @@ export function* validateFlash(
     for (const key in flash) {
       const values = flash[key]!
       if (i >= values.length) continue
-      row ??= {}
+      // No prototype: a key such as `__proto__` is an ordinary one.
+      row ??= Object.create(null) as Data
       row[key] = values[i]
     }
     if (!row) return undefined
@@ -74,9 +80,6 @@ export function* validateFlash(
     if (issue) return { message: issue.message, path: ['flash', ...(issue.path ?? [])] }
   }
 }
-
-const segment = (p: PropertyKey | { readonly key: PropertyKey }) =>
-  String(typeof p === 'object' ? p.key : p)
 
 /**
  * The `SessionDataError` for data that fails the schema: `.key` is the dot-joined path
