@@ -25,6 +25,7 @@ export type {
   MaybePromise,
   OpenSession,
   ReservedSessionKey,
+  SchemaFlash,
   SchemaSessionData,
   SealedSessionInfo,
   Session,

@@ -20,7 +20,7 @@ import {
   type Outcome,
   Responder,
 } from './response.ts'
-import { isAsync, schemaError, validate } from './schema.ts'
+import { isAsync, schemaError, validate, validateFlash } from './schema.ts'
 import { EncoderSource, IronSource, type Source, StoreSource, storeCall } from './sources.ts'
 import type { LifetimeRules } from './state/lifetime.ts'
 import { type CommitStart, type Saver, SessionState } from './state/session-state.ts'
@@ -70,6 +70,8 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
   readonly #responder: Responder
   readonly #rules: LifetimeRules
   readonly #migrators: readonly BoundMigrator[]
+  /** A `schema` or `flashSchema` checks what a request brings. */
+  readonly #checked: boolean
 
   constructor(options?: SessionOptions) {
     const o = resolveOptions(options)
@@ -81,13 +83,18 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
     this.#source = o.store ? new StoreSource(o, o.store) : (iron ?? new EncoderSource(o, checkSize))
     this.codec = iron?.codec
     this.#responder = responder
-    // Checked by resolveOptions: every entry has bind().
-    this.#migrators = ((options?.migrateFrom ?? []) as readonly Migrator[]).map((m) => m.bind(o))
+    this.#checked = !!(o.schema || o.flashSchema)
+    // Checked by resolveOptions: every entry has bind(). A session it opens is checked like ours.
+    const check = (record: SessionRecord<Data>) => this.#invalid(record)
+    this.#migrators = ((options?.migrateFrom ?? []) as readonly Migrator[]).map((m) =>
+      m.bind(o, check),
+    )
     const revocation = o.revocation
     revocation?.retainFor(o.maxAgeMs / 1000)
     this.synchronous =
       nodeCrypto !== undefined &&
       !(o.schema && isAsync(o.schema)) &&
+      !(o.flashSchema && isAsync(o.flashSchema)) &&
       (o.store
         ? isSynchronousStore(o.store)
         : !o.encoder && (!o.revocation || o.revocation.synchronous))
@@ -228,9 +235,7 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
         refused = isExpired(loaded.record, now)
           ? 'expired'
           : // A cached seal passed on the request that had it cached (only opened ones are kept).
-            schema &&
-              !loaded.cached &&
-              (yield* validate(schema, loaded.record.data, loaded.record.data))
+            this.#checked && !loaded.cached && (yield* this.#invalid(loaded.record))
             ? 'invalid-data'
             : o.revocation
               ? yield* this.#revoked(loaded.record, request)
@@ -264,6 +269,30 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
       o.onInvalid?.(reason, ctx)
     }
     return state
+  }
+
+  /**
+   * `invalid-data` when the data or flash values a request brought fail `schema` or
+   * `flashSchema`; passing, the schema's defaults are filled into `record.data`.
+   */
+  *#invalid(record: SessionRecord<Data>): Steps<InvalidReason | undefined> {
+    const { schema, flashSchema } = this.options
+    let data = record.data
+    let flash = record.flash
+    // 0.1.0's form (and a migrated one's): the flash values are these keys of the data.
+    if (Array.isArray(flash)) {
+      const byKey: FlashRecord = Object.create(null)
+      data = { ...data }
+      for (const key of flash) {
+        if (!(key in data)) continue
+        byKey[key] = [data[key]]
+        delete data[key]
+      }
+      flash = byKey
+    }
+    if (schema && (yield* validate(schema, data, record.data))) return 'invalid-data'
+    if (flashSchema && flash && (yield* validateFlash(flashSchema, flash))) return 'invalid-data'
+    return undefined
   }
 
   /** With a revocation list: why the list refuses `record`, or undefined (then it was seen). */
@@ -359,6 +388,8 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
     const outgoing = data.outgoingFlash()
     const flash: FlashRecord | undefined =
       outgoing && (o.store || start) ? JSON.parse(JSON.stringify(outgoing)) : outgoing
+    const flashIssue = flash && o.flashSchema && (yield* validateFlash(o.flashSchema, flash))
+    if (flashIssue) throw schemaError(flashIssue)
     const record: SessionRecord<Data> = {
       data: copy ?? data.values,
       createdAt: lifetime.createdAt,
