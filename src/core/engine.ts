@@ -4,7 +4,7 @@
 import type { IronCodec } from '../crypto/iron.ts'
 import { nodeCrypto } from '../crypto/node-crypto.ts'
 import { randomId } from '../crypto/random.ts'
-import { isPromise, run, runAsync, runSync, type Steps } from '../util/steps.ts'
+import { isPromise, run, runAsync, runSync, type Steps, wait } from '../util/steps.ts'
 import { SessionError } from './errors.ts'
 import { assertJson } from './json.ts'
 import { isSynchronousStore } from './map-store.ts'
@@ -329,8 +329,18 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
 
   /** A read that changed nothing, told to the store (last seen), then `commit`. */
   *#touched(state: SessionState, commit: SessionCommit, ctx: unknown): Steps<SessionCommit> {
-    yield* storeCall('touch', () => this.#source.touch!(state, ctx))
+    yield* this.#seen(state, ctx)
     return commit
+  }
+
+  /**
+   * Tells the store a read changed nothing. Only the last-seen time is at stake, so a store that
+   * fails it does not fail the read (as the device registry's read-time writes).
+   */
+  *#seen(state: SessionState, ctx: unknown): Steps<void> {
+    try {
+      yield* wait(this.#source.touch!(state, ctx))
+    } catch {}
   }
 
   *#commit(handle: SessionHandle<any>, ctx: unknown): Steps<SessionCommit> {
@@ -370,7 +380,7 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
     const rewrite = pending.changed || lifetime.renewed || state.regenerated || lifetime.refreshDue
     if (!rewrite && !state.stale) {
       this.#source.stillCurrent(state)
-      if (this.#source.touch) yield* storeCall('touch', () => this.#source.touch!(state, ctx))
+      if (this.#source.touch) yield* this.#seen(state, ctx)
       // A refused cookie is cleared once, so the browser stops sending it on every request.
       return state.refused ? CLEAR : undefined
     }

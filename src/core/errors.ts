@@ -100,9 +100,9 @@ export class SessionDataError extends SessionError {
  */
 export class SessionStoreError extends SessionError {
   /** Which store call failed. */
-  readonly operation: 'get' | 'set' | 'delete' | 'patch' | 'touch'
+  readonly operation: 'get' | 'set' | 'delete' | 'patch'
 
-  constructor(operation: SessionStoreError['operation'], cause: unknown) {
+  constructor(operation: 'get' | 'set' | 'delete' | 'patch', cause: unknown) {
     const why = cause instanceof Error ? cause.message : String(cause)
     super('ERR_SESSION_STORE', `Session store ${operation} failed: ${why}`, { cause })
     this.operation = operation

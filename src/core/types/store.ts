@@ -71,6 +71,7 @@ export interface SessionStore<Ctx = any> {
    * last-seen time and user agent, never its data). The engine calls it after each such
    * request, so a store throttles it (the built-in ones write at most once per session per
    * `touchAfter`, answering synchronously in between); a store without it is never told.
+   * A touch that throws or rejects does not fail the request: only the time is at stake.
    */
   touch?(id: string, ctx: Ctx, meta: WriteMeta): unknown
 }
