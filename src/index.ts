@@ -52,6 +52,7 @@ export type {
   StandardSchemaV1Issue,
   StandardSchemaV1Props,
   StandardSchemaV1Result,
+  UserSession,
   UserSessionIndex,
   WriteMeta,
 } from './core/types.ts'

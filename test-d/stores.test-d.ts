@@ -2,7 +2,8 @@
  * Type tests for calling built-in stores from app code (an admin page, a script): `get` and
  * `delete` need no framework context, and answer typed values. Compiled, never run.
  */
-import type { SessionRecord } from 'sealed-session'
+import type { SessionInfo, SessionRecord, UserSession } from 'sealed-session'
+import { expressStore } from 'sealed-session/stores/express'
 import { fileStore } from 'sealed-session/stores/file'
 import { memoryStore } from 'sealed-session/stores/memory'
 import { postgresStore } from 'sealed-session/stores/postgres'
@@ -37,3 +38,30 @@ await files.delete('id')
 const redis = redisStore({ client })
 expect<Equal<ReturnType<typeof redis.get>, Promise<unknown>>>()
 await redis.delete('id')
+
+// The device API: user ids are strings or numbers; entries carry the data, or what `listData`
+// makes of it; the options of destroyUserSessions are an object, never a bare id.
+const labelled = memoryStore({ listData: (data) => ({ label: String(data.label) }) })
+const [device] = await labelled.listSessions(42)
+expect<Equal<typeof device, UserSession<{ label: string }> | undefined>>()
+expect<Equal<NonNullable<typeof device>['userId'], string>>()
+expect<
+  Equal<Awaited<ReturnType<typeof redis.listSessions>>[number]['data'], Record<string, unknown>>
+>()
+expect<Equal<Awaited<ReturnType<typeof sqlite.destroySession>>, boolean>>()
+await postgres.destroyUserSessions('u1', { except: 'id' })
+// @ts-expect-error a bare id is not the options object
+await postgres.destroyUserSessions('u1', 'id')
+// @ts-expect-error user ids are strings or numbers
+await files.listSessions({ id: 1 })
+for await (const info of redis.allSessions({ pageSize: 100 })) {
+  expect<Equal<typeof info, SessionInfo>>()
+}
+
+// The express bridge keeps no per-user index: no device API to call.
+declare const connectStore: Parameters<typeof expressStore>[0]
+const bridged = expressStore(connectStore)
+// @ts-expect-error expressStore has no listSessions
+bridged.listSessions
+// @ts-expect-error nor allSessions
+bridged.allSessions

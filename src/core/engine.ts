@@ -4,7 +4,7 @@
 import type { IronCodec } from '../crypto/iron.ts'
 import { nodeCrypto } from '../crypto/node-crypto.ts'
 import { randomId } from '../crypto/random.ts'
-import { isPromise, run, runAsync, runSync, type Steps } from '../util/steps.ts'
+import { isPromise, run, runAsync, runSync, type Steps, wait } from '../util/steps.ts'
 import { SessionError } from './errors.ts'
 import { assertJson } from './json.ts'
 import { isSynchronousStore } from './map-store.ts'
@@ -132,7 +132,11 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
     // A save() in flight writes first; this commit then writes only what changed since.
     if (state?.saving) return state.saving.then(() => this.commit(handle, ctx))
     const untouched = state && this.#untouched(state)
-    const result = untouched ? Promise.resolve(untouched) : runAsync(this.#commit(handle, ctx))
+    const result = !untouched
+      ? runAsync(this.#commit(handle, ctx))
+      : this.#source.touch
+        ? runAsync(this.#touched(state!, untouched, ctx))
+        : Promise.resolve(untouched)
     return state?.outbox ? result.then((commit) => this.#deliver(state, commit)) : result
   }
 
@@ -323,6 +327,22 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
     return { headers: NO_HEADERS, cookies: NO_COOKIES, token: state.value ?? null }
   }
 
+  /** A read that changed nothing, told to the store (last seen), then `commit`. */
+  *#touched(state: SessionState, commit: SessionCommit, ctx: unknown): Steps<SessionCommit> {
+    yield* this.#seen(state, ctx)
+    return commit
+  }
+
+  /**
+   * Tells the store a read changed nothing. Only the last-seen time is at stake, so a store that
+   * fails it does not fail the read (as the device registry's read-time writes).
+   */
+  *#seen(state: SessionState, ctx: unknown): Steps<void> {
+    try {
+      yield* wait(this.#source.touch!(state, ctx))
+    } catch {}
+  }
+
   *#commit(handle: SessionHandle<any>, ctx: unknown): Steps<SessionCommit> {
     // Inside the steps, so a foreign handle rejects commit() rather than throwing from it.
     const state = stateOf(handle)
@@ -360,6 +380,7 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
     const rewrite = pending.changed || lifetime.renewed || state.regenerated || lifetime.refreshDue
     if (!rewrite && !state.stale) {
       this.#source.stillCurrent(state)
+      if (this.#source.touch) yield* this.#seen(state, ctx)
       // A refused cookie is cleared once, so the browser stops sending it on every request.
       return state.refused ? CLEAR : undefined
     }

@@ -61,6 +61,8 @@ export interface Source {
   end(state: SessionState, ctx: unknown): Steps<void>
   /** The value the request brought stays current: nothing was written. */
   stillCurrent(state: SessionState): void
+  /** Store mode: tells the store a request read the session and changed nothing. */
+  touch?(state: SessionState, ctx: unknown): unknown
 }
 
 /** Runs one store call; any failure, sync or async, becomes a `SessionStoreError`. */
@@ -320,6 +322,16 @@ export class StoreSource implements Source {
 
   *end(state: SessionState, ctx: unknown): Steps<void> {
     yield* this.#drop(state.loadedId!, ctx)
+  }
+
+  touch(state: SessionState, ctx: unknown): unknown {
+    const { touch } = this.#store
+    const id = state.loadedId
+    if (!touch || id === undefined) return undefined
+    const userId =
+      this.#userKey === undefined ? undefined : userIdOf(state.data.values, this.#userKey)
+    // The store throttles: most calls answer at once, without a write.
+    return touch.call(this.#store, id, ctx, new Meta(this.#o.now(), userId, state.request))
   }
 
   *#drop(id: string, ctx: unknown): Steps<void> {

@@ -67,6 +67,41 @@ function sender(client: any): RedisRun | undefined {
   return undefined
 }
 
+/** True for a Cluster client (ioredis or node-redis): keys of one batch may live on different nodes. */
+export function isCluster(client: any): boolean {
+  return (
+    client?.isCluster === true ||
+    (typeof client?.sendCommand === 'function' &&
+      (typeof client.nodeClient === 'function' || Array.isArray(client.masters)))
+  )
+}
+
+/** Sends one command to one node and answers its reply (SCAN walks each master itself). */
+export type NodeCommand = (command: string[]) => Promise<unknown>
+
+/**
+ * One sender per master for commands that name no key (SCAN): the client itself, or each master
+ * of a Cluster.
+ *
+ * @example
+ * for (const send of await masters(client, run)) await send(['SCAN', '0'])
+ */
+export async function masters(client: any, run: RedisRun): Promise<NodeCommand[]> {
+  if (client?.isCluster === true && typeof client.nodes === 'function') {
+    return client.nodes('master').map(
+      (node: any) =>
+        ([cmd, ...args]: string[]) =>
+          node.call(cmd, ...args),
+    )
+  }
+  if (isCluster(client)) {
+    const nodes: unknown[] = client.masters ?? client.getMasters()
+    const clients = await Promise.all(nodes.map((node) => client.nodeClient(node)))
+    return clients.map((c: any) => (command: string[]) => c.sendCommand(command))
+  }
+  return [async (command) => (await run([command]))[0]]
+}
+
 const isNoScript = (v: unknown) => v instanceof Error && v.message.includes('NOSCRIPT')
 
 /**

@@ -128,20 +128,49 @@ if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[4]) then redis.call('PEXPIRE', KE
 return 1
 `
 
-// KEYS[1] session. ARGV: user key, then the JSON texts the owner may be stored as. Deletes the
-// session only if it still belongs to that user: one that switched user is not logged out.
+// KEYS[1] session. ARGV: user key, now ms, then the JSON texts the owner may be stored as.
+// Deletes the session only if it still belongs to that user (one that switched user is not
+// logged out); answers 1 when it was live at `now`, 0 when it was another's, gone or expired
+// (an expired one of the user's is deleted all the same).
 const DESTROY_OWNED = `${LUA_JSON}
 local stored = redis.call('GET', KEYS[1])
 if not stored then return 0 end
-local ok, owner = pcall(function()
-  local data = field(stored, 'data')
-  return data and field(data, ARGV[1])
+local ok, owner, deadline = pcall(function()
+  local keys, _, vals = members(stored, ws(stored, 1))
+  local top = {}
+  for n = 1, #keys do top[keys[n]] = vals[n] end
+  local data = top['data']
+  local d = tonumber(top['expiresAt'])
+  local idle = top['idleExpiresAt'] and tonumber(top['idleExpiresAt'])
+  if d and idle and idle < d then d = idle end
+  return data and field(data, ARGV[1]), d
 end)
 if not ok or not owner then return 0 end
-for n = 2, #ARGV do
-  if owner == ARGV[n] then return redis.call('DEL', KEYS[1]) end
+for n = 3, #ARGV do
+  if owner == ARGV[n] then
+    redis.call('DEL', KEYS[1])
+    if deadline and deadline > tonumber(ARGV[2]) then return 1 end
+    return 0
+  end
 end
 return 0
+`
+
+// KEYS[1] user index. ARGV: id, now ms, user agent, '1' when a user agent was given. Moves the
+// entry's last seen (never back) and user agent; an id the index does not hold is left alone.
+const TOUCH = `
+local old = redis.call('HGET', KEYS[1], ARGV[1])
+if not old then return 0 end
+local ok, m = pcall(cjson.decode, old)
+if not ok or type(m) ~= 'table' or type(m.expiresAt) ~= 'number' then return 0 end
+local seen = tonumber(ARGV[2])
+if type(m.lastSeenAt) == 'number' and m.lastSeenAt > seen then seen = m.lastSeenAt end
+local ua = m.userAgent
+if ARGV[4] == '1' then ua = ARGV[3] end
+local meta = '{"lastSeenAt":' .. string.format('%.0f', seen) .. ',"expiresAt":' .. string.format('%.0f', m.expiresAt)
+if type(ua) == 'string' then meta = meta .. ',"userAgent":' .. cjson.encode(ua) end
+redis.call('HSET', KEYS[1], ARGV[1], meta .. '}')
+return 1
 `
 
 /** A Lua script and its SHA-1, for EVALSHA. */
@@ -159,9 +188,13 @@ async function sha1(text: string): Promise<string> {
 /** The script's SHA-1 in hex, as EVALSHA names it. */
 export const shaOf = (s: Script): Promise<string> => (s.sha ??= sha1(s.body))
 const script = (body: string): Script => ({ body })
-/** The store's three scripts: merge a patch, update the user index, delete an owned session. */
+/**
+ * The store's scripts: merge a patch, update the user index, delete an owned session, move an
+ * index entry's last seen.
+ */
 export const scripts = {
   patch: script(PATCH),
   index: script(INDEX),
   destroyOwned: script(DESTROY_OWNED),
+  touch: script(TOUCH),
 }

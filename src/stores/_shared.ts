@@ -91,16 +91,17 @@ export function writeMeta(meta: WriteMeta | undefined, now: () => number): Write
  * One `SessionInfo`; `userAgent` only when one was recorded (a database hands back `null`).
  *
  * @example
- * sessionInfo(row.id, row.created, row.seen, row.expires, row.agent)
+ * sessionInfo(row.id, row.user, row.created, row.seen, row.expires, row.agent)
  */
 export function sessionInfo(
   id: string,
+  userId: string | undefined,
   createdAt: number,
   lastSeenAt: number,
   expiresAt: number,
   userAgent?: unknown,
 ): SessionInfo {
-  const info: SessionInfo = { id, createdAt, lastSeenAt, expiresAt }
+  const info: SessionInfo = { id, userId, createdAt, lastSeenAt, expiresAt }
   if (typeof userAgent === 'string') info.userAgent = userAgent
   return info
 }
@@ -111,7 +112,7 @@ export function sessionInfo(
  * @example
  * return newestFirst(list)
  */
-export function newestFirst(list: SessionInfo[]): SessionInfo[] {
+export function newestFirst<T extends SessionInfo>(list: T[]): T[] {
   return list.sort((a, b) => b.lastSeenAt - a.lastSeenAt || b.createdAt - a.createdAt)
 }
 

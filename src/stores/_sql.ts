@@ -6,7 +6,8 @@
  */
 
 import { sessionDeadline } from '../core/record.ts'
-import type { SessionInfo, SessionRecord } from '../core/types.ts'
+import type { SessionInfo, SessionRecord, UserSession } from '../core/types.ts'
+import { type ListData, listed } from './_devices.ts'
 import { sessionInfo, userIdOf, type WriteStamp } from './_shared.ts'
 
 /** How one SQL dialect spells the parts the two stores differ in. */
@@ -87,8 +88,14 @@ export interface SessionSql {
   set: string
   /** (id) */
   delete: string
-  /** (userId, now) → rows `infoOf` reads, newest first. */
+  /** (userId, now) → rows `infoOf` reads (with `data`), newest first. */
   list: string
+  /** (userId, sessionId, now): deletes the session if it is the user's and live. */
+  destroyOne: string
+  /** (now, userAgent | null, id, now): moves last seen forward (and the user agent). */
+  touch: string
+  /** (now, after id) → the next `size` live rows `infoOf` reads, by id. */
+  page(size: number): string
   /** (userId, except | null, now) → `{ n }`: the user's live sessions but `except`. */
   countUser: string
   /**
@@ -127,6 +134,8 @@ export function sessionSql(table: string, dialect: SqlDialect): SessionSql {
   const count = (del: string, live?: string) =>
     `WITH gone AS (${del} RETURNING expires_at)
 SELECT count(*)${live ? ` FILTER (WHERE ${live})` : ''}::int AS n FROM gone`
+  const info = `id, user_id AS owner, ${r('created_at')} AS created, ${r('last_seen_at')} AS seen,
+  ${r('expires_at')} AS expires, user_agent AS agent`
   const userRows = () => `user_id = ${p()} AND id ${dialect.isNot} ${p()}`
   return {
     schema: dialect.schema(
@@ -141,6 +150,7 @@ SELECT count(*)${live ? ` FILTER (WHERE ${live})` : ''}::int AS n FROM gone`
     get: statement(
       () => `SELECT ${r('data')} AS data, ${r('flash')} AS flash, ${r('created_at')} AS created,
   ${r('absolute_expires_at')} AS expires, ${r('idle_expires_at')} AS idle
+  , ${r('last_seen_at')} AS seen
 FROM ${t} WHERE id = ${p()}`,
     ),
     // created_at is the record's, so a regenerated session keeps its age; a write without a
@@ -153,11 +163,23 @@ ON CONFLICT (id) DO UPDATE SET ${updates.join(', ')},
     ),
     delete: statement(() => `DELETE FROM ${t} WHERE id = ${p()}`),
     list: statement(
-      () => `SELECT id, ${r('created_at')} AS created, ${r('last_seen_at')} AS seen,
-  ${r('expires_at')} AS expires, user_agent AS agent
+      () => `SELECT ${info}, ${r('data')} AS data
 FROM ${t} WHERE user_id = ${p()} AND expires_at > ${p('time')}
 ORDER BY last_seen_at DESC, created_at DESC, id`,
     ),
+    destroyOne: statement(
+      () => `DELETE FROM ${t} WHERE user_id = ${p()} AND id = ${p()} AND expires_at > ${p('time')}`,
+    ),
+    touch: statement(
+      () => `UPDATE ${t} SET last_seen_at = ${p('time')}, user_agent = coalesce(${p()}, user_agent)
+WHERE id = ${p()} AND last_seen_at < ${p('time')}`,
+    ),
+    // Keyset pages: each starts after the last id of the one before, so none is held longer.
+    page: (size) =>
+      statement(
+        () => `SELECT ${info} FROM ${t} WHERE expires_at > ${p('time')} AND id > ${p()}
+ORDER BY id LIMIT ${size}`,
+      ),
     // With no `except` (NULL), "id differs from it" matches every row.
     countUser: statement(
       () => `SELECT count(*) AS n FROM ${t} WHERE ${userRows()} AND expires_at > ${p('time')}`,
@@ -216,11 +238,24 @@ export function recordOf(row: Record<string, unknown>, dialect: SqlDialect): Ses
 /** The `SessionInfo` in a row `list` returned. */
 export function infoOf(row: Record<string, unknown>, dialect: SqlDialect): SessionInfo {
   const { time } = dialect
+  const owner = row.owner === null || row.owner === undefined ? undefined : String(row.owner)
   return sessionInfo(
     String(row.id),
+    owner,
     time(row.created),
     time(row.seen),
     time(row.expires),
     row.agent,
   )
+}
+
+/** The `UserSession` in a row `list` returned, its data shown through `listData`. */
+export function userSessionOf<L>(
+  row: Record<string, unknown>,
+  dialect: SqlDialect,
+  listData?: ListData<L>,
+): UserSession<L> {
+  const info = infoOf(row, dialect) as UserSession<L>
+  info.data = listed(JSON.parse(String(row.data)), listData)
+  return info
 }

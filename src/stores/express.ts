@@ -94,6 +94,11 @@ const checkArguments = object<ExpressStoreOptions & { store: ExpressSessionStore
  * Changed keys are merged per session id within this process; across processes the last write
  * wins, since express-session stores have no atomic update.
  *
+ * It has no device API (`listSessions`, `destroySession`, `allSessions`, `touch`): an
+ * express-session store keeps no per-user index, its optional `all()` (which not every store has)
+ * loads every session at once, and it has no way to record last seen without rewriting the whole
+ * session. Use memory, Redis, SQLite or Postgres for "sign out other devices".
+ *
  * @example
  * import { RedisStore } from 'connect-redis'
  * import { expressStore } from 'sealed-session/stores/express'

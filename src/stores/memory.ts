@@ -1,6 +1,22 @@
 import { applySessionPatch, sessionDeadline } from '../core/record.ts'
-import type { SessionInfo, SessionPatch, SessionRecord, UserSessionIndex } from '../core/types.ts'
+import type {
+  SessionInfo,
+  SessionPatch,
+  SessionRecord,
+  UserSession,
+  UserSessionIndex,
+} from '../core/types.ts'
 import { func, is, object } from '../core/validate.ts'
+import {
+  exceptArg,
+  type ListData,
+  listDataCheck,
+  listed,
+  pageSizeArg,
+  sessionIdArg,
+  touchAfterCheck,
+  userIdArg,
+} from './_devices.ts'
 import {
   assertOptions,
   type MetaStore,
@@ -15,7 +31,7 @@ import {
 } from './_shared.ts'
 
 /** Options of `memoryStore()`. */
-export interface MemoryStoreOptions {
+export interface MemoryStoreOptions<L = Record<string, unknown>> {
   /**
    * Most sessions kept; beyond it the least recently used one is evicted.
    * @default 10000
@@ -34,6 +50,18 @@ export interface MemoryStoreOptions {
    */
   userKey?: string
   /**
+   * What `listSessions()` shows of each session's data (internal keys such as `_csrf` are
+   * never shown): `(data) => ({ label: data.label })`.
+   * @default the whole data
+   */
+  listData?: ListData<L>
+  /**
+   * Seconds between two last-seen updates of a session that requests only read: `lastSeenAt`
+   * moves at most once per interval without a write; `0` moves it on writes only (as `sessionRevocation({ touchAfter })`).
+   * @default 60
+   */
+  touchAfter?: number
+  /**
    * Clock in epoch milliseconds, for expiry and for `lastSeenAt` of writes the engine did not
    * time (direct calls); tests inject one to move time.
    * @default Date.now
@@ -42,7 +70,10 @@ export interface MemoryStoreOptions {
 }
 
 /** A session store kept in this process's memory, with its per-user index and sweep control. */
-export interface MemoryStore extends MetaStore, UserSessionIndex, UserKeyed {
+export interface MemoryStore<L = Record<string, unknown>>
+  extends MetaStore,
+    UserSessionIndex<L>,
+    UserKeyed {
   /** The record stored under `id` (past its deadline too: the engine refuses those), or undefined. */
   get(id: string, ctx?: unknown): SessionRecord<any> | undefined
   /** Removes the session stored under `id`. */
@@ -57,6 +88,11 @@ export interface MemoryStore extends MetaStore, UserSessionIndex, UserKeyed {
     ctx?: unknown,
     meta?: WriteMeta,
   ): void
+  /**
+   * Records that a request read the session (last seen, user agent): at most once per
+   * `touchAfter` with the engine's `meta`, at once on a direct call.
+   */
+  touch(id: string, ctx?: unknown, meta?: WriteMeta): void
   /** The data key that holds the owner. */
   readonly userKey: string
   /** Sessions held right now, expired ones not yet swept included. */
@@ -85,6 +121,8 @@ const checkOptions = object<MemoryStoreOptions>({
     'must be a number of seconds, 0 or more',
   ),
   userKey: userKeyCheck,
+  listData: listDataCheck,
+  touchAfter: touchAfterCheck,
   now: func,
 })
 
@@ -98,9 +136,18 @@ const checkOptions = object<MemoryStoreOptions>({
  * app.use(session({ secret: process.env.SESSION_SECRET, store }))
  * await store.destroyUserSessions(userId, { except: c.session.id })
  */
-export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
+export function memoryStore<L = Record<string, unknown>>(
+  options: MemoryStoreOptions<L> = {},
+): MemoryStore<L> {
   assertOptions(checkOptions, options)
-  const { max = 10_000, sweepInterval = 60, userKey = 'userId', now = Date.now } = options
+  const {
+    max = 10_000,
+    sweepInterval = 60,
+    userKey = 'userId',
+    listData,
+    touchAfter = 60,
+    now = Date.now,
+  } = options
 
   // A Map iterates in insertion order; re-inserting on use keeps the least recent first.
   const entries = new Map<string, Entry>()
@@ -165,6 +212,18 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     startSweep()
   }
 
+  function infoOf(id: string, entry: Entry): SessionInfo {
+    const { createdAt } = entry.record
+    return sessionInfo(
+      id,
+      entry.userId,
+      createdAt,
+      entry.lastSeenAt,
+      entry.deadline,
+      entry.userAgent,
+    )
+  }
+
   function prune(): number {
     const at = now()
     let dropped = 0
@@ -223,38 +282,61 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       remove(id)
     },
 
+    touch(id, _ctx, meta) {
+      const at = meta?.now ?? now()
+      const entry = live(id, at)
+      if (!entry) return
+      // The engine's reads are throttled; a direct call records at once.
+      if (meta && (touchAfter === 0 || at - entry.lastSeenAt < touchAfter * 1000)) return
+      if (at > entry.lastSeenAt) entry.lastSeenAt = at
+      const { userAgent } = writeMeta(meta, now)
+      if (userAgent !== undefined) entry.userAgent = userAgent
+    },
+
     async listSessions(userId) {
-      const ids = byUser.get(String(userId))
+      const owner = userIdArg(userId)
+      const ids = byUser.get(owner)
       if (!ids) return []
       const at = now()
-      const list: SessionInfo[] = []
+      const list: UserSession<L>[] = []
       for (const id of [...ids]) {
         const entry = live(id, at)
         if (!entry) continue
-        list.push(
-          sessionInfo(
-            id,
-            entry.record.createdAt,
-            entry.lastSeenAt,
-            entry.deadline,
-            entry.userAgent,
-          ),
-        )
+        const info = infoOf(id, entry) as UserSession<L>
+        info.data = listed(entry.record.data, listData)
+        list.push(info)
       }
       return newestFirst(list)
     },
 
-    async destroyUserSessions(userId, options = {}) {
-      const ids = byUser.get(String(userId))
+    async destroySession(userId, sessionId) {
+      const owner = userIdArg(userId)
+      const entry = live(sessionIdArg(sessionId))
+      return entry?.userId === owner && remove(sessionId)
+    },
+
+    async destroyUserSessions(userId, options) {
+      const except = exceptArg(options)
+      const ids = byUser.get(userIdArg(userId))
       if (!ids) return 0
       const at = now()
       let count = 0
       for (const id of [...ids]) {
-        if (id === options.except) continue
+        if (id === except) continue
         // An expired session was already over: drop it, but do not count it.
         if (live(id, at) && remove(id)) count++
       }
       return count
+    },
+
+    // The ids are taken once (a read moves its entry to the end of the Map, which iterating the
+    // Map itself would visit twice); the store is bounded by `max`, and so is that list.
+    async *allSessions(options) {
+      pageSizeArg(options, 1)
+      for (const id of [...entries.keys()]) {
+        const entry = live(id)
+        if (entry) yield infoOf(id, entry)
+      }
     },
 
     prune,

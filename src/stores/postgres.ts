@@ -1,6 +1,17 @@
 import type { SessionPatch, SessionRecord, UserSessionIndex } from '../core/types.ts'
 import { boolean, func, is, object, required } from '../core/validate.ts'
 import {
+  exceptArg,
+  type ListData,
+  lastSeenThrottle,
+  listDataCheck,
+  PAGE_SIZE,
+  pageSizeArg,
+  sessionIdArg,
+  touchAfterCheck,
+  userIdArg,
+} from './_devices.ts'
+import {
   assertOptions,
   type MetaStore,
   type UserKeyed,
@@ -8,7 +19,7 @@ import {
   type WriteMeta,
   writeMeta,
 } from './_shared.ts'
-import { infoOf, recordOf, sessionSql, writeValues } from './_sql.ts'
+import { infoOf, recordOf, sessionSql, userSessionOf, writeValues } from './_sql.ts'
 import { patchValues, postgres, postgresPatch, tableCheck } from './_sql-dialects.ts'
 
 /**
@@ -21,7 +32,7 @@ export type PostgresClient =
   | { unsafe(text: string, values?: any[]): PromiseLike<readonly unknown[]> }
 
 /** Options of `postgresStore()`. */
-export interface PostgresStoreOptions {
+export interface PostgresStoreOptions<L = Record<string, unknown>> {
   /** The client the app already built: a `pg` `Pool` (or `Client`), or a postgres.js `sql`. */
   client: PostgresClient
   /**
@@ -43,6 +54,19 @@ export interface PostgresStoreOptions {
    */
   userKey?: string
   /**
+   * What `listSessions()` shows of each session's data (internal keys such as `_csrf` are
+   * never shown): `(data) => ({ label: data.label })`.
+   * @default the whole data
+   */
+  listData?: ListData<L>
+  /**
+   * Seconds between two last-seen updates of a session that requests only read: one UPDATE of
+   * `last_seen_at`, at most once per interval per session (the row's own `last_seen_at`, read
+   * with it, tells); `0` moves it on writes only (as `sessionRevocation({ touchAfter })`).
+   * @default 60
+   */
+  touchAfter?: number
+  /**
    * Clock in epoch milliseconds, used to prune expired rows and leave them out of listings and
    * patches (the app's clock, not the database's) and for `lastSeenAt` of writes the engine did not time (direct calls); tests
    * inject one to move time.
@@ -52,7 +76,10 @@ export interface PostgresStoreOptions {
 }
 
 /** A session store over a PostgreSQL table, with a per-user index and `prune()`. */
-export interface PostgresStore extends MetaStore, UserSessionIndex, UserKeyed {
+export interface PostgresStore<L = Record<string, unknown>>
+  extends MetaStore,
+    UserSessionIndex<L>,
+    UserKeyed {
   /** The record stored under `id` (past its deadline too: the engine refuses those), or undefined. */
   get(id: string, ctx?: unknown): Promise<SessionRecord<any> | undefined>
   /** Deletes the row of `id`. */
@@ -67,6 +94,12 @@ export interface PostgresStore extends MetaStore, UserSessionIndex, UserKeyed {
     ctx?: unknown,
     meta?: WriteMeta,
   ): Promise<void>
+  /**
+   * Records that a request read the session (one UPDATE of last seen and user agent): at most
+   * once per `touchAfter` with the engine's `meta` (undefined, no query, in between), at
+   * once on a direct call.
+   */
+  touch(id: string, ctx?: unknown, meta?: WriteMeta): Promise<void> | undefined
   /** Deletes every expired row; resolves to how many were deleted. */
   prune(): Promise<number>
   /** The data key that holds the owner. */
@@ -98,6 +131,8 @@ const checkOptions = object<PostgresStoreOptions>({
   table: tableCheck(postgres),
   createTable: boolean,
   userKey: userKeyCheck,
+  listData: listDataCheck,
+  touchAfter: touchAfterCheck,
   now: func,
 })
 
@@ -113,16 +148,21 @@ const checkOptions = object<PostgresStoreOptions>({
  * app.use(session({ secret: process.env.SESSION_SECRET, store }))
  * setInterval(() => store.prune().catch(console.error), 3600_000).unref()
  */
-export function postgresStore(options: PostgresStoreOptions): PostgresStore {
+export function postgresStore<L = Record<string, unknown>>(
+  options: PostgresStoreOptions<L>,
+): PostgresStore<L> {
   assertOptions(checkOptions, options)
   const {
     client,
     table = 'sessions',
     createTable = true,
     userKey = 'userId',
+    listData,
+    touchAfter = 60,
     now = Date.now,
   } = options
   const query = queryOf(client)!
+  const recent = lastSeenThrottle(touchAfter)
 
   const sql = sessionSql(table, postgres)
   const PATCH = postgresPatch(table)
@@ -154,19 +194,34 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
 
     async get(id) {
       const [row] = await run(sql.get, [id])
-      return row ? recordOf(row, postgres) : undefined
+      if (!row) return undefined
+      // Last seen by any process: a touch is due only an interval after it.
+      recent.seen(id, postgres.time(row.seen))
+      return recordOf(row, postgres)
     },
 
     async set(id, record, _ctx, meta) {
-      await run(sql.set, writeValues(id, record, userKey, writeMeta(meta, now)))
+      const write = writeMeta(meta, now)
+      recent.seen(id, write.now)
+      await run(sql.set, writeValues(id, record, userKey, write))
     },
 
     async patch(id, record, changes: SessionPatch, _ctx, meta) {
-      await run(PATCH, patchValues(id, record, changes, userKey, writeMeta(meta, now), now()))
+      const write = writeMeta(meta, now)
+      recent.seen(id, write.now)
+      await run(PATCH, patchValues(id, record, changes, userKey, write, now()))
     },
 
     async delete(id) {
+      recent.forget(id)
       await run(sql.delete, [id])
+    },
+
+    touch(id, _ctx, meta) {
+      if (meta && !recent.due(id, meta.now)) return undefined
+      const { now: at, userAgent } = writeMeta(meta, now)
+      recent.seen(id, at)
+      return run(sql.touch, [at, userAgent ?? null, id, at]).then(() => undefined)
     },
 
     async prune() {
@@ -175,13 +230,33 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     },
 
     async listSessions(userId) {
-      const rows = await run(sql.list, [String(userId), now()])
-      return rows.map((row) => infoOf(row, postgres))
+      const rows = await run(sql.list, [userIdArg(userId), now()])
+      return rows.map((row) => userSessionOf(row, postgres, listData))
     },
 
-    async destroyUserSessions(userId, options = {}) {
-      const [row] = await run(sql.destroyUser, [String(userId), options.except ?? null, now()])
+    async destroySession(userId, sessionId) {
+      const owner = userIdArg(userId)
+      const id = sessionIdArg(sessionId)
+      recent.forget(id)
+      return (await run(`${sql.destroyOne} RETURNING id`, [owner, id, now()])).length === 1
+    },
+
+    async destroyUserSessions(userId, options) {
+      const except = exceptArg(options)
+      const [row] = await run(sql.destroyUser, [userIdArg(userId), except ?? null, now()])
       return Number(row?.n ?? 0)
+    },
+
+    async *allSessions(options) {
+      const size = pageSizeArg(options, PAGE_SIZE)
+      const PAGE = sql.page(size)
+      let after = ''
+      while (true) {
+        const rows = await run(PAGE, [now(), after])
+        for (const row of rows) yield infoOf(row, postgres)
+        if (rows.length < size) return
+        after = String(rows[rows.length - 1]!.id)
+      }
     },
   }
 }

@@ -1,8 +1,28 @@
 import { SessionConfigError } from '../core/errors.ts'
 import { sessionDeadline } from '../core/record.ts'
-import type { SessionInfo, SessionPatch, SessionRecord, UserSessionIndex } from '../core/types.ts'
+import type { SessionPatch, SessionRecord, UserSession, UserSessionIndex } from '../core/types.ts'
 import { func, is, object, required } from '../core/validate.ts'
-import { evalsha, pairs, type RedisClientLike, redisRunner } from './_redis-client.ts'
+import {
+  exceptArg,
+  type ListData,
+  lastSeenThrottle,
+  listDataCheck,
+  listed,
+  PAGE_SIZE,
+  pageSizeArg,
+  sessionIdArg,
+  touchAfterCheck,
+  userIdArg,
+} from './_devices.ts'
+import { evalsha, isCluster, pairs, type RedisClientLike, redisRunner } from './_redis-client.ts'
+import {
+  ownerTokens,
+  parseRecord,
+  type RedisKeys,
+  scanSessions,
+  seenOf,
+  valuesOf,
+} from './_redis-devices.ts'
 import { scripts } from './_redis-lua.ts'
 import {
   assertOptions,
@@ -20,7 +40,7 @@ import {
 export type { RedisClientLike }
 
 /** Options of `redisStore()`. */
-export interface RedisStoreOptions {
+export interface RedisStoreOptions<L = Record<string, unknown>> {
   /** A connected client the app built: ioredis (incl. Cluster), node-redis v5, or Bun's `RedisClient`. */
   client: RedisClientLike
   /**
@@ -36,6 +56,19 @@ export interface RedisStoreOptions {
    */
   userKey?: string | false
   /**
+   * What `listSessions()` shows of each session's data (internal keys such as `_csrf` are
+   * never shown): `(data) => ({ label: data.label })`.
+   * @default the whole data
+   */
+  listData?: ListData<L>
+  /**
+   * Seconds between two last-seen updates of a session that requests only read: one script on
+   * the user's index (the session itself is not rewritten), at most once per interval per
+   * session and process; `0` moves `lastSeenAt` on writes only (as `sessionRevocation({ touchAfter })`).
+   * @default 60
+   */
+  touchAfter?: number
+  /**
    * Clock in epoch milliseconds, for TTLs and `lastSeenAt` of writes the engine did not time
    * (direct calls), and for leaving sessions past their deadline out of listings; tests inject
    * one to move time.
@@ -45,7 +78,10 @@ export interface RedisStoreOptions {
 }
 
 /** A Redis-backed session store with its per-user index. */
-export interface RedisStore extends MetaStore, UserSessionIndex, UserKeyed {
+export interface RedisStore<L = Record<string, unknown>>
+  extends MetaStore,
+    UserSessionIndex<L>,
+    UserKeyed {
   /**
    * The record stored under `id`, or undefined; the raw value when the key holds something
    * that is not JSON (another program wrote it), for the engine to refuse.
@@ -63,24 +99,12 @@ export interface RedisStore extends MetaStore, UserSessionIndex, UserKeyed {
     ctx?: unknown,
     meta?: WriteMeta,
   ): Promise<void>
-}
-
-/** The JSON texts a user id may be stored as: the string, and the number when it is one. */
-function ownerTokens(userId: string): string[] {
-  const tokens = [JSON.stringify(userId)]
-  const n = Number(userId)
-  if (userId !== '' && Number.isFinite(n) && JSON.stringify(n) === userId) tokens.push(userId)
-  return tokens
-}
-
-function parseRecord(value: unknown): SessionRecord<Record<string, unknown>> | undefined {
-  if (typeof value !== 'string') return undefined
-  try {
-    const record = JSON.parse(value)
-    return typeof record === 'object' && record !== null ? record : undefined
-  } catch {
-    return undefined
-  }
+  /**
+   * Records that a request read the session: one script moving its index entry's last seen and
+   * user agent. With the engine's `meta`, at most once per `touchAfter` (answering undefined,
+   * without a command, in between); a direct call reads the session for its owner first.
+   */
+  touch(id: string, ctx?: unknown, meta?: WriteMeta): Promise<void> | undefined
 }
 
 const checkOptions = object<RedisStoreOptions>({
@@ -92,6 +116,8 @@ const checkOptions = object<RedisStoreOptions>({
   ),
   prefix: is((v): v is string => typeof v === 'string', 'must be a string'),
   userKey: userKeyOrOff,
+  listData: listDataCheck,
+  touchAfter: touchAfterCheck,
   now: func,
 })
 
@@ -110,12 +136,37 @@ const checkOptions = object<RedisStoreOptions>({
  * const store = redisStore({ client: new Redis(process.env.REDIS_URL) })
  * app.use(session({ secret: process.env.SESSION_SECRET, store }))
  */
-export function redisStore(options: RedisStoreOptions): RedisStore {
+export function redisStore<L = Record<string, unknown>>(
+  options: RedisStoreOptions<L>,
+): RedisStore<L> {
   assertOptions(checkOptions, options)
-  const { client, prefix = 'sess:', userKey = 'userId', now = Date.now } = options
+  const {
+    client,
+    prefix = 'sess:',
+    userKey = 'userId',
+    listData,
+    touchAfter = 60,
+    now = Date.now,
+  } = options
   const run = redisRunner(client)!
+  const cluster = isCluster(client)
   const keyFor = (id: string) => prefix + id
-  const indexFor = (userId: string) => `${prefix}user:${userId}`
+  const indexPrefix = `${prefix}user:`
+  const indexFor = (userId: string) => indexPrefix + userId
+  const recent = lastSeenThrottle(userKey === false ? 0 : touchAfter)
+
+  const keys: RedisKeys = { client, run, prefix, indexPrefix, cluster, userKey, now }
+  const values = valuesOf(keys)
+
+  function touchIndex(id: string, userId: string, at: number, userAgent?: string) {
+    recent.seen(id, at)
+    return evalsha(scripts.touch, indexFor(userId), [
+      id,
+      String(at),
+      userAgent ?? '',
+      userAgent === undefined ? '0' : '1',
+    ])
+  }
 
   /** The index update for a write, or nothing when the index is off or the session has no user. */
   async function indexWrite(
@@ -127,6 +178,7 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
     if (userKey === false) return []
     const userId = userIdOf(record.data, userKey)
     if (userId === undefined) return []
+    recent.seen(id, write.now)
     const ua = write.userAgent
     return [
       await evalsha(scripts.index, indexFor(userId), [
@@ -202,58 +254,96 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
     async delete(id) {
       // The user index is cleaned lazily: listSessions() drops ids whose session is gone, so a
       // logout stays one command.
+      recent.forget(id)
       await run([['DEL', keyFor(id)]])
+    },
+
+    touch(id, _ctx, meta) {
+      if (meta) {
+        // The engine's reads: nothing to send for a session without a user, or within the interval.
+        if (meta.userId === undefined || !recent.due(id, meta.now)) return undefined
+        const userId = meta.userId
+        const { userAgent } = writeMeta(meta, now)
+        return touchIndex(id, userId, meta.now, userAgent).then(async (c) => void (await run([c])))
+      }
+      // A direct call: the owner is in the session.
+      return (async () => {
+        const key = requireIndex()
+        const [value] = await run([['GET', keyFor(id)]])
+        const userId = userIdOf(parseRecord(value)?.data, key)
+        if (userId !== undefined) await run([await touchIndex(id, userId, now())])
+      })()
     },
 
     async listSessions(userId) {
       const key = requireIndex()
-      const index = indexFor(String(userId))
+      const owner = userIdArg(userId)
+      const index = indexFor(owner)
       const [reply] = await run([['HGETALL', index]])
       const entries = pairs(reply)
       if (entries.length === 0) return []
-      const values = await run(entries.map(([id]) => ['GET', keyFor(id)]))
-      const list: SessionInfo[] = []
+      const stored = await values(entries.map(([id]) => id))
+      const list: UserSession<L>[] = []
       const stale: string[] = []
       const at = now()
       for (const [i, [id, metaJson]] of entries.entries()) {
-        const record = parseRecord(values[i])
+        const record = parseRecord(stored[i])
         // Deleted, expired, or now someone else's (or no one's): not this user's session.
-        if (!record || userIdOf(record.data, key) !== String(userId)) {
+        if (!record || userIdOf(record.data, key) !== owner || sessionDeadline(record) <= at) {
           stale.push(id)
           continue
         }
-        const expiresAt = sessionDeadline(record)
-        if (expiresAt <= at) {
-          stale.push(id)
-          continue
-        }
-        let meta: { lastSeenAt?: unknown; userAgent?: unknown } = {}
-        try {
-          meta = JSON.parse(metaJson)
-        } catch {
-          // Unreadable metadata only costs the last-seen time and user agent.
-        }
-        const seen = typeof meta.lastSeenAt === 'number' ? meta.lastSeenAt : record.createdAt
-        list.push(sessionInfo(id, record.createdAt, seen, expiresAt, meta.userAgent))
+        const { seen, userAgent } = seenOf(metaJson, record.createdAt)
+        const info = sessionInfo(
+          id,
+          owner,
+          record.createdAt,
+          seen,
+          sessionDeadline(record),
+          userAgent,
+        )
+        list.push(Object.assign(info, { userId: owner, data: listed(record.data, listData) }))
       }
       if (stale.length > 0) await run([['HDEL', index, ...stale]])
       return newestFirst(list)
     },
 
-    async destroyUserSessions(userId, options = {}) {
+    async destroySession(userId, sessionId) {
       const key = requireIndex()
-      const index = indexFor(String(userId))
+      const owner = userIdArg(userId)
+      const id = sessionIdArg(sessionId)
+      const tokens = ownerTokens(owner)
+      // One round trip: the owned delete, and the id out of the user's index either way (an id
+      // the session under it does not confirm is stale there).
+      const [deleted] = await run([
+        await evalsha(scripts.destroyOwned, keyFor(id), [key, String(now()), ...tokens]),
+        ['HDEL', indexFor(owner), id],
+      ])
+      recent.forget(id)
+      return Number(deleted) === 1
+    },
+
+    async destroyUserSessions(userId, options) {
+      const key = requireIndex()
+      const except = exceptArg(options)
+      const owner = userIdArg(userId)
+      const index = indexFor(owner)
       const [reply] = await run([['HKEYS', index]])
       const ids = (Array.isArray(reply) ? reply.map(String) : pairs(reply).map(([k]) => k)).filter(
-        (id) => id !== options.except,
+        (id) => id !== except,
       )
       if (ids.length === 0) return 0
-      const tokens = ownerTokens(String(userId))
+      const args = [key, String(now()), ...ownerTokens(owner)]
       const commands = await Promise.all(
-        ids.map((id) => evalsha(scripts.destroyOwned, keyFor(id), [key, ...tokens])),
+        ids.map((id) => evalsha(scripts.destroyOwned, keyFor(id), args)),
       )
       const replies = await run([...commands, ['HDEL', index, ...ids]])
       return replies.slice(0, ids.length).reduce<number>((sum, r) => sum + Number(r), 0)
+    },
+
+    // SCAN over the prefix on each master, a page at a time (see _redis-devices.ts).
+    async *allSessions(options) {
+      yield* scanSessions(keys, pageSizeArg(options, PAGE_SIZE))
     },
   }
 }

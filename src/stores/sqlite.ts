@@ -1,6 +1,17 @@
 import { applySessionPatch, sessionDeadline } from '../core/record.ts'
-import type { SessionPatch, SessionRecord, UserSessionIndex } from '../core/types.ts'
+import type { SessionInfo, SessionPatch, SessionRecord, UserSessionIndex } from '../core/types.ts'
 import { func, methods, object, required } from '../core/validate.ts'
+import {
+  exceptArg,
+  type ListData,
+  lastSeenThrottle,
+  listDataCheck,
+  PAGE_SIZE,
+  pageSizeArg,
+  sessionIdArg,
+  touchAfterCheck,
+  userIdArg,
+} from './_devices.ts'
 import {
   assertOptions,
   type MetaStore,
@@ -10,7 +21,7 @@ import {
   type WriteStamp,
   writeMeta,
 } from './_shared.ts'
-import { infoOf, recordOf, sessionSql, writeValues } from './_sql.ts'
+import { infoOf, recordOf, sessionSql, userSessionOf, writeValues } from './_sql.ts'
 import { sqlite, tableCheck } from './_sql-dialects.ts'
 
 const checkOptions = object<SqliteStoreOptions>({
@@ -22,6 +33,8 @@ const checkOptions = object<SqliteStoreOptions>({
   ),
   table: tableCheck(sqlite),
   userKey: userKeyCheck,
+  listData: listDataCheck,
+  touchAfter: touchAfterCheck,
   now: func,
 })
 
@@ -39,7 +52,7 @@ export interface SqliteDatabase {
 }
 
 /** Options of `sqliteStore()`. */
-export interface SqliteStoreOptions {
+export interface SqliteStoreOptions<L = Record<string, unknown>> {
   /** An open better-sqlite3 (Node) or bun:sqlite (Bun) `Database`. */
   db: SqliteDatabase
   /**
@@ -55,6 +68,19 @@ export interface SqliteStoreOptions {
    */
   userKey?: string
   /**
+   * What `listSessions()` shows of each session's data (internal keys such as `_csrf` are
+   * never shown): `(data) => ({ label: data.label })`.
+   * @default the whole data
+   */
+  listData?: ListData<L>
+  /**
+   * Seconds between two last-seen updates of a session that requests only read: one UPDATE of
+   * `last_seen_at`, at most once per interval per session (the row's own `last_seen_at`, read
+   * with it, tells); `0` moves it on writes only (as `sessionRevocation({ touchAfter })`).
+   * @default 60
+   */
+  touchAfter?: number
+  /**
    * Clock in epoch milliseconds, for pruning expired rows (and leaving them out of listings and
    * patches) and for `lastSeenAt` of writes the engine did not time (direct calls); tests inject
    * one to move time.
@@ -64,7 +90,10 @@ export interface SqliteStoreOptions {
 }
 
 /** A session store in a SQLite table, with a per-user index. */
-export interface SqliteStore extends MetaStore, UserSessionIndex, UserKeyed {
+export interface SqliteStore<L = Record<string, unknown>>
+  extends MetaStore,
+    UserSessionIndex<L>,
+    UserKeyed {
   /** The record stored under `id` (past its deadline too: the engine refuses those), or undefined. */
   get(id: string, ctx?: unknown): SessionRecord<any> | undefined
   /** Deletes the row of `id`. */
@@ -79,6 +108,11 @@ export interface SqliteStore extends MetaStore, UserSessionIndex, UserKeyed {
     ctx?: unknown,
     meta?: WriteMeta,
   ): void
+  /**
+   * Records that a request read the session (one UPDATE of last seen and user agent): at most
+   * once per `touchAfter` with the engine's `meta`, at once on a direct call.
+   */
+  touch(id: string, ctx?: unknown, meta?: WriteMeta): void
   /** Deletes expired rows; returns how many. Call it from a timer or a cron job. */
   prune(): number
   /** The data key that holds the owner. */
@@ -97,9 +131,19 @@ export interface SqliteStore extends MetaStore, UserSessionIndex, UserKeyed {
  * app.use(session({ secret: process.env.SESSION_SECRET, store }))
  * setInterval(() => store.prune(), 3600_000).unref()
  */
-export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
+export function sqliteStore<L = Record<string, unknown>>(
+  options: SqliteStoreOptions<L>,
+): SqliteStore<L> {
   assertOptions(checkOptions, options)
-  const { db, table = 'sessions', userKey = 'userId', now = Date.now } = options
+  const {
+    db,
+    table = 'sessions',
+    userKey = 'userId',
+    listData,
+    touchAfter = 60,
+    now = Date.now,
+  } = options
+  const recent = lastSeenThrottle(touchAfter)
 
   const sql = sessionSql(table, sqlite)
   // One statement per prepare: better-sqlite3 refuses several in one string.
@@ -111,6 +155,8 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
   const LIST = db.prepare(sql.list)
   const COUNT_USER = db.prepare(sql.countUser)
   const DELETE_USER = db.prepare(sql.destroyUser)
+  const DELETE_ONE = db.prepare(sql.destroyOne)
+  const TOUCH = db.prepare(sql.touch)
   const CHANGES = db.prepare('SELECT changes() AS n')
 
   /** Rows changed by the statement just run (bun:sqlite before 1.1.14 returned nothing). */
@@ -124,10 +170,14 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
   function read(id: string): SessionRecord<any> | undefined {
     // better-sqlite3 answers undefined for no row, bun:sqlite null.
     const row = GET.get(id) as Record<string, unknown> | null | undefined
-    return row ? recordOf(row, sqlite) : undefined
+    if (!row) return undefined
+    // Last seen by any process: a touch is due only an interval after it.
+    recent.seen(id, sqlite.time(row.seen))
+    return recordOf(row, sqlite)
   }
 
   function save(id: string, record: SessionRecord<any>, write: WriteStamp): void {
+    recent.seen(id, write.now)
     SET.run(...writeValues(id, record, userKey, write))
   }
 
@@ -167,16 +217,44 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
     },
 
     delete(id) {
+      recent.forget(id)
       DELETE.run(id)
     },
 
-    async listSessions(userId) {
-      const rows = LIST.all(String(userId), now()) as Record<string, unknown>[]
-      return rows.map((row) => infoOf(row, sqlite))
+    touch(id, _ctx, meta) {
+      if (meta && !recent.due(id, meta.now)) return
+      const { now: at, userAgent } = writeMeta(meta, now)
+      recent.seen(id, at)
+      TOUCH.run(at, userAgent ?? null, id, at)
     },
 
-    async destroyUserSessions(userId, options = {}) {
-      return destroyTx(String(userId), options.except ?? null) as number
+    async listSessions(userId) {
+      const rows = LIST.all(userIdArg(userId), now()) as Record<string, unknown>[]
+      return rows.map((row) => userSessionOf(row, sqlite, listData))
+    },
+
+    async destroySession(userId, sessionId) {
+      const owner = userIdArg(userId)
+      const id = sessionIdArg(sessionId)
+      recent.forget(id)
+      return changed(DELETE_ONE.run(owner, id, now())) === 1
+    },
+
+    async destroyUserSessions(userId, options) {
+      const except = exceptArg(options)
+      return destroyTx(userIdArg(userId), except ?? null) as number
+    },
+
+    async *allSessions(options) {
+      const size = pageSizeArg(options, PAGE_SIZE)
+      const PAGE = db.prepare(sql.page(size))
+      let after = ''
+      while (true) {
+        const rows = PAGE.all(now(), after) as Record<string, unknown>[]
+        for (const row of rows) yield infoOf(row, sqlite) as SessionInfo
+        if (rows.length < size) return
+        after = String(rows[rows.length - 1]!.id)
+      }
     },
 
     prune() {

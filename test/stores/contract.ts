@@ -15,20 +15,21 @@ import type {
 } from '../../src/core/types.ts'
 import { type MetaStore, USER_AGENT_MAX, type UserKeyed } from '../../src/stores/_shared.ts'
 import { Jar, SECRET, testClock } from '../support.ts'
+import { type DeviceOptions, describeDevices, type IndexedStore } from './devices-contract.ts'
 
 /** One fresh store over an empty namespace of its backend. */
 export interface StoreUnderTest {
-  store: SessionStore & Partial<UserSessionIndex>
+  store: SessionStore & Partial<UserSessionIndex<any>>
   /** Remaining backend TTL in seconds for `id` (undefined = no TTL / not supported). */
   ttlSeconds?(id: string): Promise<number | undefined>
   close(): Promise<void>
 }
 
-/** What `make` passes to the store under test. */
-export interface MakeOptions {
-  /** The store's `now` option; absent means the store's default (`Date.now`). */
-  now?: () => number
-}
+/**
+ * What `make` passes to the store under test: its `now` option (absent: `Date.now`) and, for
+ * stores with a per-user index, `listData` and `touchAfter`.
+ */
+export interface MakeOptions extends DeviceOptions {}
 
 type Op = 'get' | 'set' | 'patch' | 'delete'
 
@@ -240,6 +241,21 @@ export function describeStore(
         await store.delete(id, undefined)
         await store.delete(newId(), undefined)
       })
+
+      if (!options.userIndex) {
+        it('has no device API: no per-user index to list, end or touch by', async () => {
+          const { store } = await open()
+          for (const method of [
+            'listSessions',
+            'destroySession',
+            'destroyUserSessions',
+            'allSessions',
+            'touch',
+          ]) {
+            expect(method in store).toBe(false)
+          }
+        })
+      }
 
       it('has patch (every built-in store merges concurrent changes)', async () => {
         const { store } = await open()
@@ -535,9 +551,11 @@ export function describeStore(
         await store.set(id, rec({ userId: 'u1' }))
         expect(await seen()).toEqual({
           id,
+          userId: 'u1',
           createdAt: t0,
           lastSeenAt: t0,
           expiresAt: t0 + 3600_000,
+          data: { userId: 'u1' },
         })
         clock.advance(30)
         await store.patch!(id, rec({ userId: 'u1', theme: 'dark' }), {
@@ -741,6 +759,11 @@ export function describeStore(
           expect(await store.destroyUserSessions('u9', { except: b })).toBe(0)
           expect(await read(store, b)).toMatchObject({ data: { userId: 'u9' } })
         })
+      })
+
+      describeDevices(async (make) => {
+        const { store } = await open(make)
+        return store as IndexedStore
       })
     }
   })

@@ -11,12 +11,12 @@ import { describeStore } from './contract.ts'
 const tempRoot = () => mkdtemp(join(tmpdir(), 'sealed-session-file-'))
 
 describeStore('fileStore', {
-  async make({ now } = {}) {
+  async make(options = {}) {
     const root = await tempRoot()
-    const store = fileStore({ dir: join(root, 'sessions'), now })
+    const store = fileStore({ dir: join(root, 'sessions'), ...options })
     return { store, close: () => rm(root, { recursive: true, force: true }) }
   },
-  userIndex: false,
+  userIndex: true,
   expiresItself: false,
 })
 

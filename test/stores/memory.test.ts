@@ -6,8 +6,8 @@ import { testClock } from '../support.ts'
 import { describeStore } from './contract.ts'
 
 describeStore('memoryStore', {
-  async make({ now } = {}) {
-    const store = memoryStore({ now })
+  async make(options = {}) {
+    const store = memoryStore(options)
     return { store, close: async () => store.close() }
   },
   userIndex: true,

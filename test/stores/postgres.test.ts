@@ -140,11 +140,11 @@ for (const driver of drivers) {
   }
 
   describeStore(`postgresStore (${driver.name})`, {
-    async make({ now } = {}) {
+    async make(options = {}) {
       const c = conn()
       const table = freshTable()
       return {
-        store: postgresStore({ client: c.client, table, now }),
+        store: postgresStore({ client: c.client, table, ...options }),
         async ttlSeconds(id) {
           const [row] = await c.sql(
             `SELECT (extract(epoch FROM expires_at) * 1000)::float8 AS e FROM "${table}" WHERE id = $1`,

@@ -76,10 +76,10 @@ const pttlSeconds = async (reply: unknown) => {
 }
 
 describeStore('redisStore (ioredis)', {
-  async make({ now } = {}) {
+  async make(options = {}) {
     const prefix = freshPrefix()
     return {
-      store: redisStore({ client: ioredis, prefix, now }),
+      store: redisStore({ client: ioredis, prefix, ...options }),
       ttlSeconds: async (id) => pttlSeconds(await ioredis.pttl(prefix + id)),
       close: async () => {},
     }
@@ -89,10 +89,10 @@ describeStore('redisStore (ioredis)', {
 })
 
 describeStore('redisStore (ioredis Cluster)', {
-  async make({ now } = {}) {
+  async make(options = {}) {
     const prefix = freshPrefix()
     return {
-      store: redisStore({ client: ioCluster, prefix, now }),
+      store: redisStore({ client: ioCluster, prefix, ...options }),
       ttlSeconds: async (id) => pttlSeconds(await ioCluster.pttl(prefix + id)),
       close: async () => {},
     }
@@ -102,10 +102,10 @@ describeStore('redisStore (ioredis Cluster)', {
 })
 
 describeStore('redisStore (node-redis)', {
-  async make({ now } = {}) {
+  async make(options = {}) {
     const prefix = freshPrefix()
     return {
-      store: redisStore({ client: nodeRedis, prefix, now }),
+      store: redisStore({ client: nodeRedis, prefix, ...options }),
       ttlSeconds: async (id) => pttlSeconds(await nodeRedis.pTTL(prefix + id)),
       close: async () => {},
     }
@@ -115,10 +115,10 @@ describeStore('redisStore (node-redis)', {
 })
 
 describeStore('redisStore (node-redis Cluster)', {
-  async make({ now } = {}) {
+  async make(options = {}) {
     const prefix = freshPrefix()
     return {
-      store: redisStore({ client: nodeCluster, prefix, now }),
+      store: redisStore({ client: nodeCluster, prefix, ...options }),
       ttlSeconds: async (id) => pttlSeconds(await nodeCluster.pTTL(prefix + id)),
       close: async () => {},
     }
@@ -129,10 +129,10 @@ describeStore('redisStore (node-redis Cluster)', {
 
 if (BunRuntime) {
   describeStore('redisStore (Bun RedisClient)', {
-    async make({ now } = {}) {
+    async make(options = {}) {
       const prefix = freshPrefix()
       return {
-        store: redisStore({ client: bunRedis!, prefix, now }),
+        store: redisStore({ client: bunRedis!, prefix, ...options }),
         ttlSeconds: async (id) => pttlSeconds(await bunRedis!.send('PTTL', [prefix + id])),
         close: async () => {},
       }

@@ -28,9 +28,9 @@ async function openDb(file = ':memory:'): Promise<Db> {
 const driver = isBun ? 'bun:sqlite' : 'better-sqlite3'
 
 describeStore(`sqliteStore (${driver})`, {
-  async make({ now } = {}) {
+  async make(options = {}) {
     const db = await openDb()
-    const store = sqliteStore({ db, now })
+    const store = sqliteStore({ db, ...options })
     return {
       store,
       async ttlSeconds(id) {

@@ -66,6 +66,14 @@ export interface SessionStore<Ctx = any> {
     ctx: Ctx,
     meta?: WriteMeta,
   ): unknown
+  /**
+   * Optional: records that a request read the session under `id` without changing it (its
+   * last-seen time and user agent, never its data). The engine calls it after each such
+   * request, so a store throttles it (the built-in ones write at most once per session per
+   * `touchAfter`, answering synchronously in between); a store without it is never told.
+   * A touch that throws or rejects does not fail the request: only the time is at stake.
+   */
+  touch?(id: string, ctx: Ctx, meta: WriteMeta): unknown
 }
 
 /**
@@ -105,32 +113,71 @@ export interface SessionEncoder {
   decode(value: string, secret: string): MaybePromise<SessionRecord<any> | null | undefined>
 }
 
-/** One live session of a user, as `listSessions()` reports it. Times in epoch milliseconds. */
+/**
+ * One live session, as `allSessions()` reports it (and `listSessions()`, with its data). Times in
+ * epoch milliseconds.
+ */
 export interface SessionInfo {
   /** The session id (store key). */
   id: string
+  /**
+   * The session's owner by its string form (`42` and `'42'` are the same user); `undefined` for
+   * a session without one.
+   */
+  userId?: string | undefined
   createdAt: number
-  /** When the session was last written (a change, renew or rolling refresh). */
+  /**
+   * When the session was last seen: its last write (a change, renew or rolling refresh), or a
+   * request that only read it, at most once per the store's `touchAfter`.
+   */
   lastSeenAt: number
   /** The earlier of the absolute and idle deadlines. */
   expiresAt: number
-  /** The request's User-Agent when the session was last written, where the store records it. */
+  /** The request's User-Agent when the session was last seen, where the store records it. */
   userAgent?: string
 }
 
 /**
- * Optional per-user index that some stores keep (memory, Redis, SQLite, Postgres): which
- * sessions belong to a user, so an app can show "your devices" and log out the others.
- * A session belongs to the user in `record.data[userKey]` (default `userId`).
+ * One live session of a user, as `listSessions()` reports it: the `SessionInfo` plus the
+ * session's data (internal keys such as `_csrf` left out), or what the store's `listData`
+ * option makes of it.
+ */
+export interface UserSession<ListData = Record<string, unknown>> extends SessionInfo {
+  userId: string
+  /** The session data without internal keys, or the store's `listData(data)`. */
+  data: ListData
+}
+
+/**
+ * The per-user index some stores keep (memory, Redis, SQLite, Postgres, file): which sessions
+ * belong to a user, so an app can show "your devices", end one, or sign out the others. A
+ * session belongs to the user in `record.data[userKey]` (default `userId`); user ids are a
+ * string or a number, compared by their string form.
  *
  * @example
- * await store.destroyUserSessions(userId, { except: c.session.id }) // log out other devices
+ * const devices = await store.listSessions(userId) // [{ id, data, lastSeenAt, userAgent, … }]
+ * await store.destroySession(userId, sessionId) // true when it was that user's
+ * await store.destroyUserSessions(userId, { except: c.session.id }) // sign out other devices
  */
-export interface UserSessionIndex {
-  /** The user's live sessions, newest first. */
-  listSessions(userId: string): Promise<SessionInfo[]>
-  /** Deletes every session of the user, but `except`; resolves to how many were deleted. */
-  destroyUserSessions(userId: string, options?: { except?: string }): Promise<number>
+export interface UserSessionIndex<ListData = Record<string, unknown>> {
+  /** The user's live sessions with their data, last seen first. */
+  listSessions(userId: string | number): Promise<UserSession<ListData>[]>
+  /**
+   * Ends session `sessionId` only if it is a live session of `userId`; resolves `true` when it
+   * did, `false` otherwise (another user's, unknown, already ended or expired).
+   */
+  destroySession(userId: string | number, sessionId: string): Promise<boolean>
+  /**
+   * Deletes every session of the user, but `except`; resolves to how many live ones were
+   * deleted. The second argument must be an options object: a bare id is refused
+   * (`TypeError`), so a slip cannot end every device.
+   */
+  destroyUserSessions(userId: string | number, options?: { except?: string }): Promise<number>
+  /**
+   * Every live session of the store, with or without a user, read page by page (memory stays
+   * bounded however many there are): for admin pages and cleanup jobs.
+   */
+  allSessions(options?: { pageSize?: number }): AsyncIterable<SessionInfo>
 }
 
 /**
