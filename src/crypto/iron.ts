@@ -17,8 +17,9 @@ const SKEW_MS = 60_000
 // so forged cookies never grow the cache.
 const KEY_CACHE_SIZE = 1024
 
-// Unseal results kept, keyed by the exact sealed string (added only after a full unseal).
-const RESULT_CACHE_SIZE = 10_000
+// Unseal results kept, keyed by the exact sealed string: added after a full unseal, or by our
+// own seal (its JSON, opened without crypto when the client brings it back).
+export const RESULT_CACHE_SIZE = 10_000
 // Our own seals reuse one pair of salts (so one pair of derived keys) for a bounded time and
 // count; every seal still gets a fresh random IV, and the encryption and MAC salts differ.
 const SALT_REUSE_MS = 60_000
@@ -61,7 +62,10 @@ interface CodecKey extends RingKey {
 interface CachedResult<T> {
   /** The whole sealed string: the cache is indexed by its MAC, a hit needs the exact string. */
   sealed: string
-  result: UnsealResult<T>
+  /** The checked result; undefined for a seal of ours not opened yet (see `json`). */
+  result: UnsealResult<T> | undefined
+  /** What we sealed into `sealed` ourselves: its unseal without the crypto. */
+  json: string | undefined
   /** iron's own expiration field, epoch ms, or 0 when the seal has none. */
   expiration: number
 }
@@ -119,8 +123,8 @@ export class IronCodec<T = unknown> {
   }
 
   /** Seals `value` (JSON-serialisable) with the newest key. */
-  seal(value: unknown): Promise<string> {
-    return runAsync(this.sealing(value))
+  seal(value: unknown, remember = false): Promise<string> {
+    return runAsync(this.sealing(value, remember))
   }
 
   /**
@@ -130,16 +134,28 @@ export class IronCodec<T = unknown> {
     return runAsync(this.unsealing(sealed, keep))
   }
 
-  /** `seal` as steps: synchronous on node:crypto. */
-  *sealing(value: unknown): Steps<string> {
+  /**
+   * `seal` as steps: synchronous on node:crypto. With `remember`, the string's JSON is kept in
+   * the result cache (write-through): the client's next request brings it back, and opening it
+   * then costs a JSON.parse, not a MAC and a decryption. Only our own seals get in this way.
+   */
+  *sealing(value: unknown, remember = false): Steps<string> {
     const json = JSON.stringify(value)
     const key = this.#keys[0]!
-    if (!this.#node) return yield* webSeal(json, key, SALT_BYTES)
-    const k = this.#currentSealKeys(key)
-    const iv = this.#nextIv()
-    const encrypted = k.encKey.encrypt(json, iv)
-    const base = `${IRON_PREFIX}*${key.id}*${k.encSalt}*${iv.toString('base64url')}*${encrypted.toString('base64url')}*`
-    return `${base}*${k.macSalt}*${k.macKey.digest(base)}`
+    let sealed: string
+    if (!this.#node) sealed = yield* webSeal(json, key, SALT_BYTES)
+    else {
+      const k = this.#currentSealKeys(key)
+      const iv = this.#nextIv()
+      const encrypted = k.encKey.encrypt(json, iv)
+      const base = `${IRON_PREFIX}*${key.id}*${k.encSalt}*${iv.toString('base64url')}*${encrypted.toString('base64url')}*`
+      sealed = `${base}*${k.macSalt}*${k.macKey.digest(base)}`
+    }
+    if (remember) {
+      const entry = { sealed, result: undefined, json, expiration: 0 }
+      this.#results.set(sealed.slice(-MAC_CHARS), entry)
+    }
+    return sealed
   }
 
   // One random fill serves many IVs: each fill is a system call that costs more than the rest
@@ -191,8 +207,15 @@ export class IronCodec<T = unknown> {
     return this.lookup(sealed) ?? (yield* this.unsealingFresh(sealed, keep))
   }
 
-  /** `unsealing` for a string `lookup()` did not find: verifies it in full. */
+  /**
+   * `unsealing` for a string `lookup()` did not find: verifies it in full, or, for a seal of
+   * ours the cache remembers (`sealing(value, true)`), parses and revives the JSON sealed into it.
+   */
   *unsealingFresh(sealed: string, keep = true): Steps<UnsealResult<T>> {
+    const ours = this.#results.get(sealed.slice(-MAC_CHARS))
+    if (ours?.json !== undefined && ours.sealed === sealed) {
+      return this.#open(sealed, sealed.slice(-MAC_CHARS), 0, ours.json, this.#keys[0]!, keep)
+    }
     const parsed = parseSeal(sealed, this.#now() - SKEW_MS)
     if (typeof parsed === 'string') return fail(parsed)
     const { id, encSalt, ivB64, encB64, macSalt, mac, expiration: exp } = parsed
@@ -260,7 +283,7 @@ export class IronCodec<T = unknown> {
 
   #keep(sealed: string, mac: string, expiration: number, result: UnsealResult<T>): void {
     deepFreeze(result)
-    this.#results.set(mac, { sealed, result, expiration })
+    this.#results.set(mac, { sealed, result, json: undefined, expiration })
   }
 
   /**
@@ -270,7 +293,7 @@ export class IronCodec<T = unknown> {
   lookup(sealed: string): UnsealResult<T> | undefined {
     // Indexed by the MAC: hashing 43 characters instead of the whole cookie is most of a hit.
     const hit = this.#results.get(sealed.slice(-MAC_CHARS))
-    if (!hit || hit.sealed !== sealed) return undefined
+    if (!hit?.result || hit.sealed !== sealed) return undefined
     if (hit.expiration !== 0 && hit.expiration <= this.#now() - SKEW_MS) return fail('expired')
     return hit.result
   }
