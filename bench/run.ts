@@ -82,7 +82,11 @@ class Child {
   readonly #queue: ChildReply[] = []
 
   constructor(lib: string, execArgv: string[] = TSX) {
-    this.proc = fork(join(HERE, 'hono-child.ts'), [lib], { execArgv, env: childEnv })
+    // --expose-gc: a child collects its heap after untimed set-up (hono-child.ts, cold reads).
+    this.proc = fork(join(HERE, 'hono-child.ts'), [lib], {
+      execArgv: ['--expose-gc', ...execArgv],
+      env: childEnv,
+    })
     this.proc.on('message', (m: ChildReply) => {
       const w = this.#waiting
       this.#waiting = undefined
