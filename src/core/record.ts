@@ -165,9 +165,8 @@ export function fromCompact(v: unknown): SealedRecord | undefined {
     const i = v[4]
     const p = v[5]
     const f = v[6]
-    if (!isTime(c) || !isTime(e) || (i !== undefined && !isTime(i))) return undefined
-    if (f !== undefined && !isFlashRecord(f)) return undefined
-    if (p !== 0 && p !== undefined && typeof p !== 'string') return undefined
+    // asRecord checks the rest (the idle deadline and flash values are checked there).
+    if (!isTime(c) || !isTime(e) || (p && typeof p !== 'string')) return undefined
     const at = c + EPOCH_MS
     return asRecord({
       data: d,
@@ -176,7 +175,7 @@ export function fromCompact(v: unknown): SealedRecord | undefined {
       idleExpiresAt: i ? at + i : undefined,
       flash: f,
       sid: s === 0 ? undefined : s,
-      purpose: p === 0 || p === undefined ? DEFAULT_PURPOSE : p,
+      purpose: p || DEFAULT_PURPOSE,
     }) as SealedRecord | undefined
   }
   const c = v as Compact

@@ -125,8 +125,8 @@ export class IronCodec<T = unknown> {
   }
 
   /** Seals `value` (JSON-serialisable) with the newest key. */
-  seal(value: unknown, remember = false): Promise<string> {
-    return runAsync(this.sealing(value, remember))
+  seal(value: unknown): Promise<string> {
+    return runAsync(this.sealing(value))
   }
 
   /**
@@ -145,18 +145,19 @@ export class IronCodec<T = unknown> {
     const json = JSON.stringify(value)
     const key = this.#keys[0]!
     let sealed: string
-    if (!this.#node) sealed = yield* webSeal(json, key, SALT_BYTES)
-    else {
+    let mac: string
+    if (!this.#node) {
+      sealed = yield* webSeal(json, key, SALT_BYTES)
+      mac = sealed.slice(-MAC_CHARS)
+    } else {
       const k = this.#currentSealKeys(key)
       const iv = this.#nextIv()
       const encrypted = k.encKey.encrypt(json, iv)
       const base = `${IRON_PREFIX}*${key.id}*${k.encSalt}*${iv.toString('base64url')}*${encrypted.toString('base64url')}*`
-      sealed = `${base}*${k.macSalt}*${k.macKey.digest(base)}`
+      mac = k.macKey.digest(base)
+      sealed = `${base}*${k.macSalt}*${mac}`
     }
-    if (remember) {
-      const entry = { sealed, result: undefined, json, expiration: 0 }
-      this.#results.set(sealed.slice(-MAC_CHARS), entry)
-    }
+    if (remember) this.#results.set(mac, { sealed, result: undefined, json, expiration: 0 })
     return sealed
   }
 
