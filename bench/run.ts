@@ -272,7 +272,7 @@ interface ProfileSummary {
   top: Array<{ fn: string; where: string; cat: string; ms: number }>
 }
 
-async function profileOne(scenario: 'read' | 'write'): Promise<ProfileSummary> {
+async function profileOne(scenario: 'read' | 'cold' | 'write'): Promise<ProfileSummary> {
   const dir = mkdtempSync(join(os.tmpdir(), 'sealed-prof-'))
   const child = new Child('sealed', [...TSX, '--cpu-prof', `--cpu-prof-dir=${dir}`])
   const ready = await child.next()
@@ -284,7 +284,13 @@ async function profileOne(scenario: 'read' | 'write'): Promise<ProfileSummary> {
   if (reply.op !== 'round') throw new Error(JSON.stringify(reply))
   const requests = Math.round((reply.rps * (reply.t1 - reply.t0)) / 1e6)
   await child.exit()
-  return summarize(`sealed ${scenario}`, dir, reply.t0, reply.t1, requests)
+  return summarize(
+    `sealed ${scenario === 'cold' ? 'cold read (a new cookie every request)' : scenario}`,
+    dir,
+    reply.t0,
+    reply.t1,
+    requests,
+  )
 }
 
 /** Elysia on Bun: the same summary of a `bun --cpu-prof` run of one scenario of elysia.ts. */
@@ -467,7 +473,7 @@ if (ONLY.has('schema')) {
 const profiles: ProfileSummary[] = []
 if (ONLY.has('profile') && PROFILE_MS > 0) {
   log('cpu profiles …')
-  profiles.push(await profileOne('read'), await profileOne('write'))
+  profiles.push(await profileOne('read'), await profileOne('cold'), await profileOne('write'))
   profiles.push(await profileElysia('hooks only'), await profileElysia('sealed read'))
 }
 
