@@ -322,10 +322,13 @@ export class IronCodec<T = unknown> {
     this.#keep(sealed, sealed.slice(-MAC_CHARS), expiration, result)
   }
 
-  /** Drops the cached result for `sealed`, if any (a cookie the server has just superseded). */
+  /**
+   * Drops the cached result for `sealed`, if any (a cookie the server has just superseded);
+   * `sealed` must be a string that opened.
+   */
   forget(sealed: string): void {
-    const mac = sealed.slice(-MAC_CHARS)
-    if (this.#results.get(mac)?.sealed === sealed) this.#results.delete(mac)
+    // By its MAC alone: callers pass a string that opened, and no other string has its MAC.
+    this.#results.delete(sealed.slice(-MAC_CHARS))
   }
 
   /** Entries in the derived-key caches, for benchmarks and tests of the forged-cookie bound. */
