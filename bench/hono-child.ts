@@ -280,13 +280,13 @@ async function checkWrite(before: string): Promise<void> {
 }
 
 // Cold reads: every request brings a valid cookie of a new session, minted before the round
-// (untimed) and used once: twice what the last round used, so a round never waits for minting
-// (but the first, a warm-up, which may mint some inside). The heap is then collected, so the
+// (untimed) and used once. Before each round, 100 cold reads time the rate, and four times what
+// the round (with its warm-up) needs at that rate is minted (the rate still climbs as the JIT
+// warms up). The heap is then collected, so the
 // garbage of minting is not collected while this or another process is timed.
 const pool: string[] = []
-let used = 0
 const COLD = new Set(['sealed', 'hono-session', 'hono-sessions', '@hono/session', 'iron-session'])
-let prepare: ((scenario: string) => Promise<void>) | undefined
+let prepare: ((scenario: string, ms: number) => Promise<void>) | undefined
 const gc = (globalThis as { gc?: () => void }).gc
 
 if (lib.cookie !== undefined) {
@@ -316,16 +316,17 @@ if (lib.cookie !== undefined) {
     const fresh = await mint()
     const coldSeen = await (await request('/read', fresh)).text()
     if (coldSeen !== SMALL_DATA.userId) throw new Error(`${name} cold read ${coldSeen}`)
-    scenarios.cold = async () => {
-      const cookie = pool.pop() ?? (await mint())
-      used++
-      const res = await request('/read', cookie)
+    const cold: Step = async () => {
+      const res = await request('/read', pool.pop() ?? (await mint()))
       await res.text()
     }
-    prepare = async (scenario) => {
+    scenarios.cold = cold
+    prepare = async (scenario, ms) => {
       if (scenario !== 'cold') return
-      const want = Math.max(500, used * 2)
-      used = 0
+      while (pool.length < 300) pool.push(await mint())
+      const t0 = performance.now()
+      for (let i = 0; i < 100; i++) await cold(0)
+      const want = Math.ceil((100 / (performance.now() - t0)) * (ms + 150) * 4) + 1000
       while (pool.length < want) pool.push(await mint())
       gc?.()
     }

@@ -120,7 +120,7 @@ export function serveChild(
   scenarios: Record<string, Step>,
   bytes: () => Promise<Extract<ChildReply, { op: 'bytes' }>>,
   notes: Record<string, string> = {},
-  prepare?: (scenario: string) => Promise<void>,
+  prepare?: (scenario: string, ms: number) => Promise<void>,
 ): void {
   const send = (m: ChildReply) => process.send!(m)
   process.on('message', async (m: ChildRequest) => {
@@ -130,7 +130,7 @@ export function serveChild(
       const step = scenarios[m.scenario]
       if (!step) throw new Error(`unknown scenario ${m.scenario}`)
       // Untimed set-up (cold reads mint the cookies the round will bring).
-      await prepare?.(m.scenario)
+      await prepare?.(m.scenario, m.ms)
       // A short untimed run first: a process idle for seconds (while the others are timed)
       // comes back slow for its first tens of milliseconds (caches, JIT, the VM's scheduler),
       // and a round must not measure how long this child waited for its turn.
