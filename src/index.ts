@@ -11,7 +11,11 @@ export {
 } from './core/errors.ts'
 export { defaults, MIN_SECRET_LENGTH } from './core/options.ts'
 export { applySessionPatch, sessionDeadline } from './core/record.ts'
-export { type SessionRevocationOptions, sessionRevocation } from './core/revocation.ts'
+export {
+  type RevocationFor,
+  type SessionRevocationOptions,
+  sessionRevocation,
+} from './core/revocation.ts'
 export type {
   DefaultSessionData,
   DefaultSessionFlash,
@@ -21,12 +25,15 @@ export type {
   MaybePromise,
   OpenSession,
   ReservedSessionKey,
+  SchemaFlash,
   SchemaSessionData,
+  SealedSessionInfo,
   Session,
   SessionCommit,
   SessionCookie,
   SessionCookieOptions,
   SessionData,
+  SessionDevices,
   SessionEncoder,
   SessionEngine,
   SessionFlash,

@@ -6,6 +6,7 @@
 import { Hono } from 'hono'
 import type { DefaultSessionFlash, FlashValues, Session, SessionFlash } from 'sealed-session'
 import { session } from 'sealed-session/hono'
+import { z } from 'zod'
 import { type Equal, expect } from './helpers.ts'
 
 declare module 'sealed-session' {
@@ -48,3 +49,18 @@ new Hono().use(session<{ cart: string[] }, { added: string }>()).get('/', (c) =>
   c.session.flash('notice', 'x')
   return c.text('ok')
 })
+
+// A schema's data keeps the global flash type; a flashSchema replaces it.
+const visits = z.object({ visits: z.number().default(0) })
+new Hono().use(session({ secret: 'x'.repeat(32), schema: visits })).get('/', (c) => {
+  expect<Equal<typeof c.session, Session<{ visits: number }, SessionFlash>>>()
+  return c.text('ok')
+})
+new Hono()
+  .use(session({ secret: 'x'.repeat(32), flashSchema: z.object({ added: z.string() }) }))
+  .get('/', (c) => {
+    c.session.flash('added', 'sku-1')
+    // @ts-expect-error flashSchema replaces the global flash type
+    c.session.flash('notice', 'x')
+    return c.text('ok')
+  })

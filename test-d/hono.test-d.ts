@@ -189,6 +189,32 @@ new Hono<SessionEnv<{ userId?: string }>>().get('/', (c) => {
 })
 new Hono().use(session()).route('/account', accountRoutes)
 
+// Ending a session from a route module. Hono's `Get` and `Set` both read the one type
+// `ContextVariableMap['session']` (or `E['Variables']['session']`), so c.get non-null means
+// c.set takes a session only; c.session = null (an accessor with its own write type) ends it.
+new Hono().post('/logout', (c) => {
+  c.session = null
+  // @ts-expect-error c.get('session') is non-null, so c.set takes a session
+  c.set('session', null)
+  // @ts-expect-error not a session
+  c.set('session', 42)
+  c.set('session', c.session)
+  const got = c.get('session')
+  expect<Equal<typeof got, Session>>()
+  return c.text('bye')
+})
+new Hono<SessionEnv<{ userId?: string }>>().post('/logout', (c) => {
+  c.session = null
+  // @ts-expect-error c.get('session') is non-null, so c.set takes a session
+  c.set('session', null)
+  // @ts-expect-error not a session
+  c.set('session', 42)
+  // @ts-expect-error a replacement object goes through c.session, typed by the data
+  c.set('session', { userId: 'u2' })
+  c.session = { userId: 'u2' }
+  return c.text('bye')
+})
+
 // Hono's chaining rule: a guard's refined type reaches only the routes chained onto it.
 const unchained = new Hono().use(session<{ userId?: string }>())
 unchained.use(requireUser)

@@ -54,6 +54,22 @@ describe('context access', () => {
     expect((await data(app, jar)).data).toEqual(expected)
   })
 
+  it('a route module mounted with app.route(): c.get("session") is the session, and c.session = null (the typed way to end it) clears the cookie', async () => {
+    const app = createApp()
+    const account = new Hono()
+      .get('/same', (c) => c.json([c.get('session') === c.session, c.get('session').userId]))
+      .post('/logout', (c) => {
+        c.session = null
+        return c.body(null, 204)
+      })
+    app.route('/account', account)
+    const jar = await seeded(app)
+    expect(await (await jar.request(app, '/account/same')).json()).toEqual([true, 'u1'])
+    const res = await jar.request(app, '/account/logout', { method: 'POST' })
+    expect(res.headers.getSetCookie()).toEqual([CLEARED])
+    expect(await data(app, jar)).toEqual({ isNew: true, data: {} })
+  })
+
   it('c.set("session", null) destroys the session and clears the cookie', async () => {
     const app = createApp()
     app.post('/logout', (c) => {

@@ -1,13 +1,15 @@
 // Builds examples/next with `next build`, serves it with `next start` on 127.0.0.1 and drives it
 // over HTTP: the adapter contract through Route Handlers (sealed and store mode), then the
-// sign-in form posted to its Server Action the way a browser without JavaScript posts it.
+// sign-in form posted to its Server Action the way a browser without JavaScript posts it, a
+// chunked session, and a session with a schema.
 // Slow (next build takes a minute or two), so `bun test` skips `*.next.test.ts`.
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { sessionEngine } from '../../src/core/engine.ts'
 import { type ContractClient, contractCases } from '../../test/adapters/contract.ts'
-import { Jar, SECRET, setCookies } from '../../test/support.ts'
+import { Jar, requestOf, SECRET, setCookies } from '../../test/support.ts'
 
 const dir = fileURLToPath(new URL('.', import.meta.url))
 const nextBin = fileURLToPath(new URL('../../node_modules/next/dist/bin/next', import.meta.url))
@@ -255,5 +257,41 @@ describe('examples/next: a chunked session (chunk: true) over HTTP', () => {
       headers: { 'x-forwarded-proto': 'http' },
     })
     expect(setCookies(res).map((c) => [c.name, c.attributes.secure])).toEqual([['big', '']])
+  })
+})
+
+describe('examples/next: a session with a schema (zod) over HTTP', () => {
+  const read = async (jar: Jar) => {
+    const res = await jar.request(http, '/schema/read')
+    expect(res.status).toBe(200)
+    return { body: await res.json(), cookies: setCookies(res) }
+  }
+
+  it('a new session shows the defaults and writes nothing; counting starts from them', async () => {
+    const jar = new Jar()
+    const fresh = await read(jar)
+    expect(fresh.body).toEqual({ isNew: true, data: { visits: 0 }, notices: [] })
+    expect(fresh.cookies).toEqual([])
+    const visit = await jar.request(http, '/schema/visit', { method: 'POST' })
+    expect(await visit.json()).toEqual({ visits: 1 })
+    expect(setCookies(visit).map((c) => c.name)).toEqual(['typed'])
+    expect((await read(jar)).body).toEqual({
+      isNew: false,
+      data: { visits: 1 },
+      notices: ['visit 1'],
+    })
+  })
+
+  it('a cookie whose data fails the schema is refused: a new session from the defaults', async () => {
+    // Sealed by an app of an older deploy: the same secret and cookie name, no schema.
+    const older = sessionEngine({ secret: SECRET, cookieName: 'typed' })
+    const state = older.loadSync(requestOf(), undefined)
+    state.session.visits = 'many'
+    state.session.name = 'Ada'
+    const [cookie] = older.commitSync(state, undefined).cookies
+    expect(cookie?.name).toBe('typed')
+    const jar = new Jar()
+    jar.cookies.set('typed', cookie!.value)
+    expect((await read(jar)).body).toEqual({ isNew: true, data: { visits: 0 }, notices: [] })
   })
 })

@@ -64,10 +64,11 @@ export function session<
   Data extends object = DefaultSessionData,
   Flash extends object = UnsetFlash,
   Schema extends SessionSchema = SessionSchema,
->(options?: SessionOptions<ElysiaSessionContext, Schema>) {
+  FlashSchema extends SessionSchema = SessionSchema,
+>(options?: SessionOptions<ElysiaSessionContext, Schema, FlashSchema>) {
   const engine = new SessionEngine(options)
   type D = SessionDataFor<Schema, Data>
-  type Derived = { session: Session<D, FlashOf<Flash, D>> }
+  type Derived = { session: Session<D, FlashOf<Flash, D, FlashSchema>> }
   // Where a request's Open lives: on Elysia's context itself (derive's result is assigned onto
   // it), not in a WeakMap keyed by the Request, which costs two lookups a request. One symbol
   // per plugin: an app may use two sessions (two cookie names).

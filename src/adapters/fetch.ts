@@ -85,10 +85,15 @@ export function createSessionHandler<
   Data extends object = DefaultSessionData,
   Flash extends object = UnsetFlash,
   Schema extends SessionSchema = SessionSchema,
+  FlashSchema extends SessionSchema = SessionSchema,
 >(
-  options?: SessionOptions<FetchContext, Schema>,
-): SessionHandler<SessionDataFor<Schema, Data>, FlashOf<Flash, SessionDataFor<Schema, Data>>> {
+  options?: SessionOptions<FetchContext, Schema, FlashSchema>,
+): SessionHandler<
+  SessionDataFor<Schema, Data>,
+  FlashOf<Flash, SessionDataFor<Schema, Data>, FlashSchema>
+> {
   type D = SessionDataFor<Schema, Data>
+  type F = FlashOf<Flash, D, FlashSchema>
   const engine = new SessionEngine(options)
   // The user holds only the session proxy; commit finds its state and context here.
   const open = new WeakMap<object, { state: SessionState; ctx: FetchContext }>()
@@ -97,7 +102,7 @@ export function createSessionHandler<
       const ctx: FetchContext = { request, args }
       const state = await engine.load(requestView(request), ctx)
       open.set(state.session, { state, ctx })
-      return state.session as Session<D, FlashOf<Flash, D>>
+      return state.session as Session<D, F>
     },
     async commitSession(session, response) {
       const entry = open.get(session)
@@ -148,19 +153,24 @@ export function withSession<
   Req extends Request = Request,
   Flash extends object = UnsetFlash,
   Schema extends SessionSchema = SessionSchema,
+  FlashSchema extends SessionSchema = SessionSchema,
 >(
-  options: SessionOptions<FetchContext<Args>, Schema> | undefined,
+  options: SessionOptions<FetchContext<Args>, Schema, FlashSchema> | undefined,
   handler: (
     request: Req,
-    session: Session<SessionDataFor<Schema, Data>, FlashOf<Flash, SessionDataFor<Schema, Data>>>,
+    session: Session<
+      SessionDataFor<Schema, Data>,
+      FlashOf<Flash, SessionDataFor<Schema, Data>, FlashSchema>
+    >,
     ...args: Args
   ) => Response | Promise<Response>,
 ): (request: Req, ...args: Args) => Promise<Response> {
-  const { getSession, commitSession } = createSessionHandler<Data, Flash, Schema>(
-    options as SessionOptions<FetchContext, Schema>,
+  type D = SessionDataFor<Schema, Data>
+  const { getSession, commitSession } = createSessionHandler<Data, Flash, Schema, FlashSchema>(
+    options as SessionOptions<FetchContext, Schema, FlashSchema>,
   )
   return async function fetchWithSession(request, ...args) {
-    let session: Session<SessionDataFor<Schema, Data>, FlashOf<Flash, SessionDataFor<Schema, Data>>>
+    let session: Session<D, FlashOf<Flash, D, FlashSchema>>
     try {
       session = await getSession(request, ...args)
     } catch (error) {

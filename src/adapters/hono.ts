@@ -133,10 +133,14 @@ export function session<
   Data extends object = DefaultSessionData,
   Flash extends object = UnsetFlash,
   Schema extends SessionSchema = SessionSchema,
+  FlashSchema extends SessionSchema = SessionSchema,
 >(
-  options?: SessionOptions<Context, Schema>,
+  options?: SessionOptions<Context, Schema, FlashSchema>,
 ): MiddlewareHandler<
-  SessionEnv<SessionDataFor<Schema, Data>, FlashOf<Flash, SessionDataFor<Schema, Data>>>
+  SessionEnv<
+    SessionDataFor<Schema, Data>,
+    FlashOf<Flash, SessionDataFor<Schema, Data>, FlashSchema>
+  >
 > {
   const engine = new SessionEngine(options)
   if (honoContext) installOn(honoContext.prototype)

@@ -47,10 +47,10 @@ export interface NextSessionContext {
  * @example
  * nextSession<{ userId?: string }>({ secret: process.env.SESSION_SECRET, maxAge: 7 * 86400 })
  */
-export type NextSessionOptions<Schema extends SessionSchema = SessionSchema> = SessionOptions<
-  NextSessionContext,
-  Schema
->
+export type NextSessionOptions<
+  Schema extends SessionSchema = SessionSchema,
+  FlashSchema extends SessionSchema = SessionSchema,
+> = SessionOptions<NextSessionContext, Schema, FlashSchema>
 
 /**
  * The function `nextSession()` makes: call it for the current request's session.
@@ -166,11 +166,15 @@ export function nextSession<
   Data extends object = DefaultSessionData,
   Flash extends object = UnsetFlash,
   Schema extends SessionSchema = SessionSchema,
+  FlashSchema extends SessionSchema = SessionSchema,
 >(
-  options?: NextSessionOptions<Schema>,
-): NextSessionFunction<SessionDataFor<Schema, Data>, FlashOf<Flash, SessionDataFor<Schema, Data>>> {
+  options?: NextSessionOptions<Schema, FlashSchema>,
+): NextSessionFunction<
+  SessionDataFor<Schema, Data>,
+  FlashOf<Flash, SessionDataFor<Schema, Data>, FlashSchema>
+> {
   type D = SessionDataFor<Schema, Data>
-  type F = FlashOf<Flash, D>
+  type F = FlashOf<Flash, D, FlashSchema>
   if (options?.transport === 'header') {
     throw new SessionConfigError([
       {

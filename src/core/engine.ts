@@ -20,7 +20,7 @@ import {
   type Outcome,
   Responder,
 } from './response.ts'
-import { isAsync, schemaError, validate } from './schema.ts'
+import { isAsync, schemaError, validate, validateFlash } from './schema.ts'
 import { EncoderSource, IronSource, type Source, StoreSource, storeCall } from './sources.ts'
 import type { LifetimeRules } from './state/lifetime.ts'
 import { type CommitStart, type Saver, SessionState } from './state/session-state.ts'
@@ -70,6 +70,8 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
   readonly #responder: Responder
   readonly #rules: LifetimeRules
   readonly #migrators: readonly BoundMigrator[]
+  /** A `schema` or `flashSchema` checks what a request brings. */
+  readonly #checked: boolean
 
   constructor(options?: SessionOptions) {
     const o = resolveOptions(options)
@@ -81,13 +83,18 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
     this.#source = o.store ? new StoreSource(o, o.store) : (iron ?? new EncoderSource(o, checkSize))
     this.codec = iron?.codec
     this.#responder = responder
-    // Checked by resolveOptions: every entry has bind().
-    this.#migrators = ((options?.migrateFrom ?? []) as readonly Migrator[]).map((m) => m.bind(o))
+    this.#checked = !!(o.schema || o.flashSchema)
+    // Checked by resolveOptions: every entry has bind(). A session it opens is checked like ours.
+    const check = (record: SessionRecord<Data>) => this.#invalid(record)
+    this.#migrators = ((options?.migrateFrom ?? []) as readonly Migrator[]).map((m) =>
+      m.bind(o, check),
+    )
     const revocation = o.revocation
     revocation?.retainFor(o.maxAgeMs / 1000)
     this.synchronous =
       nodeCrypto !== undefined &&
       !(o.schema && isAsync(o.schema)) &&
+      !(o.flashSchema && isAsync(o.flashSchema)) &&
       (o.store
         ? isSynchronousStore(o.store)
         : !o.encoder && (!o.revocation || o.revocation.synchronous))
@@ -224,12 +231,10 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
         refused = isExpired(loaded.record, now)
           ? 'expired'
           : // A cached seal passed on the request that had it cached (only opened ones are kept).
-            schema &&
-              !loaded.cached &&
-              (yield* validate(schema, loaded.record.data, loaded.record.data))
+            this.#checked && !loaded.cached && (yield* this.#invalid(loaded.record))
             ? 'invalid-data'
             : o.revocation
-              ? yield* this.#revoked(loaded.record)
+              ? yield* this.#revoked(loaded.record, request)
               : undefined
         if (!refused) {
           state.carry(span)
@@ -262,8 +267,35 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
     return state
   }
 
-  /** With a revocation list: why the list refuses `record`, or undefined. */
-  *#revoked(record: SessionRecord<Data>): Steps<InvalidReason | undefined> {
+  /**
+   * `invalid-data` when the data or flash values a request brought fail `schema` or
+   * `flashSchema`; passing, the schema's defaults are filled into `record.data`.
+   */
+  *#invalid(record: SessionRecord<Data>): Steps<InvalidReason | undefined> {
+    const { schema, flashSchema } = this.options
+    let data = record.data
+    let flash = record.flash
+    // 0.1.0's form (and a migrated one's): the flash values are these keys of the data.
+    if (Array.isArray(flash)) {
+      const byKey: FlashRecord = Object.create(null)
+      data = { ...data }
+      for (const key of flash) {
+        if (!(key in data)) continue
+        byKey[key] = [data[key]]
+        delete data[key]
+      }
+      flash = byKey
+    }
+    if (schema && (yield* validate(schema, data, record.data))) return 'invalid-data'
+    if (flashSchema && flash && (yield* validateFlash(flashSchema, flash))) return 'invalid-data'
+    return undefined
+  }
+
+  /** With a revocation list: why the list refuses `record`, or undefined (then it was seen). */
+  *#revoked(
+    record: SessionRecord<Data>,
+    request: SessionRequest,
+  ): Steps<InvalidReason | undefined> {
     const revocation = this.options.revocation!
     // A seal with no session id could never be revoked: not one this configuration issues.
     if (record.sid === undefined) return 'invalid-data'
@@ -272,7 +304,9 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
       userId: record.data[revocation.userKey],
       createdAt: record.createdAt,
     }
-    return (yield* storeCall('get', () => revocation.isRevoked(query))) ? 'revoked' : undefined
+    if (yield* storeCall('get', () => revocation.isRevoked(query))) return 'revoked'
+    // A device registry moves its last-seen time (throttled: most reads write nothing).
+    if (revocation.seen) yield* storeCall('set', () => revocation.seen!(record, request, false))
   }
 
   /**
@@ -343,6 +377,8 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
     const outgoing = data.outgoingFlash()
     const flash: FlashRecord | undefined =
       outgoing && (o.store || start) ? JSON.parse(JSON.stringify(outgoing)) : outgoing
+    const flashIssue = flash && o.flashSchema && (yield* validateFlash(o.flashSchema, flash))
+    if (flashIssue) throw schemaError(flashIssue)
     const record: SessionRecord<Data> = {
       data: copy ?? data.values,
       createdAt: lifetime.createdAt,

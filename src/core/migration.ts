@@ -3,12 +3,23 @@
 import type { Steps } from '../util/steps.ts'
 import type { ResolvedOptions } from './options.ts'
 import type { SessionState } from './state/session-state.ts'
-import type { InvalidReason, SessionMigrator, SessionRequest } from './types.ts'
+import type { InvalidReason, SessionMigrator, SessionRecord, SessionRequest } from './types.ts'
+
+/**
+ * The engine's check of a record a migrator found, before it is opened (the `schema` and
+ * `flashSchema`): why it is refused, or undefined (the schema's defaults are then filled in).
+ */
+export type RecordCheck = (
+  record: SessionRecord<Record<string, unknown>>,
+) => Steps<InvalidReason | undefined>
 
 /** A `SessionMigrator` as `sealed-session/migrate` makes it. */
 export interface Migrator extends SessionMigrator {
-  /** Binds it to one engine's options (secret, cookie name, clock); called at construction. */
-  bind(o: ResolvedOptions): BoundMigrator
+  /**
+   * Binds it to one engine's options (secret, cookie name, clock) and its check of what a
+   * request brings; called at construction.
+   */
+  bind(o: ResolvedOptions, check: RecordCheck): BoundMigrator
 }
 
 /** A migrator bound to one engine. */

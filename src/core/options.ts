@@ -75,6 +75,7 @@ export interface ResolvedOptions {
   maxChunks: number
   revocation: SessionRevocation | undefined
   schema: SessionSchema | undefined
+  flashSchema: SessionSchema | undefined
 }
 
 // RFC 6265 §4.1.1: a cookie name is an RFC 7230 token.
@@ -136,6 +137,11 @@ const revocationList = methods(
   'must be a revocation list from sessionRevocation()',
 )
 
+const standardSchema = is(
+  (v): v is SessionSchema => typeof (v as SessionSchema)?.['~standard']?.validate === 'function',
+  'must be a Standard Schema',
+)
+
 const checkOptions = object<SessionOptions>({
   secret,
   cookieName: matches(
@@ -173,10 +179,8 @@ const checkOptions = object<SessionOptions>({
   revocation: (value, path, issues) =>
     revocationList(value, path, issues) &&
     seconds((value as SessionRevocation).maxAge, at(path, 'maxAge'), issues),
-  schema: is(
-    (v): v is SessionSchema => typeof (v as SessionSchema)?.['~standard']?.validate === 'function',
-    'must be a Standard Schema',
-  ),
+  schema: standardSchema,
+  flashSchema: standardSchema,
   migrateFrom: each(methods(['bind'], 'must come from sealed-session/migrate')),
 })
 
@@ -324,5 +328,6 @@ export function resolveOptions(options: SessionOptions = {}): ResolvedOptions {
         : (options.chunk.maxChunks ?? defaults.maxChunks),
     revocation: options.revocation,
     schema: options.schema,
+    flashSchema: options.flashSchema,
   }
 }

@@ -1,11 +1,21 @@
 import { isPromise } from '../util/steps.ts'
-import { SessionConfigError, type SessionConfigIssue, SessionStoreError } from './errors.ts'
+import { DeviceRegistry, indexStore, OWNER_MARK } from './device-registry.ts'
+import { SessionConfigError, type SessionConfigIssue } from './errors.ts'
 import { isSynchronousStore, mapStore } from './map-store.ts'
 import { ownerKey } from './record.ts'
-import type { MaybePromise, SessionRecord, SessionRevocation, SessionStore } from './types.ts'
-import { func, methods, object, required, seconds, string } from './validate.ts'
+import { storeCall } from './store-call.ts'
+import type {
+  MaybePromise,
+  SealedSessionInfo,
+  SessionDevices,
+  SessionRecord,
+  SessionRevocation,
+  SessionStore,
+  UserSessionIndex,
+} from './types.ts'
+import { boolean, func, is, methods, object, required, seconds, string } from './validate.ts'
 
-export type { SessionRevocation }
+export type { SealedSessionInfo, SessionDevices, SessionRevocation }
 
 // Entries outlive the sessions they stop by this much, for clocks that disagree a little.
 const SKEW_MS = 60_000
@@ -41,6 +51,21 @@ export interface SessionRevocationOptions {
    */
   maxAge?: number
   /**
+   * Keep a device registry when `store` has a per-user index (`memoryStore`, `redisStore`,
+   * `sqliteStore`, `postgresStore`): each login is registered there, and the list gains
+   * `listSessions()`, `destroySession()` and `destroyUserSessions()` (see docs/devices-sealed.md).
+   * `false` keeps the list to revocations (no registry writes).
+   * @default true
+   */
+  devices?: boolean
+  /**
+   * With a device registry: seconds between two writes of a session's last-seen time on reads,
+   * per session and process, so "last active" stays true without a write per request. `0` turns
+   * the read-time writes off (entries then move only when the session is sealed).
+   * @default 60
+   */
+  touchAfter?: number
+  /**
    * Clock in epoch milliseconds; tests inject one.
    * @default Date.now
    */
@@ -50,22 +75,6 @@ export interface SessionRevocationOptions {
 interface Entry {
   revokedAt: number
   except?: string
-}
-
-/** `call()`, with a failure (thrown or rejected) turned into a `SessionStoreError`. */
-function storeCall<T>(op: SessionStoreError['operation'], call: () => unknown): MaybePromise<T> {
-  const fail = (err: unknown): never => {
-    throw new SessionStoreError(op, err)
-  }
-  let value: unknown
-  try {
-    value = call()
-  } catch (err) {
-    fail(err)
-  }
-  return (
-    isPromise(value) ? Promise.resolve(value).then(undefined, fail) : value
-  ) as MaybePromise<T>
 }
 
 /** The revocation a stored value holds, unless it has none or outlived its purpose. */
@@ -88,8 +97,21 @@ const checkOptions = object<SessionRevocationOptions>({
   ),
   userKey: string([(s) => s !== '', 'must be a non-empty string']),
   maxAge: seconds,
+  devices: boolean,
+  touchAfter: is(
+    (v): v is number => typeof v === 'number' && v >= 0 && v !== Infinity,
+    'must be a number of seconds, 0 or more',
+  ),
   now: func,
 })
+
+const DEFAULT_TOUCH_AFTER = 60
+
+/** How a device method names a bad user id. */
+const userIdError = (method: string, userId: unknown) =>
+  new TypeError(
+    `${method}(userId) takes a non-empty string or a finite number, got ${typeof userId === 'string' ? '""' : String(userId)}`,
+  )
 
 class RevocationList implements SessionRevocation {
   readonly userKey: string
@@ -102,6 +124,9 @@ class RevocationList implements SessionRevocation {
   readonly #maxAgeMs: number | undefined
   /** The longest `maxAge` of the engines that use the list, in ms (0: none so far). */
   #retainMs = 0
+  /** The device registry, when the store has a per-user index (and `devices` is not false). */
+  readonly #devices: DeviceRegistry | undefined
+  readonly seen?: SessionRevocation['seen']
 
   constructor(options: SessionRevocationOptions) {
     const issues: SessionConfigIssue[] = []
@@ -114,6 +139,13 @@ class RevocationList implements SessionRevocation {
     this.#now = options.now ?? Date.now
     this.#maxAgeMs = options.maxAge === undefined ? undefined : options.maxAge * 1000
     this.synchronous = isSynchronousStore(this.#store)
+    const index = options.devices === false || this.#map ? undefined : indexStore(store)
+    if (index) {
+      const touchMs = (options.touchAfter ?? DEFAULT_TOUCH_AFTER) * 1000
+      const devices = new DeviceRegistry(index, this.userKey, touchMs, this.#now)
+      this.#devices = devices
+      this.seen = (record, request, sealing) => devices.seen(record, request, sealing)
+    }
   }
 
   readonly synchronous: boolean
@@ -180,19 +212,22 @@ class RevocationList implements SessionRevocation {
     }
     const at = this.#now()
     const done = this.#write(`sid:${sessionId}`, this.#record({ revokedAt: at }, at, deadline))
+    // Revoked first: a registry entry that outlives a failure is only a stale line in a list.
+    const devices = this.#devices
+    if (devices) {
+      return Promise.resolve(done)
+        .then(() => devices.unregister(sessionId))
+        .then(() => undefined)
+    }
     return isPromise(done) ? Promise.resolve(done).then(() => undefined) : undefined
   }
 
-  async revokeUser(userId: string | number, options: { except?: string } = {}): Promise<void> {
-    const user = ownerKey(userId)
-    if (user === undefined) {
-      throw new TypeError(
-        `revokeUser(userId) takes a non-empty string or a finite number, got ${typeof userId === 'string' ? '""' : String(userId)}`,
-      )
-    }
+  async revokeUser(userId: string | number, options?: { except?: string }): Promise<void> {
+    const user = this.#user('revokeUser', userId)
+    const except = exceptOf('revokeUser', options)
     const at = this.#now()
     const entry: Entry = { revokedAt: at }
-    if (options.except !== undefined) entry.except = options.except
+    if (except !== undefined) entry.except = except
     await this.#write(`user:${user}`, this.#record(entry, at))
     // A session created once this resolves (regenerate() right after, in the same request) must
     // count as later than the revocation: wait for the clock to pass `at` (a millisecond or
@@ -205,7 +240,9 @@ class RevocationList implements SessionRevocation {
   isRevoked(session: { id: string; userId?: unknown; createdAt: number }): MaybePromise<boolean> {
     const byId = storeCall<unknown>('get', () => this.#store.get(`sid:${session.id}`, undefined))
     // 42 and '42' name the same user: numeric primary keys are common.
-    const userId = ownerKey(session.userId)
+    let userId = ownerKey(session.userId)
+    // No revokeUser() takes it (see #user), and on Redis its key is a registry index.
+    if (this.#devices && userId?.startsWith(OWNER_MARK)) userId = undefined
     const now = this.#now()
     if (userId === undefined) {
       return isPromise(byId)
@@ -226,10 +263,112 @@ class RevocationList implements SessionRevocation {
     }
     return decide(byId, byUser)
   }
+
+  async listSessions(userId: string | number): Promise<SealedSessionInfo[]> {
+    const devices = this.#registry('listSessions')
+    const user = this.#user('listSessions', userId)
+    const listed = await devices.list(user)
+    if (listed.length === 0) return listed
+    // Only what the list would let in: an entry can outlive its revocation (revokeUser() called
+    // alone, or a request that raced a destroySession() and wrote last).
+    const get = (key: string) => storeCall<unknown>('get', () => this.#store.get(key, undefined))
+    const [byUser, ...byId] = await Promise.all([
+      get(`user:${user}`),
+      ...listed.map((s) => get(`sid:${s.id}`)),
+    ])
+    const now = this.#now()
+    const u = entryOf(byUser, now)
+    const live: SealedSessionInfo[] = []
+    const revoked: string[] = []
+    for (const [i, s] of listed.entries()) {
+      const gone = entryOf(byId[i], now) || (u && s.createdAt <= u.revokedAt && u.except !== s.id)
+      if (gone) revoked.push(s.id)
+      else live.push(s)
+    }
+    await Promise.all(revoked.map((id) => devices.unregister(id)))
+    return live
+  }
+
+  async destroySession(userId: string | number, sessionId: string): Promise<boolean> {
+    const devices = this.#registry('destroySession')
+    const user = this.#user('destroySession', userId)
+    // The id often comes from a form: anything but a registered session of this user is false.
+    if (typeof sessionId !== 'string' || sessionId === '') return false
+    const entry = await devices.owned(user, sessionId)
+    if (!entry) return false
+    const query = { id: sessionId, userId: user, createdAt: entry.createdAt }
+    if (await this.isRevoked(query)) {
+      await devices.unregister(sessionId)
+      return false
+    }
+    await this.revoke(sessionId, { expiresAt: entry.expiresAt })
+    return true
+  }
+
+  async destroyUserSessions(
+    userId: string | number,
+    options?: { except?: string },
+  ): Promise<number> {
+    const devices = this.#registry('destroyUserSessions')
+    const user = this.#user('destroyUserSessions', userId)
+    const except = exceptOf('destroyUserSessions', options)
+    // Every session of the user created until now, registered or not; then the list.
+    await this.revokeUser(user, except === undefined ? {} : { except })
+    return devices.unregisterUser(user, except)
+  }
+
+  /** The registry, or the developer error of a list that keeps none. */
+  #registry(method: string): DeviceRegistry {
+    if (this.#devices) return this.#devices
+    const why = this.#map
+      ? 'a Map'
+      : indexStore(this.#store)
+        ? 'a list made with devices: false'
+        : 'a store without a per-user index'
+    throw new SessionConfigError([
+      {
+        path: 'store',
+        message: `${method}() needs a device registry, which ${why} does not keep: give sessionRevocation() a memoryStore, redisStore, sqliteStore or postgresStore (revoke() and revokeUser() work on any store)`,
+      },
+    ])
+  }
+
+  /** A user id by its string form, or the `TypeError` of `method`. */
+  #user(method: string, userId: unknown): string {
+    const user = ownerKey(userId)
+    if (user === undefined) throw userIdError(method, userId)
+    if (this.#devices && user.startsWith(OWNER_MARK)) {
+      throw new TypeError(
+        `${method}(userId): a user id may not start with U+0001 where the list keeps devices (it marks registry entries)`,
+      )
+    }
+    return user
+  }
+}
+
+/** The `except` of an options object; anything else in its place is a `TypeError`. */
+function exceptOf(method: string, options: unknown): string | undefined {
+  if (options === undefined) return undefined
+  // `destroyUserSessions(id, c.session.id)` must not read as "no exception": it would end the
+  // very session that asked.
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new TypeError(
+      `${method}(userId, options) takes an options object ({ except: sessionId }), got ${typeof options === 'string' ? 'a string' : String(options)}`,
+    )
+  }
+  const except = (options as { except?: unknown }).except
+  if (except === undefined || (typeof except === 'string' && except !== '')) return except
+  throw new TypeError(`${method}(userId, { except }) takes a session id (session.id)`)
 }
 
 /**
- * Creates a revocation list for sealed sessions; pass it as the `revocation` option.
+ * Creates a revocation list for sealed sessions; pass it as the `revocation` option. Over a store
+ * with a per-user index (memoryStore, redisStore, sqliteStore, postgresStore) it also keeps a
+ * device registry: `listSessions()`, `destroySession()`, `destroyUserSessions()`.
+ *
+ * @example
+ * const revocation = sessionRevocation({ store: redisStore({ client, prefix: 'revoked:' }) })
+ * await revocation.destroySession(c.session.userId, deviceId) // "sign out that device"
  *
  * @example
  * const revocation = sessionRevocation({ store: new Map() })
@@ -240,6 +379,20 @@ class RevocationList implements SessionRevocation {
  *     return c.redirect('/')
  *   })
  */
-export function sessionRevocation(options: SessionRevocationOptions): SessionRevocation {
-  return new RevocationList(options)
+export function sessionRevocation<const Options extends SessionRevocationOptions>(
+  options: Options,
+): RevocationFor<Options> {
+  return new RevocationList(options) as unknown as RevocationFor<Options>
 }
+
+/**
+ * What `sessionRevocation(options)` returns: with a store that keeps a per-user index (and
+ * `devices` not false), a list with the device methods too (`SessionDevices`).
+ */
+export type RevocationFor<Options extends SessionRevocationOptions> = Options extends {
+  devices: false
+}
+  ? SessionRevocation
+  : Options['store'] extends UserSessionIndex
+    ? SessionRevocation & SessionDevices
+    : SessionRevocation

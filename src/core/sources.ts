@@ -128,6 +128,10 @@ export class IronSource implements Source {
     this.#checkSize(sealed)
     // After regenerate(): the cookie the request brought must not work again.
     if (loadedId !== undefined && loadedId !== id) yield* this.end(state)
+    // A device registry registers a login, or a deadline that moved.
+    const revocation = this.#o.revocation
+    if (revocation?.seen)
+      yield* storeCall('set', () => revocation.seen!(record, state.request, true))
     return sealed
   }
 

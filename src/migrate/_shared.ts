@@ -1,7 +1,7 @@
 // What every migrator shares: the common options and their checks, the `until` window, finding
 // the old cookie in a request, and handing what it held to the engine as a session of ours.
 import { SessionConfigError, type SessionConfigIssue } from '../core/errors.ts'
-import type { BoundMigrator, Migrator } from '../core/migration.ts'
+import type { BoundMigrator, Migrator, RecordCheck } from '../core/migration.ts'
 import { keyRing, type ResolvedOptions, secret, TOKEN } from '../core/options.ts'
 import { readCookie } from '../core/request.ts'
 import { storeCall } from '../core/sources.ts'
@@ -163,7 +163,7 @@ export class Migration implements Migrator {
     return true
   }
 
-  bind(o: ResolvedOptions): BoundMigrator {
+  bind(o: ResolvedOptions, check: RecordCheck): BoundMigrator {
     if (o.transport === 'header') {
       throw new SessionConfigError([
         { path: 'migrateFrom', message: 'only applies to the cookie transport' },
@@ -171,7 +171,7 @@ export class Migration implements Migrator {
     }
     this.ended(o.now())
     const keys = this.#secret === undefined ? o.keys : keyRing(this.#secret)
-    return new BoundMigration(this, o, this.#format.reader(keys, o))
+    return new BoundMigration(this, o, this.#format.reader(keys, o), check)
   }
 }
 
@@ -180,12 +180,14 @@ class BoundMigration implements BoundMigrator {
   readonly #o: ResolvedOptions
   readonly #reader: Reader
   readonly #cookieName: string
+  readonly #check: RecordCheck
 
-  constructor(m: Migration, o: ResolvedOptions, reader: Reader) {
+  constructor(m: Migration, o: ResolvedOptions, reader: Reader, check: RecordCheck) {
     this.#m = m
     this.#o = o
     this.#reader = reader
     this.#cookieName = m.cookieName ?? o.cookieName
+    this.#check = check
   }
 
   *open(
@@ -201,22 +203,30 @@ class BoundMigration implements BoundMigrator {
     // to write or clear already).
     const others = names.filter((n) => n !== this.#o.cookieName)
     if (others.length > 0) state.carried.others = others
-    const shared = this.#cookieName === this.#o.cookieName
     for (const value of values) {
       const refused = yield* this.#adopt(value, now, state)
       if (refused === undefined) return undefined
-      // Under our name, a value in neither format keeps the reason our own check gave.
-      if (!shared || (refused !== 'malformed' && refused !== 'invalid-data')) reason = refused
+      if (refused) reason = refused
     }
     return reason
   }
 
-  /** Opens `value` and hands it to `state` (undefined), or says why not. */
-  *#adopt(value: string, now: number, state: SessionState): Steps<InvalidReason | undefined> {
+  /**
+   * Opens `value` and hands it to `state` (undefined), or says why not: false when, under our
+   * own cookie name, it is in neither format (the reason our own check gave stands).
+   */
+  *#adopt(
+    value: string,
+    now: number,
+    state: SessionState,
+  ): Steps<InvalidReason | false | undefined> {
     const o = this.#o
     if (value.length > MAX_VALUE) return 'too-large'
     const found = yield* this.#reader.open(value, now)
-    if (typeof found === 'string') return found
+    if (typeof found === 'string') {
+      const neither = found === 'malformed' || found === 'invalid-data'
+      return neither && this.#cookieName === o.cookieName ? false : found
+    }
     // The old library's end, or our own maxAge from now: migration extends no session.
     const expiresAt = Math.min(found.expiresAt ?? Number.POSITIVE_INFINITY, now + o.maxAgeMs)
     if (expiresAt <= now) return 'expired'
@@ -228,6 +238,9 @@ class BoundMigration implements BoundMigrator {
     }
     const flash = found.flash?.filter((key) => key in found.data)
     if (flash && flash.length > 0) record.flash = flash
+    // Checked like a session of ours: data failing `schema` is refused, not carried over.
+    const invalid = yield* this.#check(record)
+    if (invalid) return invalid
     const revocation = o.revocation
     if (revocation) {
       // It was sealed before the switch, so before any revocation written since: a creation

@@ -2,7 +2,6 @@
 // and through a real HTTP server on 127.0.0.1 (Bun.serve under Bun, node:http under Node).
 // Runs unchanged under `vitest run` (Node 20 and 24) and `bun test`.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { z } from 'zod'
 import { createSessionHandler } from '../../src/adapters/fetch.ts'
 import { SECRET } from '../support.ts'
 import {
@@ -14,6 +13,7 @@ import {
   runContract,
   schemaCases,
 } from './contract.ts'
+import { contractSchemas } from './contract-schemas.ts'
 import { createFixture as fetchFixture } from './fixtures/fetch.ts'
 import { createFixture as honoFixture } from './fixtures/hono.ts'
 import { type Listening, listen } from './http.ts'
@@ -51,24 +51,23 @@ for (const [adapter, createFixture] of Object.entries(adapters)) {
   }
 }
 
-// The schema the schema cases expect (see contract.ts).
-const contractSchema = z.object({
-  userId: z.string().optional(),
-  notice: z.string().optional(),
-  count: z.number().int().default(0),
-})
-
+// The schema the schema cases expect (see contract.ts), in zod, valibot and arktype.
 for (const [adapter, createFixture] of Object.entries(adapters)) {
-  for (const mode of ['sealed', 'store'] as const) {
-    describe(`${adapter} adapter with a schema, ${mode}, in-process, ${runtime}`, () => {
-      const map = new Map<string, unknown>()
-      const store = mode === 'store' ? map : undefined
-      const app = createFixture({ secret: SECRET, store, schema: contractSchema })
-      const options: ContractOptions =
-        mode === 'store' ? { store: true, storeSize: () => map.size } : {}
-      const client = inProcess(app)
-      for (const c of [...contractCases, ...schemaCases]) it(c.name, () => c.run(client, options))
-    })
+  for (const [library, schema] of Object.entries(contractSchemas)) {
+    for (const mode of ['sealed', 'store'] as const) {
+      describe(`${adapter} adapter with a schema (${library}), ${mode}, in-process, ${runtime}`, () => {
+        const map = new Map<string, unknown>()
+        const store = mode === 'store' ? map : undefined
+        const app = createFixture({ secret: SECRET, store, schema })
+        const unchecked = inProcess(createFixture({ secret: SECRET, store }))
+        const options: ContractOptions =
+          mode === 'store' ? { store: true, storeSize: () => map.size, unchecked } : { unchecked }
+        const client = inProcess(app)
+        // The plain contract once per adapter and mode; the schema cases with each library.
+        const cases = library === 'zod' ? [...contractCases, ...schemaCases] : schemaCases
+        for (const c of cases) it(c.name, () => c.run(client, options))
+      })
+    }
   }
 }
 

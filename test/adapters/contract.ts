@@ -18,7 +18,8 @@
 //   POST /bad         count = 'many' -> text 'ok' (with the schema: 500, and no session written)
 //
 // `schemaCases` run against a fixture built with a schema of `{ count: integer = 0 }` whose
-// other keys are optional strings.
+// other keys are optional strings (contract-schemas.ts: in zod, valibot and arktype), with
+// `unchecked` reaching the same fixture built without it (same secret, same store).
 
 /**
  * Reaches one fixture app: `path` is like `/me`, the client adds the origin.
@@ -49,6 +50,12 @@ export interface ContractOptions {
    * @default undefined (not checked)
    */
   storeSize?: () => number
+  /**
+   * The schema cases: a client of the same fixture built without the schema (same secret, same
+   * store), which writes sessions whose data the schema refuses.
+   * @default undefined (the schema cases that need it fail)
+   */
+  unchecked?: ContractClient
 }
 
 /**
@@ -366,6 +373,25 @@ export const schemaCases: ContractCase[] = [
       equal((await jar.expect('/data', 'GET')).count, 0, 'count after data failing the schema')
     },
   },
+  {
+    name: 'schema: a cookie whose data fails it is refused: a fresh session from the defaults, the cookie cleared',
+    async run(client, options) {
+      assert(options.unchecked, 'the runner gives `unchecked`: the fixture without the schema')
+      const older = new Jar(options.unchecked)
+      equal(await older.expect('/bad', 'POST'), 'ok', 'POST /bad without the schema')
+      const [name, value] = older.cookie()
+      const jar = new Jar(client)
+      jar.cookies.set(name, value)
+      equal(
+        await jar.expect('/data', 'GET'),
+        { count: 0 },
+        'GET /data with data failing the schema',
+      )
+      const cleared = jar.last.find((c) => c.name === name)
+      assert(cleared && cleared.maxAge === '0', `the refused cookie ${name} is cleared`)
+      equal(await me(jar), { userId: null, notice: null, isNew: true }, 'GET /me after it')
+    },
+  },
 ]
 
 /**
@@ -378,9 +404,10 @@ export const schemaCases: ContractCase[] = [
 export async function runContract(
   client: ContractClient,
   options: ContractOptions = {},
+  cases: readonly ContractCase[] = contractCases,
 ): Promise<ContractResult[]> {
   const results: ContractResult[] = []
-  for (const c of contractCases) {
+  for (const c of cases) {
     try {
       await c.run(client, options)
       results.push({ name: c.name, ok: true })

@@ -4,7 +4,6 @@
 // plugin dedup, hooks that throw, Responses the handler builds itself.
 import { Elysia } from 'elysia'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { z } from 'zod'
 import { type ElysiaSessionContext, session } from '../../src/adapters/elysia.ts'
 import type { SessionOptions } from '../../src/index.ts'
 import { sessionTesting } from '../../src/testing.ts'
@@ -17,6 +16,7 @@ import {
   overHttp,
   schemaCases,
 } from './contract.ts'
+import { contractSchemas } from './contract-schemas.ts'
 import {
   createFixture,
   type FixtureOptions,
@@ -56,23 +56,22 @@ for (const mode of ['sealed', 'store'] as const) {
   }
 }
 
-// The schema the schema cases expect (see contract.ts).
-const contractSchema = z.object({
-  userId: z.string().optional(),
-  notice: z.string().optional(),
-  count: z.number().int().default(0),
-})
-
-for (const mode of ['sealed', 'store'] as const) {
-  describe(`elysia adapter with a schema, ${mode}, app.handle`, () => {
-    const map = new Map<string, unknown>()
-    const store = mode === 'store' ? map : undefined
-    const app = createFixture({ secret: SECRET, store, schema: contractSchema })
-    const options: ContractOptions =
-      mode === 'store' ? { store: true, storeSize: () => map.size } : {}
-    const client = inProcess({ fetch: (request) => app.handle(request) })
-    for (const c of [...contractCases, ...schemaCases]) it(c.name, () => c.run(client, options))
-  })
+// The schema the schema cases expect (see contract.ts), in zod, valibot and arktype.
+for (const [library, schema] of Object.entries(contractSchemas)) {
+  for (const mode of ['sealed', 'store'] as const) {
+    describe(`elysia adapter with a schema (${library}), ${mode}, app.handle`, () => {
+      const map = new Map<string, unknown>()
+      const store = mode === 'store' ? map : undefined
+      const app = createFixture({ secret: SECRET, store, schema })
+      const plain = createFixture({ secret: SECRET, store })
+      const unchecked = inProcess({ fetch: (request) => plain.handle(request) })
+      const options: ContractOptions =
+        mode === 'store' ? { store: true, storeSize: () => map.size, unchecked } : { unchecked }
+      const client = inProcess({ fetch: (request) => app.handle(request) })
+      const cases = library === 'zod' ? [...contractCases, ...schemaCases] : schemaCases
+      for (const c of cases) it(c.name, () => c.run(client, options))
+    })
+  }
 }
 
 // --- What only Elysia has ---------------------------------------------------------------------

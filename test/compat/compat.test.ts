@@ -6,9 +6,15 @@
 import { readFileSync } from 'node:fs'
 import { Hono } from 'hono'
 import { describe, expect, it, vi } from 'vitest'
+import { z } from 'zod'
 import { withSession } from '../../src/adapters/fetch.ts'
 import { type Session, type SessionOptions, session } from '../../src/adapters/hono.ts'
-import { type InvalidReason, type SessionRevocation, sessionRevocation } from '../../src/index.ts'
+import {
+  type InvalidReason,
+  type SessionRevocation,
+  type SessionSchema,
+  sessionRevocation,
+} from '../../src/index.ts'
 import type { CaseOptions, CompatCase, CompatFixture, Json } from './mint-0.1.0.ts'
 
 const fixtures = ['cookies-0.1.0.json', 'cookies-0.2.0-dev.json'].map(
@@ -304,6 +310,23 @@ for (const fixture of fixtures) {
     }
 
     describe('mode by mode', () => {
+      it('sealed-flash: a schema sees its data only; its flash value (a data key in 0.1.0) is checked by flashSchema', async () => {
+        const c = byName('sealed-flash')
+        const schemas = (flashSchema: SessionSchema) =>
+          ({ schema: z.strictObject({ userId: z.string() }), flashSchema }) as Partial<CaseOptions>
+        const ok = server(c, schemas(z.object({ notice: z.string() })))
+        const reply = await ok.send(initial(c))
+        expect(reply).toMatchObject({
+          isNew: false,
+          data: { userId: 'u1' },
+          flash: { notice: [c.expect.flash!.notice] },
+        })
+        expect(ok.onInvalid).not.toHaveBeenCalled()
+        const refused = server(c, schemas(z.object({ notice: z.number() })))
+        expect((await refused.send(initial(c))).isNew).toBe(true)
+        expect(refused.onInvalid).toHaveBeenCalledWith('invalid-data', expect.anything())
+      })
+
       it('sealed-idle-rolling: the rolled cookie outlives the idle deadline it was minted with', async () => {
         const c = byName('sealed-idle-rolling')
         const s = server(c)

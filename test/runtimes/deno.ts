@@ -1,5 +1,6 @@
 // The adapter contract on Deno: the Hono and fetch-adapter fixtures, each in-process and through
-// a real Deno.serve on 127.0.0.1, sealed and with a Map store; then the Deno KV store's tests
+// a real Deno.serve on 127.0.0.1, sealed and with a Map store; the schema cases with zod, valibot
+// and arktype (in-process); then the Deno KV store's tests
 // (the shared store contract and its own cases), written for vitest and run here through the
 // stand-in the import map puts in place of `vitest`.
 //
@@ -14,7 +15,9 @@ import {
   inProcess,
   overHttp,
   runContract,
+  schemaCases,
 } from '../adapters/contract.ts'
+import { contractSchemas } from '../adapters/contract-schemas.ts'
 import { createFixture as fetchFixture } from '../adapters/fixtures/fetch.ts'
 import { createFixture as honoFixture } from '../adapters/fixtures/hono.ts'
 import {
@@ -75,6 +78,26 @@ for (const [name, createFixture] of Object.entries(fixtures)) {
       } finally {
         await server?.shutdown()
       }
+    }
+  }
+}
+
+// The schema cases with each Standard Schema library (zod, valibot, arktype), in-process: a new
+// session from the defaults, data failing the schema not written, a cookie whose data fails it
+// (written by the same fixture without the schema) refused.
+for (const [name, createFixture] of Object.entries(fixtures)) {
+  for (const [library, schema] of Object.entries(contractSchemas)) {
+    for (const mode of ['sealed', 'store'] as const) {
+      const map = new Map<string, unknown>()
+      const store = mode === 'store' ? map : undefined
+      const app = createFixture({ secret: RUNTIME_SECRET, store, schema })
+      const unchecked = inProcess(createFixture({ secret: RUNTIME_SECRET, store }))
+      const options: ContractOptions =
+        mode === 'store' ? { store: true, storeSize: () => map.size, unchecked } : { unchecked }
+      groups.push({
+        label: `${name} on Deno with a schema (${library}), in-process ${mode}`,
+        results: await runContract(inProcess(app), options, schemaCases),
+      })
     }
   }
 }

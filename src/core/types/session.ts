@@ -1,4 +1,5 @@
 // Public types of the session object and its data.
+import type { SchemaFlash, SessionSchema } from './schema.ts'
 
 /** A value, or a promise of it: stores and encoders may be sync or async. */
 export type MaybePromise<T> = T | Promise<T>
@@ -40,8 +41,15 @@ declare const unsetFlash: unique symbol
 export interface UnsetFlash {
   readonly [unsetFlash]: true
 }
-/** The flash type for `Data`: `Flash` when the app gave one, else `DefaultSessionFlash<Data>`. */
-export type FlashOf<Flash, Data> = Flash extends UnsetFlash ? DefaultSessionFlash<Data> : Flash
+/**
+ * The flash type for `Data`: `Flash` when the app gave one, else the `flashSchema`'s when it is a
+ * particular one, else `DefaultSessionFlash<Data>`.
+ */
+export type FlashOf<Flash, Data, FlashSchema = SessionSchema> = Flash extends UnsetFlash
+  ? SessionSchema extends FlashSchema
+    ? DefaultSessionFlash<Data>
+    : SchemaFlash<FlashSchema>
+  : Flash
 
 /**
  * The flash values that arrived with a request, by key, in the order they were flashed:

@@ -1,4 +1,5 @@
 // Public types of what a store or encoder keeps and is told.
+import type { SessionRequest } from './engine.ts'
 import type { MaybePromise } from './session.ts'
 
 /**
@@ -175,4 +176,62 @@ export interface SessionRevocation {
    * shorter `maxAge` throws a `SessionConfigError` (the engine is refused).
    */
   retainFor(maxAge: number): void
+  /**
+   * Present when the list keeps a device registry (`SessionDevices`): called by the engine when
+   * a sealed session is opened (`sealing` false, after the revocation check) and when it is
+   * sealed, so the list can register a login and move its last-seen time. Most calls write
+   * nothing; see `sessionRevocation({ touchAfter })`.
+   */
+  seen?(
+    record: SessionRecord<any>,
+    request: SessionRequest,
+    sealing: boolean,
+  ): MaybePromise<unknown>
+}
+
+/** One sealed session of a user, as a revocation list's `listSessions()` reports it (epoch ms). */
+export interface SealedSessionInfo {
+  /** The session's internal id (`session.id`): what `destroySession()` takes. */
+  id: string
+  /** The user it belongs to, by its string form. */
+  userId: string
+  /** When the session was created (its login). */
+  createdAt: number
+  /** When it was last seen: its login, then its requests, written at most once per `touchAfter`. */
+  lastSeenAt: number
+  /** When its entry expires: the session's deadline when it was last seen or sealed. */
+  expiresAt: number
+  /** The User-Agent of the request that last wrote the entry (capped at 512 characters). */
+  userAgent?: string
+}
+
+/**
+ * Device management for sealed sessions: a revocation list over a store with a per-user index
+ * (`memoryStore`, `redisStore`, `sqliteStore`, `postgresStore`) registers each login there and
+ * ends one device by revoking exactly its session. Lists over a `Map` or another store have no
+ * such methods (`revoke()` and `revokeUser()` still work there).
+ *
+ * @example
+ * const revocation = sessionRevocation({ store: redisStore({ client, prefix: 'revoked:' }) })
+ * await revocation.destroySession(c.session.userId, form.sessionId) // "sign out that device"
+ */
+export interface SessionDevices {
+  /**
+   * The user's live sessions (neither expired nor revoked), last seen first. User ids compare
+   * by their string form (`42` and `'42'` are one user).
+   */
+  listSessions(userId: string | number): Promise<SealedSessionInfo[]>
+  /**
+   * Ends one session, only if it is a live session of that user: revokes it (its next request
+   * is a fresh session, `onInvalid('revoked')`) and removes it from the list. Resolves `true`
+   * if it did; `false`, with nothing written, for another user's session or an unknown id.
+   */
+  destroySession(userId: string | number, sessionId: string): Promise<boolean>
+  /**
+   * Ends every session of the user but `except` (`revokeUser(userId, { except })`, registered
+   * or not) and removes them from the list; resolves to how many registered sessions it removed.
+   * The second argument must be an options object: `destroyUserSessions(id, c.session.id)` is
+   * refused with a `TypeError`, never read as "no exception".
+   */
+  destroyUserSessions(userId: string | number, options?: { except?: string }): Promise<number>
 }
