@@ -157,14 +157,7 @@ export function toCompact(r: SessionRecord<Data>, purpose: string): unknown[] {
 export function fromCompact(v: unknown): SealedRecord | undefined {
   if (typeof v !== 'object' || v === null) return undefined
   if (Array.isArray(v)) {
-    // Indexed, not destructured: destructuring runs the array iterator.
-    const d = v[0]
-    const c = v[1]
-    const e = v[2]
-    const s = v[3]
-    const i = v[4]
-    const p = v[5]
-    const f = v[6]
+    const [d, c, e, s, i, p, f] = v
     // asRecord checks the rest (the idle deadline and flash values are checked there).
     if (!isTime(c) || !isTime(e) || (p && typeof p !== 'string')) return undefined
     const at = c + EPOCH_MS

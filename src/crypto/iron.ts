@@ -315,10 +315,7 @@ export class IronCodec<T = unknown> {
    */
   keep(sealed: string, result: UnsealResult<T>): void {
     if (!result.ok) return
-    // iron's expiration is the field before the MAC salt: `…*<expiration>*<mac salt>*<mac>`.
-    const salt = sealed.lastIndexOf('*', sealed.length - MAC_CHARS - 2)
-    const from = sealed.lastIndexOf('*', salt - 1) + 1
-    const expiration = salt > from ? Number(sealed.slice(from, salt)) : 0
+    const expiration = Number(sealed.split('*')[5]) || 0
     this.#keep(sealed, sealed.slice(-MAC_CHARS), expiration, result)
   }
 
