@@ -5,6 +5,8 @@
 // Usage (normally by run.ts): node --import tsx bench/hono-child.ts <library>
 //   libraries: baseline | floor | sealed | sealed-map | sealed-schema | hono-session | hono-sessions |
 //              @hono/session | iron-session
+// Scenarios: read (the same cookie again and again), cold (a new valid cookie every request),
+// write (a key changed, the new cookie sent next time); the baseline's write sets a plain cookie.
 import { Hono } from 'hono'
 import { z } from 'zod'
 import { built, Jar, LARGE_DATA, SECRET, SMALL_DATA, type Step, serveChild } from './lib.ts'
@@ -18,6 +20,11 @@ interface Lib {
   /** Cookie header the no-session baseline sends (it has no /login). */
   cookie?: string
   notes?: Record<string, string>
+  /**
+   * A Cookie header of a new session the app has never seen (cold reads); a library's own
+   * /login by default. sealed-session mints with another engine, so none of its caches is warm.
+   */
+  mint?: () => Promise<string>
 }
 
 let login: Data = SMALL_DATA
@@ -48,14 +55,44 @@ const routes = (
  * `c.session` on Hono's Context).
  */
 async function sealedCookie(): Promise<string> {
+  return (await sealedMinter())()
+}
+
+/**
+ * Mints sealed-session login cookies with an engine of its own: its caches (derived keys, unseal
+ * results) are not the app's, as with cookies another instance behind a load balancer sealed.
+ */
+async function sealedMinter(options: { store?: Map<string, unknown> } = {}) {
   const { SessionEngine } = (await import(
     built('core/engine.js')
   )) as typeof import('../src/core/engine.ts')
-  const engine = new SessionEngine({ secret: SECRET })
-  const state = await engine.load({ header: () => undefined, url: () => URL_BASE }, undefined)
-  Object.assign(state.session, SMALL_DATA)
-  const { headers } = await engine.commit(state, undefined)
-  return headers[0]![1].split(';', 1)[0]!
+  const engine = new SessionEngine({ secret: SECRET, ...options })
+  return async () => {
+    const state = await engine.load({ header: () => undefined, url: () => URL_BASE }, undefined)
+    Object.assign(state.session, SMALL_DATA)
+    const { headers } = await engine.commit(state, undefined)
+    return headers[0]![1].split(';', 1)[0]!
+  }
+}
+
+/** The baseline's write: a plain cookie of the same length, new every request, no session. */
+let plainWrites = 0
+let expiresSecond = 0
+let expires = ''
+function plainWrite(c: any): void {
+  const header: string = c.req.header('cookie') ?? ''
+  const value = header.slice(header.indexOf('=') + 1)
+  const count = String(++plainWrites)
+  const second = Math.floor(Date.now() / 1000) + 86_400
+  if (second !== expiresSecond) {
+    expiresSecond = second
+    expires = new Date(second * 1000).toUTCString()
+  }
+  c.header(
+    'set-cookie',
+    `sid=${count}${value.slice(count.length)}; Max-Age=86400; Expires=${expires}; Path=/; HttpOnly; SameSite=Lax`,
+    { append: true },
+  )
 }
 
 async function build(name: string): Promise<Lib> {
@@ -74,7 +111,7 @@ async function build(name: string): Promise<Lib> {
       const app = routes(name === 'floor' ? new Hono().use(floor) : new Hono(), {
         login: () => undefined,
         read: () => SMALL_DATA.userId,
-        write: () => undefined,
+        write: plainWrite,
       })
       return { fetch: app.fetch, cookie: await sealedCookie() }
     }
@@ -104,7 +141,10 @@ async function build(name: string): Promise<Lib> {
           c.session.count = (Number(c.session.count) || 0) + 1
         },
       })
-      return { fetch: app.fetch }
+      return {
+        fetch: app.fetch,
+        mint: name === 'sealed' ? await sealedMinter() : undefined,
+      }
     }
     case 'hono-session': {
       const { default: session } = await import('hono-session')
@@ -215,11 +255,49 @@ const request = (path: string, cookie: string) =>
   lib.fetch(new Request(`${URL_BASE}${path}`, { headers: { cookie } }))
 
 const scenarios: Record<string, Step> = {}
+
+/** Writes: one jar per concurrent client, each sending the cookie it was just given. */
+function writes(start: string): Step {
+  const jars = new Map<number, Jar>()
+  return async (client) => {
+    let jar = jars.get(client)
+    if (!jar) {
+      jar = new Jar(start)
+      jars.set(client, jar)
+    }
+    const res = await request('/write', jar.header())
+    jar.update(res)
+    await res.text()
+  }
+}
+
+/** Sanity: a write must change the cookie the client holds (store mode keeps its id cookie). */
+async function checkWrite(before: string): Promise<void> {
+  const check = new Jar(before)
+  check.update(await request('/write', check.header()))
+  if (name !== 'sealed-map' && check.header() === before)
+    throw new Error(`${name} write did not change the cookie`)
+}
+
+// Cold reads: every request brings a valid cookie of a new session, minted before the round
+// (untimed) and used once. Before each round, 100 cold reads time the rate, and four times what
+// the round (with its warm-up) needs at that rate is minted (the rate still climbs as the JIT
+// warms up). The heap is then collected, so the
+// garbage of minting is not collected while this or another process is timed.
+const pool: string[] = []
+const COLD = new Set(['sealed', 'hono-session', 'hono-sessions', '@hono/session', 'iron-session'])
+let prepare: ((scenario: string, ms: number) => Promise<void>) | undefined
+const gc = (globalThis as { gc?: () => void }).gc
+
 if (lib.cookie !== undefined) {
   const cookie = lib.cookie
   scenarios.read = async () => {
     const res = await request('/read', cookie)
     await res.text()
+  }
+  if (name === 'baseline') {
+    scenarios.write = writes(cookie)
+    await checkWrite(cookie)
   }
 } else {
   const readCookie = (await loginJar(SMALL_DATA)).header()
@@ -230,25 +308,29 @@ if (lib.cookie !== undefined) {
     const res = await request('/read', readCookie)
     await res.text()
   }
-  // One jar per concurrent client: each sends the cookie it was just given.
-  const jars = new Map<number, Jar>()
-  const base = await loginJar(SMALL_DATA)
-  scenarios.write = async (client) => {
-    let jar = jars.get(client)
-    if (!jar) {
-      jar = new Jar(base.header())
-      jars.set(client, jar)
+  const base = (await loginJar(SMALL_DATA)).header()
+  scenarios.write = writes(base)
+  await checkWrite(base)
+  if (COLD.has(name)) {
+    const mint = lib.mint ?? (async () => (await loginJar(SMALL_DATA)).header())
+    const fresh = await mint()
+    const coldSeen = await (await request('/read', fresh)).text()
+    if (coldSeen !== SMALL_DATA.userId) throw new Error(`${name} cold read ${coldSeen}`)
+    const cold: Step = async () => {
+      const res = await request('/read', pool.pop() ?? (await mint()))
+      await res.text()
     }
-    const res = await request('/write', jar.header())
-    jar.update(res)
-    await res.text()
+    scenarios.cold = cold
+    prepare = async (scenario, ms) => {
+      if (scenario !== 'cold') return
+      while (pool.length < 300) pool.push(await mint())
+      const t0 = performance.now()
+      for (let i = 0; i < 100; i++) await cold(0)
+      const want = Math.ceil((100 / (performance.now() - t0)) * (ms + 150) * 4) + 1000
+      while (pool.length < want) pool.push(await mint())
+      gc?.()
+    }
   }
-  // Sanity: a write must change the cookie the client holds (store mode keeps its id cookie).
-  const before = base.header()
-  const check = new Jar(before)
-  check.update(await request('/write', check.header()))
-  if (name !== 'sealed-map' && check.header() === before)
-    throw new Error(`${name} write did not change the cookie`)
 }
 
 serveChild(
@@ -260,4 +342,5 @@ serveChild(
     return { op: 'bytes', small, large }
   },
   lib.notes,
+  prepare,
 )

@@ -4,9 +4,11 @@
 
 /**
  * URL of a module of the built package (`dist/`, what users install): the benchmarks measure it,
- * not the TypeScript sources run through a loader. `npm run bench` builds first.
+ * not the TypeScript sources run through a loader. `npm run bench` builds first. `BENCH_DIST`
+ * (relative to bench/, or a file URL) points at another build, for A/B runs of two versions.
  */
-export const built = (path: string): string => new URL(`../dist/${path}`, import.meta.url).href
+export const built = (path: string): string =>
+  new URL(`${process.env.BENCH_DIST ?? '../dist'}/${path}`, import.meta.url).href
 
 /** 32+ characters for every library (iron needs >= 32; @hono/session derives a key from it). */
 export const SECRET = 'bench-secret-0123456789-abcdefghijklmnopqrstuvwxyz'
@@ -112,12 +114,13 @@ const ROUND_WARMUP_MS = 150
 
 /**
  * Serves run.ts over the IPC channel: `scenarios` are timed on request, `bytes` reports the
- * Cookie header size for the small and 2 KB sessions.
+ * Cookie header size for the small and 2 KB sessions; `prepare` runs before a round, untimed.
  */
 export function serveChild(
   scenarios: Record<string, Step>,
   bytes: () => Promise<Extract<ChildReply, { op: 'bytes' }>>,
   notes: Record<string, string> = {},
+  prepare?: (scenario: string, ms: number) => Promise<void>,
 ): void {
   const send = (m: ChildReply) => process.send!(m)
   process.on('message', async (m: ChildRequest) => {
@@ -126,6 +129,8 @@ export function serveChild(
       if (m.op === 'bytes') return send(await bytes())
       const step = scenarios[m.scenario]
       if (!step) throw new Error(`unknown scenario ${m.scenario}`)
+      // Untimed set-up (cold reads mint the cookies the round will bring).
+      await prepare?.(m.scenario, m.ms)
       // A short untimed run first: a process idle for seconds (while the others are timed)
       // comes back slow for its first tens of milliseconds (caches, JIT, the VM's scheduler),
       // and a round must not measure how long this child waited for its turn.

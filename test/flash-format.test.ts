@@ -1,12 +1,13 @@
-// Where flash values travel: the sealed payload's version 2 (`f` holds values by key, apart from
-// `d`), version 1 still read (0.1.0: `f` lists keys of `d`), and 0.1.0 store records.
+// Where flash values travel: the sealed payload's version 3 (an array: flash values by key in
+// its last place), versions 2 (`f` holds values by key, apart from `d`) and 1 still read (0.1.0:
+// `f` lists keys of `d`), and 0.1.0 store records.
 import { Hono } from 'hono'
 import * as Iron from 'iron-webcrypto'
 import { describe, expect, it, vi } from 'vitest'
 import { session } from '../src/adapters/hono.ts'
 import type { InvalidReason, SessionOptions, SessionStore } from '../src/core/types.ts'
 import { memoryStore } from '../src/stores/memory.ts'
-import { Jar, SECRET } from './support.ts'
+import { Jar, payloadOf, SECRET } from './support.ts'
 
 const unseal = async (cookie: string) =>
   (await Iron.unseal(cookie, SECRET, Iron.defaults)) as Record<string, unknown>
@@ -48,44 +49,89 @@ function createApp(options: SessionOptions = { secret: SECRET }) {
 const cookieValue = (jar: Jar) => jar.cookies.get('sid')!
 
 describe('the sealed payload', () => {
-  it('without flash values is version 1, as 0.1.0 wrote it (no `v`)', async () => {
+  it('is version 3: an array of the data, times, id; no purpose for the default, no flash', async () => {
     const app = createApp()
     const jar = new Jar()
     await jar.request(app, '/seed', { method: 'POST' })
     const payload = await unseal(cookieValue(jar))
-    expect(payload).not.toHaveProperty('v')
-    expect(payload).not.toHaveProperty('f')
-    expect(payload.d).toEqual({ userId: 'u1' })
+    expect(Array.isArray(payload)).toBe(true)
+    const [d, created, expires, sid, ...rest] = payload as unknown as unknown[]
+    expect(d).toEqual({ userId: 'u1' })
+    expect(typeof created).toBe('number')
+    expect(expires).toBe(86_400_000)
+    expect(sid).toMatch(/^[A-Za-z0-9_-]{32}$/)
+    expect(rest).toEqual([])
   })
 
-  it('with flash values is version 2: values by key in `f`, none in `d`', async () => {
+  it('with flash values keeps them by key in its last place, none among the data', async () => {
     const app = createApp()
     const jar = new Jar()
     await jar.request(app, '/seed', { method: 'POST' })
     await jar.request(app, '/flash-twice', { method: 'POST' })
-    const payload = await unseal(cookieValue(jar))
-    expect(payload.v).toBe(2)
+    const payload = payloadOf(await unseal(cookieValue(jar)))
     expect(payload.f).toEqual({ notice: ['one', 'two'] })
     expect(payload.d).toEqual({ userId: 'u1' })
+    expect(((await unseal(cookieValue(jar))) as unknown as unknown[]).slice(4, 6)).toEqual([0, 0])
   })
 
-  it('one flash value costs no more bytes than in 0.1.0’s form of the same session', async () => {
+  it('costs fewer bytes than versions 1 and 2 of the same session, which still open', async () => {
     const app = createApp()
     const jar = new Jar()
     await jar.request(app, '/seed', { method: 'POST' })
     await jar.request(app, '/flash', { method: 'POST' })
-    const v2 = await unseal(cookieValue(jar))
-    const { d, c, e, p, s } = v2 as Record<string, any>
-    // 0.1.0's toCompact: the value among the data, its key listed in `f`.
+    const v3 = await unseal(cookieValue(jar))
+    const { d, c, e, p, s } = payloadOf(v3)
+    // 0.1.0's toCompact: the value among the data, its key listed in `f`; version 2 apart.
     const v1 = { d: { ...d, notice: 'hi' }, c, e, p, f: ['notice'], s }
-    expect(JSON.stringify(v2).length).toBeLessThanOrEqual(JSON.stringify(v1).length)
-    // And the 0.1.0 form still opens, with the same flash value.
-    const old = await app.request('http://localhost/', {
-      headers: { cookie: `sid=${await seal(v1)}` },
+    const v2 = { d, c, e, p, v: 2, f: { notice: ['hi'] }, s }
+    expect(JSON.stringify(v3).length).toBeLessThan(JSON.stringify(v2).length)
+    expect(JSON.stringify(v3).length).toBeLessThan(JSON.stringify(v1).length)
+    for (const old of [v1, v2]) {
+      const res = await app.request('http://localhost/', {
+        headers: { cookie: `sid=${await seal(old)}` },
+      })
+      expect(await res.json()).toEqual({
+        isNew: false,
+        data: { userId: 'u1' },
+        flash: { notice: ['hi'] },
+        notice: 'hi',
+      })
+    }
+  })
+
+  it('refuses a version 3 payload whose places hold the wrong types', async () => {
+    const onInvalid = vi.fn<(reason: InvalidReason) => void>()
+    const app = createApp({ secret: SECRET, onInvalid })
+    const created = Date.now() - Date.UTC(2026, 0, 1)
+    const bad = [
+      [[], created, 60_000, 'id'], // data must be an object
+      [{ u: 1 }, String(created), 60_000, 'id'],
+      [{ u: 1 }, created, null, 'id'],
+      [{ u: 1 }, created, 60_000, 7],
+      [{ u: 1 }, created, 60_000, 'id', 'soon'],
+      [{ u: 1 }, created, 60_000, 'id', 0, ['sid']],
+      [{ u: 1 }, created, 60_000, 'id', 0, 0, { notice: 'hi' }],
+    ]
+    for (const payload of bad) {
+      const res = await app.request('http://localhost/', {
+        headers: { cookie: `sid=${await seal(payload)}` },
+      })
+      expect(((await res.json()) as { isNew: boolean }).isNew).toBe(true)
+    }
+    expect(onInvalid.mock.calls.map(([reason]) => reason)).toEqual(bad.map(() => 'invalid-data'))
+    // Another purpose than the default's is refused; the same places, well typed, open.
+    const other = await app.request('http://localhost/', {
+      headers: { cookie: `sid=${await seal([{ u: 1 }, created, 60_000, 'id', 0, 'billing'])}` },
     })
-    expect(await old.json()).toEqual({
+    expect(((await other.json()) as { isNew: boolean }).isNew).toBe(true)
+    const good = await app.request('http://localhost/', {
+      headers: {
+        cookie: `sid=${await seal([{ u: 1 }, created, 60_000, 'id', 0, 0, { notice: ['hi'] }])}`,
+      },
+    })
+    expect(await good.json()).toEqual({
       isNew: false,
-      data: { userId: 'u1' },
+      data: { u: 1 },
       flash: { notice: ['hi'] },
       notice: 'hi',
     })

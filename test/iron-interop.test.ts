@@ -4,7 +4,7 @@ import { describe, expect, it, vi } from 'vitest'
 import { session } from '../src/adapters/hono.ts'
 import type { InvalidReason, SessionOptions } from '../src/core/types.ts'
 import { IronCodec } from '../src/crypto/iron.ts'
-import { Jar, OLD_SECRET, SECRET, setCookies } from './support.ts'
+import { Jar, OLD_SECRET, payloadOf, SECRET, setCookies } from './support.ts'
 
 const NEW_SECRET = 'new-secret-0123456789-abcdefghijklmnopqrstuvwxyz'
 
@@ -146,7 +146,7 @@ describe('a Hono app’s session cookie is plain Fe26.2', () => {
   it('iron-webcrypto opens the Set-Cookie value: d is the data the handler set', async () => {
     const data = { userId: '42', cart: { items: [1, 2, 3] }, note: 'héllo ✓' }
     const value = await sealedCookie({ secret: SECRET, maxAge: 3600 }, data)
-    const opened = (await ironUnseal(value, SECRET)) as Record<string, unknown>
+    const opened = payloadOf(await ironUnseal(value, SECRET))
     expect(opened.d).toEqual(data)
     expect(typeof opened.c).toBe('number')
     expect(opened.e).toBe((opened.c as number) + 3600 * 1000)
@@ -186,10 +186,7 @@ describe('a Hono app’s session cookie is plain Fe26.2', () => {
     const jar = new Jar()
     jar.cookies.set('sid', sealed)
     expect(await (await jar.request(a, '/visit')).text()).toBe('2')
-    const reopened = (await ironUnseal(jar.cookies.get('sid')!, SECRET)) as {
-      d: unknown
-      c: number
-    }
+    const reopened = payloadOf(await ironUnseal(jar.cookies.get('sid')!, SECRET))
     expect(reopened.d).toEqual({ visits: 2 })
     // createdAt travels unchanged.
     expect(reopened.c).toBe(now)
@@ -198,8 +195,8 @@ describe('a Hono app’s session cookie is plain Fe26.2', () => {
   it('password ids: iron-webcrypto opens our cookie with its dictionary, by id', async () => {
     const value = await sealedCookie({ secret: { '2': NEW_SECRET, '1': OLD_SECRET } }, { u: 'x' })
     expect(value.split('*')[1]).toBe('2')
-    expect(((await ironUnseal(value, { '2': NEW_SECRET })) as any).d).toEqual({ u: 'x' })
-    expect(((await ironUnseal(value, { '1': OLD_SECRET, '2': NEW_SECRET })) as any).d).toEqual({
+    expect(payloadOf(await ironUnseal(value, { '2': NEW_SECRET })).d).toEqual({ u: 'x' })
+    expect(payloadOf(await ironUnseal(value, { '1': OLD_SECRET, '2': NEW_SECRET })).d).toEqual({
       u: 'x',
     })
     await expect(ironUnseal(value, { '1': OLD_SECRET })).rejects.toThrow('Cannot find password')
@@ -220,7 +217,7 @@ describe('a Hono app’s session cookie is plain Fe26.2', () => {
     expect(stale.body).toEqual({ isNew: false, data: { u: 'y' } })
     const [resealed] = setCookies(stale.res)
     expect(resealed?.value.split('*')[1]).toBe('2')
-    expect(((await ironUnseal(resealed!.value, { '2': NEW_SECRET })) as any).d).toEqual({ u: 'y' })
+    expect(payloadOf(await ironUnseal(resealed!.value, { '2': NEW_SECRET })).d).toEqual({ u: 'y' })
   })
 
   it('a seal under the right id but the wrong secret is refused', async () => {

@@ -4,7 +4,7 @@ import { describe, expect, it, vi } from 'vitest'
 import { session } from '../src/adapters/hono.ts'
 import type { InvalidReason, SessionOptions, SessionStore } from '../src/core/types.ts'
 import { IronCodec } from '../src/crypto/iron.ts'
-import { Jar, OLD_SECRET, SECRET, setCookies } from './support.ts'
+import { Jar, OLD_SECRET, payloadOf, SECRET, setCookies } from './support.ts'
 
 const NEW = 'newest-secret-0123456789-abcdefghijklmnopqrstuvw'
 const OLD = OLD_SECRET
@@ -48,7 +48,7 @@ describe('key rotation in sealed mode', () => {
 
     const withNew = await opensWith(cookie!.value, [{ id: '', secret: NEW }])
     expect(withNew.ok).toBe(true)
-    expect((withNew as { value: { d: unknown } }).value.d).toEqual({ userId: 'u1' })
+    expect(payloadOf((withNew as { value: unknown }).value).d).toEqual({ userId: 'u1' })
     expect((await opensWith(cookie!.value, [{ id: '', secret: OLD }])).ok).toBe(false)
 
     // The re-sealed cookie now reads on an app that no longer knows OLD.
@@ -57,9 +57,9 @@ describe('key rotation in sealed mode', () => {
 
   it('the re-sealed cookie keeps the session deadline (rotation is not a renewal)', async () => {
     const jar = await loggedIn({ secret: OLD, maxAge: 600 })
-    const before = (await Iron.unseal(jar.cookies.get('sid')!, OLD, Iron.defaults)) as any
+    const before = payloadOf(await Iron.unseal(jar.cookies.get('sid')!, OLD, Iron.defaults))
     await jar.request(app({ secret: [NEW, OLD], maxAge: 600 }).app, '/me')
-    const after = (await Iron.unseal(jar.cookies.get('sid')!, NEW, Iron.defaults)) as any
+    const after = payloadOf(await Iron.unseal(jar.cookies.get('sid')!, NEW, Iron.defaults))
     expect(after.c).toBe(before.c)
     expect(after.e).toBe(before.e)
     expect(after.s).toBe(before.s)
@@ -107,7 +107,7 @@ describe('key rotation in sealed mode', () => {
     const jar = await loggedIn({ secret: { '9': OLD, '10': NEW } })
     expect(jar.cookies.get('sid')!.split('*')[1]).toBe('10')
     expect(
-      (await Iron.unseal(jar.cookies.get('sid')!, { '10': NEW }, Iron.defaults)) as any,
+      payloadOf(await Iron.unseal(jar.cookies.get('sid')!, { '10': NEW }, Iron.defaults)),
     ).toEqual(expect.objectContaining({ d: { userId: 'u1' } }))
   })
 
@@ -117,7 +117,7 @@ describe('key rotation in sealed mode', () => {
     expect(await res.text()).toBe('u1')
     const [cookie] = setCookies(res)
     expect(cookie!.value.split('*')[1]).toBe('current')
-    expect(((await Iron.unseal(cookie!.value, { current: NEW }, Iron.defaults)) as any).d).toEqual({
+    expect(payloadOf(await Iron.unseal(cookie!.value, { current: NEW }, Iron.defaults)).d).toEqual({
       userId: 'u1',
     })
   })

@@ -8,7 +8,7 @@ import { describe, expect, it, vi } from 'vitest'
 import { session } from '../src/adapters/hono.ts'
 import { SessionConfigError } from '../src/core/errors.ts'
 import type { InvalidReason, SessionOptions } from '../src/core/types.ts'
-import { Jar, type Requestable, SECRET, setCookies } from './support.ts'
+import { Jar, payloadOf, type Requestable, SECRET, setCookies } from './support.ts'
 
 function app(options: SessionOptions) {
   const onInvalid = vi.fn<(reason: InvalidReason) => void>()
@@ -72,9 +72,7 @@ describe('sealed mode', () => {
 
   it('the purpose is sealed inside: iron-webcrypto sees it as `p`', async () => {
     const { app: a } = app({ purpose: 'billing' })
-    const opened = (await Iron.unseal(await loginValue(a), SECRET, Iron.defaults)) as {
-      p?: unknown
-    }
+    const opened = payloadOf(await Iron.unseal(await loginValue(a), SECRET, Iron.defaults))
     expect(opened.p).toBe('billing')
   })
 

@@ -115,3 +115,21 @@ export function loggingStore(options: { patch?: boolean } = {}) {
   }
   return { store, calls, map }
 }
+
+/**
+ * A sealed payload (as iron-webcrypto unseals it) in the keys of versions 1 and 2
+ * (`{ d, c, e, i?, s?, p, f? }`), so a test reads what a cookie holds whatever its version.
+ * Version 3 is an array, decoded here from its documented layout (src/core/record.ts), not by
+ * the library: `[data, created - 2026-01-01, expires - created, sid or 0, idle - created or 0,
+ * purpose or 0 (then 'sid'), flash]`, trailing empty places left out.
+ */
+export function payloadOf(raw: unknown): Record<string, any> {
+  if (!Array.isArray(raw)) return raw as Record<string, any>
+  const [d, created, expires, s, idle, p, f] = raw
+  const c = created + Date.UTC(2026, 0, 1)
+  const out: Record<string, any> = { d, c, e: c + expires, p: p || 'sid' }
+  if (s) out.s = s
+  if (idle) out.i = c + idle
+  if (f !== undefined) out.f = f
+  return out
+}

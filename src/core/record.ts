@@ -110,13 +110,15 @@ export function ownCopy(value: unknown): SessionRecord<Data> | undefined {
 export type SealedRecord = SessionRecord<Data> & { purpose?: string }
 
 /**
- * The sealed payload: the record with one-letter keys (fewer bytes in every request).
- * Versioned by `v`; a payload without `v` is version 1 (0.1.0 on), so it costs no bytes.
- * - version 1: `f` lists the keys of `d` that are flash values (one value each).
- * - version 2: `f` holds the flash values apart from `d`, by key (`{ "notice": ["hi"] }`),
- *   several per key. It differs from version 1 only where `f` is present, so a payload without
- *   flash values is written as version 1 (no `v`), and one with them costs `"v":2,` but no
- *   longer names each key twice.
+ * The sealed payload, versioned; every version opens forever (test/compat/).
+ * - version 1 (0.1.0 on): the record with one-letter keys; `f` lists the keys of `d` that are
+ *   flash values (one value each). A payload without `v` is version 1.
+ * - version 2: as 1 with `"v":2`, `f` holding the flash values apart from `d`, by key
+ *   (`{ "notice": ["hi"] }`), several per key.
+ * - version 3 (written now): an array, so no key names; times as milliseconds after
+ *   `EPOCH_MS` (created) and after creation (deadlines); the purpose left out when it is
+ *   `DEFAULT_PURPOSE`, and trailing empty places dropped:
+ *   `[data, created, expires, sid, idle or 0, purpose or 0, flash]`.
  */
 interface Compact {
   v?: 1 | 2
@@ -130,22 +132,45 @@ interface Compact {
   p: string
 }
 
-/** The sealed payload for `record`, bound to `purpose`. */
-export function toCompact(r: SessionRecord<Data>, purpose: string): Compact {
-  const c: Compact = { d: r.data, c: r.createdAt, e: r.expiresAt, p: purpose }
-  if (r.idleExpiresAt !== undefined) c.i = r.idleExpiresAt
-  if (r.flash) {
-    // A list of keys is version 1's form; the engine writes values by key (version 2).
-    if (!Array.isArray(r.flash)) c.v = 2
-    c.f = r.flash
-  }
-  if (r.sid) c.s = r.sid
-  return c
+/** Version 3's origin of time: 2026-01-01T00:00:00Z, so creation times take fewer digits. */
+const EPOCH_MS = 1_767_225_600_000
+/** The purpose of the default cookie name, which version 3 leaves out. */
+const DEFAULT_PURPOSE = 'sid'
+
+/** The sealed payload for `record`, bound to `purpose` (version 3). */
+export function toCompact(r: SessionRecord<Data>, purpose: string): unknown[] {
+  const c = r.createdAt
+  const out: unknown[] = [
+    r.data,
+    c - EPOCH_MS,
+    r.expiresAt - c,
+    r.sid ?? 0,
+    r.idleExpiresAt === undefined ? 0 : r.idleExpiresAt - c,
+    purpose === DEFAULT_PURPOSE ? 0 : purpose,
+    r.flash,
+  ]
+  while (out.length > 4 && !out[out.length - 1]) out.pop()
+  return out
 }
 
 /** The record inside an unsealed payload, or undefined when it is not one of ours. */
 export function fromCompact(v: unknown): SealedRecord | undefined {
   if (typeof v !== 'object' || v === null) return undefined
+  if (Array.isArray(v)) {
+    const [d, c, e, s, i, p, f] = v
+    // asRecord checks the rest (the idle deadline and flash values are checked there).
+    if (!isTime(c) || !isTime(e) || (p && typeof p !== 'string')) return undefined
+    const at = c + EPOCH_MS
+    return asRecord({
+      data: d,
+      createdAt: at,
+      expiresAt: at + e,
+      idleExpiresAt: i ? at + i : undefined,
+      flash: f,
+      sid: s === 0 ? undefined : s,
+      purpose: p || DEFAULT_PURPOSE,
+    }) as SealedRecord | undefined
+  }
   const c = v as Compact
   // Each version's own form of `f`: keys of `d` (1), or values by key (2, which always has it).
   const v1 = c.v === undefined || c.v === 1

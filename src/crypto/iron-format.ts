@@ -4,7 +4,9 @@
 /** The iron format this library reads and writes: https://github.com/hapijs/iron */
 export const IRON_PREFIX = 'Fe26.2'
 
-const HEX_SALT = /^[0-9a-f]+$/
+// Salts: iron writes hex, we write base64url (the same 128 random bits in 22 characters, not 32);
+// iron reads a salt as a string of any characters but '*'.
+const SALT = /^[\w-]+$/
 const PASSWORD_ID = /^\w*$/
 // A 32-byte MAC in unpadded base64url is 43 characters; the last one carries 2 spare bits that
 // must be zero. Anything else is not a MAC iron writes, and a lenient decoder would accept up to
@@ -42,7 +44,7 @@ export function parseSeal(sealed: string, expiredBy: number): SealParts | 'malfo
     string,
   ]
   if (prefix !== IRON_PREFIX || !PASSWORD_ID.test(id)) return 'malformed'
-  if (!HEX_SALT.test(encSalt) || !HEX_SALT.test(macSalt)) return 'malformed'
+  if (!SALT.test(encSalt) || !SALT.test(macSalt)) return 'malformed'
   if (!CANONICAL_MAC.test(mac) || !IV_CHARS.test(ivB64) || !B64URL.test(encB64)) return 'malformed'
   // Whole AES blocks only: a length check costs nothing and spares the MAC work.
   if (encB64.length % 4 === 1 || ((encB64.length * 3) >> 2) % 16 !== 0) return 'malformed'

@@ -75,7 +75,7 @@ export interface CompatCase {
 
 /** The whole fixture file. */
 export interface CompatFixture {
-  version: '0.1.0'
+  version: '0.1.0' | '0.2.0-dev'
   commit: string
   mintedAt: number
   cases: CompatCase[]

@@ -1,0 +1,82 @@
+// µs per request of the engine alone (`loadSync`/`commitSync`, no framework), this build against
+// BENCH_BASE (another build's dist/, relative to bench/), interleaved round by round in one
+// process: a cached read, a cold read (a cookie never seen: minted by another engine), a write
+// (the cookie the last write set) and a new session's first seal. Medians and fastest rounds.
+// Not part of `npm run bench`.
+//
+// Run: BENCH_BASE=../.scratch/base-dist node --import tsx bench/engine-ab.ts
+//      (env: BENCH_ROUNDS [25], BENCH_N requests per round [2000])
+import { envNumber, median, SECRET, SMALL_DATA } from './lib.ts'
+
+type Engine = import('../src/core/engine.ts').SessionEngine
+const ROUNDS = envNumber('BENCH_ROUNDS', 25)
+const N = envNumber('BENCH_N', 2000)
+const dists = [...(process.env.BENCH_BASE ? [process.env.BENCH_BASE] : []), '../dist']
+const request = (cookie: string | undefined) => ({
+  header: (name: string) => (name === 'cookie' ? cookie : undefined),
+  url: () => 'http://localhost/',
+})
+const cookieOf = (engine: Engine, state: ReturnType<Engine['loadSync']>) =>
+  engine.commitSync(state, undefined).headers[0]![1].split(';', 1)[0]!
+
+const builds = await Promise.all(
+  dists.map(async (dist) => {
+    const url = new URL(`${dist}/core/engine.js`, import.meta.url).href
+    const { SessionEngine } = (await import(url)) as typeof import('../src/core/engine.ts')
+    const minter = new SessionEngine({ secret: SECRET })
+    const mint = () => {
+      const state = minter.loadSync(request(undefined), undefined)
+      Object.assign(state.session, SMALL_DATA)
+      return cookieOf(minter, state)
+    }
+    return { dist, mint, app: new SessionEngine({ secret: SECRET }), warm: mint(), last: mint() }
+  }),
+)
+type Build = (typeof builds)[number]
+
+const ops: Record<string, (b: Build) => (i: number) => void> = {
+  read: (b) => () => {
+    const state = b.app.loadSync(request(b.warm), undefined)
+    void state.session.userId
+    b.app.commitSync(state, undefined)
+  },
+  cold: (b) => {
+    const pool = Array.from({ length: N }, b.mint)
+    return (i) => {
+      const state = b.app.loadSync(request(pool[i]), undefined)
+      if (state.isNew) throw new Error('a minted cookie did not open')
+      b.app.commitSync(state, undefined)
+    }
+  },
+  write: (b) => () => {
+    const state = b.app.loadSync(request(b.last), undefined)
+    state.session.count = (Number(state.session.count) || 0) + 1
+    b.last = cookieOf(b.app, state)
+  },
+  'new session': (b) => () => {
+    const state = b.app.loadSync(request(undefined), undefined)
+    Object.assign(state.session, SMALL_DATA)
+    b.app.commitSync(state, undefined)
+  },
+}
+
+const samples = new Map<string, number[]>()
+for (let r = 0; r < ROUNDS; r++) {
+  for (const [name, op] of Object.entries(ops)) {
+    for (const b of r % 2 ? [...builds].reverse() : builds) {
+      const step = op(b)
+      const t0 = performance.now()
+      for (let i = 0; i < N; i++) step(i)
+      const key = `${name}|${b.dist}`
+      samples.set(key, [...(samples.get(key) ?? []), ((performance.now() - t0) * 1000) / N])
+    }
+  }
+}
+console.log(`| µs per request | ${dists.join(' | ')} |\n|---|${dists.map(() => '--:').join('|')}|`)
+for (const name of Object.keys(ops)) {
+  const cells = dists.map((d) => {
+    const xs = samples.get(`${name}|${d}`)!
+    return `${median(xs).toFixed(2)} (fastest ${Math.min(...xs).toFixed(2)})`
+  })
+  console.log(`| ${name} | ${cells.join(' | ')} |`)
+}
