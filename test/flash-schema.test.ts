@@ -13,13 +13,9 @@ import { session } from '../src/adapters/hono.ts'
 import { createHandle } from '../src/adapters/next-handle.ts'
 import { SessionEngine, sessionEngine } from '../src/core/engine.ts'
 import { SessionConfigError, SessionDataError, type SessionError } from '../src/core/errors.ts'
-import type {
-  InvalidReason,
-  SessionOptions,
-  SessionSchema,
-  StandardSchemaV1,
-} from '../src/core/types.ts'
+import type { InvalidReason, SessionOptions, SessionSchema } from '../src/core/types.ts'
 import { muteConsole } from './quiet-console.ts'
+import { counted, messageFor } from './schema-support.ts'
 import { Jar, type Requestable, requestOf, SECRET, setCookies } from './support.ts'
 
 /**
@@ -49,29 +45,6 @@ const libraries: Record<string, { flash: SessionSchema; async?: SessionSchema }>
   arktype: {
     flash: type({ notice: 'string <= 20', error: { field: 'string', message: 'string' } }),
   },
-}
-
-/** The first issue message the validator itself gives for `value`. */
-async function messageFor(schema: SessionSchema, value: unknown): Promise<string> {
-  const result = await schema['~standard'].validate(value)
-  if (!result.issues?.[0]) throw new Error(`${JSON.stringify(value)} passed the schema`)
-  return result.issues[0].message
-}
-
-/** The same schema, counting its validate() calls. */
-function counted(schema: SessionSchema): { schema: SessionSchema; calls: () => number } {
-  let calls = 0
-  const props = schema['~standard']
-  const wrapped: StandardSchemaV1<object, object> = {
-    '~standard': {
-      ...props,
-      validate: (value) => {
-        calls++
-        return props.validate(value)
-      },
-    },
-  }
-  return { schema: wrapped, calls: () => calls }
 }
 
 /** POST /flash flashes each [key, value] of the body; GET / answers what arrived. */

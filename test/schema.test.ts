@@ -11,12 +11,8 @@ import { session } from '../src/adapters/hono.ts'
 import { csrfToken, verifyCsrfToken } from '../src/adapters/hono-csrf.ts'
 import { sessionEngine } from '../src/core/engine.ts'
 import { SessionConfigError, SessionDataError, type SessionError } from '../src/core/errors.ts'
-import type {
-  InvalidReason,
-  SessionOptions,
-  SessionSchema,
-  StandardSchemaV1,
-} from '../src/core/types.ts'
+import type { InvalidReason, SessionOptions, SessionSchema } from '../src/core/types.ts'
+import { counted, messageFor } from './schema-support.ts'
 import { Jar, type Requestable, requestOf, SECRET, setCookies } from './support.ts'
 
 /** One validator library's schemas, all with the same meaning. */
@@ -78,29 +74,6 @@ const libraries: Record<string, Schemas> = {
     cart: type({ cart: type('string[]').default(() => []) }),
     // arktype validates synchronously only.
   },
-}
-
-/** The first issue message the validator itself gives for `value`: what errors must carry. */
-async function messageFor(schema: SessionSchema, value: unknown): Promise<string> {
-  const result = await schema['~standard'].validate(value)
-  if (!result.issues?.[0]) throw new Error(`${JSON.stringify(value)} passed the schema`)
-  return result.issues[0].message
-}
-
-/** The same schema, counting its validate() calls. */
-function counted(schema: SessionSchema): { schema: SessionSchema; calls: () => number } {
-  let calls = 0
-  const props = schema['~standard']
-  const wrapped: StandardSchemaV1<object, object> = {
-    '~standard': {
-      ...props,
-      validate: (value) => {
-        calls++
-        return props.validate(value)
-      },
-    },
-  }
-  return { schema: wrapped, calls: () => calls }
 }
 
 /** What a request's handler threw, as the app's error handler saw it. */
