@@ -7,18 +7,7 @@ import type { SessionRecord } from '../../src/core/types.ts'
 import { redisStore } from '../../src/stores/redis.ts'
 import { type SqliteDatabase, sqliteStore } from '../../src/stores/sqlite.ts'
 import { type RedisServer, startRedis } from '../servers/redis.ts'
-
-const BUN_SQLITE = 'bun:sqlite'
-type RawDb = SqliteDatabase & { close(): void }
-/** An in-memory database: better-sqlite3 on Node, bun:sqlite on Bun (a variable specifier, so Vite does not resolve it). */
-async function openSqlite(): Promise<RawDb> {
-  if (typeof (globalThis as { Bun?: unknown }).Bun !== 'undefined') {
-    const { Database } = (await import(BUN_SQLITE)) as { Database: new (f: string) => RawDb }
-    return new Database(':memory:')
-  }
-  const { default: Database } = await import('better-sqlite3')
-  return new Database(':memory:') as unknown as RawDb
-}
+import { openSqlite } from '../servers/sqlite.ts'
 
 const COUNT = 50_000
 const PAGE = 500

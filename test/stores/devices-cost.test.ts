@@ -18,21 +18,10 @@ import {
   startRedis,
   startRedisProxy,
 } from '../servers/redis.ts'
+import { openSqlite } from '../servers/sqlite.ts'
 import { Jar, SECRET, testClock } from '../support.ts'
 
 type Clock = ReturnType<typeof testClock>
-
-const BUN_SQLITE = 'bun:sqlite'
-type RawDb = SqliteDatabase & { close(): void }
-/** An in-memory database: better-sqlite3 on Node, bun:sqlite on Bun (a variable specifier, so Vite does not resolve it). */
-async function openSqlite(): Promise<RawDb> {
-  if (typeof (globalThis as { Bun?: unknown }).Bun !== 'undefined') {
-    const { Database } = (await import(BUN_SQLITE)) as { Database: new (f: string) => RawDb }
-    return new Database(':memory:')
-  }
-  const { default: Database } = await import('better-sqlite3')
-  return new Database(':memory:') as unknown as RawDb
-}
 
 function app(store: SessionStore, clock: Clock) {
   return new Hono()

@@ -6,30 +6,13 @@ import { describe, expect, it } from 'vitest'
 import { SessionConfigError } from '../../src/core/errors.ts'
 import type { SessionRecord } from '../../src/core/types.ts'
 import { type SqliteDatabase, sqliteStore } from '../../src/stores/sqlite.ts'
+import { openSqlite, type SqliteDb, sqliteDriver } from '../servers/sqlite.ts'
 import { testClock } from '../support.ts'
 import { describeStore } from './contract.ts'
 
-type Db = SqliteDatabase & { close(): void }
-
-const isBun = typeof (globalThis as { Bun?: unknown }).Bun !== 'undefined'
-// A variable specifier, so Vite does not try to resolve a Bun built-in under Node.
-const BUN_SQLITE = 'bun:sqlite'
-
-/** A fresh database: better-sqlite3 on Node, bun:sqlite on Bun. */
-async function openDb(file = ':memory:'): Promise<Db> {
-  if (isBun) {
-    const { Database } = (await import(BUN_SQLITE)) as { Database: new (f: string) => Db }
-    return new Database(file)
-  }
-  const { default: Database } = await import('better-sqlite3')
-  return new Database(file) as unknown as Db
-}
-
-const driver = isBun ? 'bun:sqlite' : 'better-sqlite3'
-
-describeStore(`sqliteStore (${driver})`, {
+describeStore(`sqliteStore (${sqliteDriver})`, {
   async make(options = {}) {
-    const db = await openDb()
+    const db = await openSqlite()
     const store = sqliteStore({ db, ...options })
     return {
       store,
@@ -53,13 +36,13 @@ function rec(now: number, data: Record<string, unknown> = {}, seconds = 60): Ses
 
 const id = (n: number) => `sqlite-store-id-${String(n).padStart(16, '0')}`
 
-function count(db: Db, sql: string, ...params: unknown[]): number {
+function count(db: SqliteDb, sql: string, ...params: unknown[]): number {
   return Number((db.prepare(sql).get(...params) as { n: number }).n)
 }
 
-describe(`sqliteStore specifics (${driver})`, () => {
+describe(`sqliteStore specifics (${sqliteDriver})`, () => {
   it('creates its table and indexes once; a second store on the same db reuses them', async () => {
-    const db = await openDb()
+    const db = await openSqlite()
     try {
       const first = sqliteStore({ db })
       first.set(id(1), rec(Date.now(), { userId: 'u1' }), undefined)
@@ -98,7 +81,7 @@ describe(`sqliteStore specifics (${driver})`, () => {
   })
 
   it('a custom table keeps its sessions apart from the default one', async () => {
-    const db = await openDb()
+    const db = await openSqlite()
     try {
       const a = sqliteStore({ db })
       const b = sqliteStore({ db, table: 'admin_sessions' })
@@ -113,7 +96,7 @@ describe(`sqliteStore specifics (${driver})`, () => {
   })
 
   it('stores the data as JSON text, the deadline, the user id and the user agent in columns', async () => {
-    const db = await openDb()
+    const db = await openSqlite()
     try {
       const clock = testClock()
       const store = sqliteStore({ db, now: clock.now })
@@ -148,7 +131,7 @@ describe(`sqliteStore specifics (${driver})`, () => {
   })
 
   it('reads expired rows as they are (the engine refuses them) and prune() deletes them, returning the count', async () => {
-    const db = await openDb()
+    const db = await openSqlite()
     try {
       const clock = testClock()
       const store = sqliteStore({ db, now: clock.now })
@@ -180,7 +163,7 @@ describe(`sqliteStore specifics (${driver})`, () => {
   })
 
   it('destroyUserSessions counts live sessions only and leaves other users alone', async () => {
-    const db = await openDb()
+    const db = await openSqlite()
     try {
       const clock = testClock()
       const store = sqliteStore({ db, now: clock.now })
@@ -200,8 +183,8 @@ describe(`sqliteStore specifics (${driver})`, () => {
 
   it('patches through two connections to one database file merge, not overwrite', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'sealed-session-sqlite-'))
-    const db1 = await openDb(join(dir, 's.db'))
-    const db2 = await openDb(join(dir, 's.db'))
+    const db1 = await openSqlite(join(dir, 's.db'))
+    const db2 = await openSqlite(join(dir, 's.db'))
     try {
       const a = sqliteStore({ db: db1 })
       const b = sqliteStore({ db: db2 })
@@ -218,7 +201,7 @@ describe(`sqliteStore specifics (${driver})`, () => {
   })
 
   it('a bad table name, db or userKey is a SessionConfigError naming each field', async () => {
-    const db = await openDb()
+    const db = await openSqlite()
     try {
       for (const table of [
         'sessions; DROP TABLE x',
