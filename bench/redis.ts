@@ -105,7 +105,8 @@ async function cost(path: string, cookieFor: () => Promise<string>) {
   }
 }
 
-// Load: a first request of a session that exists in Redis (fresh login each, never read).
+// Load: a first request of a session that exists in Redis (fresh login each, never read), logged
+// in through the other client's store: another process, as behind a load balancer.
 const load = await cost('/read', async () =>
   new Jar().update(await request(apps.direct, '/login', '')).header(),
 )

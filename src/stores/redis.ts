@@ -107,6 +107,12 @@ export interface RedisStore<L = Record<string, unknown>>
   touch(id: string, ctx?: unknown, meta?: WriteMeta): Promise<void> | undefined
 }
 
+/**
+ * A stored record's last write time (epoch ms), beside its fields, when the user index is on.
+ * It is the store's own: `get` takes it out before the engine sees the record.
+ */
+const SEEN = 'seen'
+
 const checkOptions = object<RedisStoreOptions>({
   client: required(
     is(
@@ -213,7 +219,13 @@ export function redisStore<L = Record<string, unknown>>(
       if (value === null || value === undefined) return undefined
       // Past our clock's deadline too (Redis expires by the server's): the engine refuses it as
       // `expired` and deletes it. Once Redis has dropped the key, a read is `not-found`.
-      return parseRecord(value) ?? value
+      const record: (SessionRecord<any> & { [SEEN]?: unknown }) | undefined = parseRecord(value)
+      if (!record) return value
+      // When it was last written: a read within `touchAfter` of it, in any process, sends no touch.
+      const seen = record[SEEN]
+      if (typeof seen === 'number') recent.seen(id, seen)
+      delete record[SEEN]
+      return record
     },
 
     async set(id, record, _ctx, meta) {
@@ -221,16 +233,18 @@ export function redisStore<L = Record<string, unknown>>(
       const ttl = ttlOf(record, write)
       // Already past its deadline: nothing to keep, and no stale copy may linger.
       if (ttl < 1) return void (await run([['DEL', keyFor(id)]]))
-      const command = ['SET', keyFor(id), JSON.stringify(record), 'PX', String(ttl)]
-      await run([command, ...(await indexWrite(id, record, ttl, write))])
+      const index = await indexWrite(id, record, ttl, write)
+      const json = JSON.stringify(index.length ? { ...record, [SEEN]: write.now } : record)
+      await run([['SET', keyFor(id), json, 'PX', String(ttl)], ...index])
     },
 
     async patch(id, record, changes: SessionPatch, _ctx, meta) {
       const write = writeMeta(meta, now)
       const ttl = ttlOf(record, write)
       if (ttl < 1) return void (await run([['DEL', keyFor(id)]]))
+      const index = await indexWrite(id, record, ttl, write)
       const { data, ...stamps } = record
-      const rest = JSON.stringify(stamps)
+      const rest = JSON.stringify(index.length ? { ...stamps, [SEEN]: write.now } : stamps)
       const args = [rest === '{}' ? '}' : `,${rest.slice(1)}`, String(ttl), '']
       let nset = 0
       const deleted = [...changes.deleted]
@@ -245,10 +259,7 @@ export function redisStore<L = Record<string, unknown>>(
       }
       args[2] = String(nset)
       args.push(...deleted)
-      await run([
-        await evalsha(scripts.patch, keyFor(id), args),
-        ...(await indexWrite(id, record, ttl, write)),
-      ])
+      await run([await evalsha(scripts.patch, keyFor(id), args), ...index])
     },
 
     async delete(id) {

@@ -80,7 +80,7 @@ describe('Redis: commands per request', () => {
     await store.touch(id)
     await store.destroySession('u1', 'warmup'.padEnd(32, '0'))
     const read = () => jar.request(sessions, '/peek')
-    return { clock, store, read, id }
+    return { clock, store, read, id, jar }
   }
 
   it('touch on (60 s): an unchanged read is 1 GET; once a minute 1 GET + 1 index script', async () => {
@@ -100,6 +100,30 @@ describe('Redis: commands per request', () => {
     }
     clock.advance(0.001)
     expect((await cost(read)).sent).toEqual({ GET: 1, EVALSHA: 1 })
+  })
+
+  it('another process (a second store) reading a session within a minute of its last write: 1 GET', async () => {
+    // Behind a load balancer most reads land on an instance that did not write the session.
+    const { clock, id, jar } = await setup()
+    const other = redisStore({ client, prefix: `cost${n}:`, now: clock.now })
+    const there = app(other, clock)
+    const readThere = () =>
+      there.request('/peek', { headers: { cookie: jar.header() } }).then((r) => r.text())
+    clock.advance(30)
+    let seen = ''
+    expect(await cost(async () => (seen = await readThere()))).toEqual({
+      sent: { GET: 1 },
+      roundTrips: 1,
+      executed: { get: 1 },
+    })
+    expect(seen).toBe('u1')
+    // The stored record carries its write time for this, and nothing of it reaches the session.
+    const stored = await client.get(`cost${n}:${id}`)
+    expect(JSON.parse(stored!).seen).toBeTypeOf('number')
+    // Past the interval since that write, the other process touches once, then not again.
+    clock.advance(30)
+    expect((await cost(readThere)).sent).toEqual({ GET: 1, EVALSHA: 1 })
+    expect((await cost(readThere)).sent).toEqual({ GET: 1 })
   })
 
   it('touch off (touchAfter: 0): every unchanged read is 1 GET, however long apart', async () => {
