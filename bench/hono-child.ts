@@ -2,11 +2,14 @@
 // Each library runs in its own process: hono-session patches Hono's Context, and JIT state or
 // heap growth of one library must not tax another.
 //
-// Usage (normally by run.ts): node --import tsx bench/hono-child.ts <library>
+// Usage (normally by run.ts): node --import tsx bench/hono-child.ts <library>[:cold]
 //   libraries: baseline | floor | sealed | sealed-map | sealed-schema | hono-session | hono-sessions |
 //              @hono/session | iron-session
-// Scenarios: read (the same cookie again and again), cold (a new valid cookie every request),
-// write (a key changed, the new cookie sent next time); the baseline's write sets a plain cookie.
+// Scenarios: read (the same cookie again and again), write (a key changed, the new cookie sent
+// next time; the baseline's write sets a plain cookie); with `:cold`, cold reads only (a new valid
+// cookie every request). Cold reads run in a process of their own: the pool of cookies minted for
+// them (and, for sealed-session, the minting engine) would otherwise tax the warm scenarios' heap
+// and JIT, which no app serving only warm traffic pays.
 import { Hono } from 'hono'
 import { z } from 'zod'
 import { built, Jar, LARGE_DATA, SECRET, SMALL_DATA, type Step, serveChild } from './lib.ts'
@@ -240,7 +243,8 @@ async function build(name: string): Promise<Lib> {
   }
 }
 
-const name = process.argv[2] ?? 'sealed'
+const [name = 'sealed', part] = (process.argv[2] ?? 'sealed').split(':')
+const coldOnly = part === 'cold'
 const lib = await build(name)
 
 async function loginJar(data: Data): Promise<Jar> {
@@ -300,18 +304,19 @@ if (lib.cookie !== undefined) {
     await checkWrite(cookie)
   }
 } else {
-  const readCookie = (await loginJar(SMALL_DATA)).header()
-  // Sanity: the read must see the session, or the numbers measure an empty one.
-  const seen = await (await request('/read', readCookie)).text()
-  if (seen !== SMALL_DATA.userId) throw new Error(`${name} read ${seen}, not the session`)
-  scenarios.read = async () => {
-    const res = await request('/read', readCookie)
-    await res.text()
-  }
-  const base = (await loginJar(SMALL_DATA)).header()
-  scenarios.write = writes(base)
-  await checkWrite(base)
-  if (COLD.has(name)) {
+  if (!coldOnly) {
+    const readCookie = (await loginJar(SMALL_DATA)).header()
+    // Sanity: the read must see the session, or the numbers measure an empty one.
+    const seen = await (await request('/read', readCookie)).text()
+    if (seen !== SMALL_DATA.userId) throw new Error(`${name} read ${seen}, not the session`)
+    scenarios.read = async () => {
+      const res = await request('/read', readCookie)
+      await res.text()
+    }
+    const base = (await loginJar(SMALL_DATA)).header()
+    scenarios.write = writes(base)
+    await checkWrite(base)
+  } else if (COLD.has(name)) {
     const mint = lib.mint ?? (async () => (await loginJar(SMALL_DATA)).header())
     const fresh = await mint()
     const coldSeen = await (await request('/read', fresh)).text()
@@ -332,6 +337,8 @@ if (lib.cookie !== undefined) {
     }
   }
 }
+
+if (coldOnly && !scenarios.cold) throw new Error(`${name} has no cold reads to measure`)
 
 serveChild(
   scenarios,

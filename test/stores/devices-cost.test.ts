@@ -107,8 +107,8 @@ describe('Redis: commands per request', () => {
     const { clock, id, jar } = await setup()
     const other = redisStore({ client, prefix: `cost${n}:`, now: clock.now })
     const there = app(other, clock)
-    const readThere = () =>
-      there.request('/peek', { headers: { cookie: jar.header() } }).then((r) => r.text())
+    const readThere = async () =>
+      (await there.request('/peek', { headers: { cookie: jar.header() } })).text()
     clock.advance(30)
     let seen = ''
     expect(await cost(async () => (seen = await readThere()))).toEqual({
