@@ -279,6 +279,10 @@ describe('a failing revocation store', () => {
     expect(res.status).toBe(500)
     expect(down.errors[0]).toBeInstanceOf(SessionStoreError)
     expect((down.errors[0] as SessionStoreError).operation).toBe('get')
+    // Wrapped once: the store's own error is the cause, its message said once.
+    expect((down.errors[0] as Error).message).toBe('Session store get failed: connection refused')
+    expect((down.errors[0] as Error).cause).not.toBeInstanceOf(SessionStoreError)
+    expect(((down.errors[0] as Error).cause as Error).message).toBe('connection refused')
     expect(setCookies(res)).toEqual([])
   })
 
@@ -288,6 +292,8 @@ describe('a failing revocation store', () => {
     const res = await alice.jar.request(down.app, '/logout', { method: 'POST' })
     expect(res.status).toBe(500)
     expect(down.errors[0]).toBeInstanceOf(SessionStoreError)
+    expect((down.errors[0] as Error).message).toBe('Session store set failed: connection refused')
+    expect(((down.errors[0] as Error).cause as Error).message).toBe('connection refused')
     expect(setCookies(res)).toEqual([])
   })
 })

@@ -108,3 +108,13 @@ export class SessionStoreError extends SessionError {
     this.operation = operation
   }
 }
+
+/**
+ * `cause` as a `SessionStoreError` of `operation`: already one (a store call made through
+ * another, as the revocation list's inside the engine's) it is passed on, not wrapped again.
+ */
+export const storeError = (
+  operation: SessionStoreError['operation'],
+  cause: unknown,
+): SessionStoreError =>
+  cause instanceof SessionStoreError ? cause : new SessionStoreError(operation, cause)

@@ -4,7 +4,7 @@
 import { IdSigner } from '../crypto/id-signer.ts'
 import { IronCodec, type UnsealResult } from '../crypto/iron.ts'
 import { type Steps, wait } from '../util/steps.ts'
-import { SessionStoreError } from './errors.ts'
+import { type SessionStoreError, storeError } from './errors.ts'
 import type { ResolvedOptions } from './options.ts'
 import {
   fromCompact,
@@ -73,7 +73,7 @@ export function* storeCall<T>(
   try {
     return (yield* wait(call())) as Awaited<T>
   } catch (err) {
-    throw new SessionStoreError(op, err)
+    throw storeError(op, err)
   }
 }
 

@@ -1,5 +1,5 @@
 import { isPromise } from '../util/steps.ts'
-import { SessionStoreError } from './errors.ts'
+import { type SessionStoreError, storeError } from './errors.ts'
 import type { MaybePromise } from './types.ts'
 
 /**
@@ -12,7 +12,7 @@ export function storeCall<T>(
   call: () => unknown,
 ): MaybePromise<T> {
   const fail = (err: unknown): never => {
-    throw new SessionStoreError(op, err)
+    throw storeError(op, err)
   }
   let value: unknown
   try {
