@@ -1,6 +1,6 @@
 import { BoundedCache } from '../util/cache.ts'
 import { runAsync, type Steps } from '../util/steps.ts'
-import { IRON_PREFIX, parseSeal } from './iron-format.ts'
+import { joinSeal, macBase, parseSeal } from './iron-format.ts'
 import { webSeal, webUnseal } from './iron-web.ts'
 import { AesCbc, decryptNode, HmacSha256, nodeCrypto } from './node-crypto.ts'
 import { type RingKey, timingSafeEqual } from './random.ts'
@@ -153,9 +153,14 @@ export class IronCodec<T = unknown> {
       const k = this.#currentSealKeys(key)
       const iv = this.#nextIv()
       const encrypted = k.encKey.encrypt(json, iv)
-      const base = `${IRON_PREFIX}*${key.id}*${k.encSalt}*${iv.toString('base64url')}*${encrypted.toString('base64url')}*`
+      const base = macBase(
+        key.id,
+        k.encSalt,
+        iv.toString('base64url'),
+        encrypted.toString('base64url'),
+      )
       mac = k.macKey.digest(base)
-      sealed = `${base}*${k.macSalt}*${mac}`
+      sealed = joinSeal(base, k.macSalt, mac)
     }
     if (remember) this.#results.set(mac, { sealed, result: undefined, json, expiration: 0 })
     return sealed
@@ -231,7 +236,7 @@ export class IronCodec<T = unknown> {
     const done = (json: string | UnsealResult<T>, key: CodecKey): UnsealResult<T> =>
       typeof json === 'string' ? this.#open(sealed, mac, exp, json, key, keep) : json
     if (!this.#node) {
-      const opened = yield* webUnseal(candidates, sealed, id, ivB64, encB64)
+      const opened = yield* webUnseal(candidates, parsed, base)
       return typeof opened === 'string' ? fail(opened) : done(opened.json, opened.key)
     }
     const c = nodeCrypto!
