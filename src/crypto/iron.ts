@@ -82,7 +82,7 @@ interface SealKeys {
 /**
  * Seals and unseals JSON values in iron's `Fe26.2` format with a key ring.
  *
- * Uses synchronous `node:crypto` where the runtime has it and iron-webcrypto (WebCrypto)
+ * Uses synchronous `node:crypto` where the runtime has it and `crypto.subtle` (iron-web.ts)
  * elsewhere; both produce and accept the same strings, which iron-webcrypto also opens.
  * Expiry is not put in the seal (its `ttl` field is left empty): the session record inside
  * carries its own deadlines, checked against the injectable clock.
