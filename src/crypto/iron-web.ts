@@ -122,28 +122,30 @@ export function* webUnseal<K extends RingKey>(
   const iv = fromBase64Url(parts.ivB64)
   const encrypted = fromBase64Url(parts.encB64)
   if (!iv || !encrypted) return 'malformed'
-  for (const key of candidates) {
-    const keys = webKeys(key)
-    const cached = keys.macKeys.get(parts.macSalt)
-    const macKey = cached ?? (yield* derive(keys, parts.macSalt, true))
-    if (!timingSafeEqual(yield* hmacSign(macKey, base), parts.mac)) continue
-    if (!cached) keys.macKeys.set(parts.macSalt, macKey)
-    let encKey = keys.encKeys.get(parts.encSalt)
-    if (!encKey) {
-      encKey = yield* derive(keys, parts.encSalt, false)
-      keys.encKeys.set(parts.encSalt, encKey)
-    }
-    try {
+  // Any WebCrypto failure is the seal's, as when iron-webcrypto ran here: a typed outcome, no throw.
+  try {
+    for (const key of candidates) {
+      const keys = webKeys(key)
+      const cached = keys.macKeys.get(parts.macSalt)
+      const macKey = cached ?? (yield* derive(keys, parts.macSalt, true))
+      if (!timingSafeEqual(yield* hmacSign(macKey, base), parts.mac)) continue
+      if (!cached) keys.macKeys.set(parts.macSalt, macKey)
+      let encKey = keys.encKeys.get(parts.encSalt)
+      if (!encKey) {
+        encKey = yield* derive(keys, parts.encSalt, false)
+        keys.encKeys.set(parts.encSalt, encKey)
+      }
+      // A bad padding throws: authentic but undecryptable, sealed by a key holder with other
+      // parameters.
       const plain = (yield crypto.subtle.decrypt(
         { name: 'AES-CBC', iv },
         encKey,
         encrypted,
       )) as ArrayBuffer
       return { json: decoder.decode(plain), key }
-    } catch {
-      // Authentic but undecryptable (bad padding): sealed by a key holder with other parameters.
-      return 'invalid-data'
     }
+  } catch {
+    return 'invalid-data'
   }
   return 'tampered'
 }
