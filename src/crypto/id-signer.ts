@@ -1,9 +1,8 @@
 import { BoundedCache } from '../util/cache.ts'
 import { runAsync, type Steps } from '../util/steps.ts'
 import { HmacSha256, nodeCrypto } from './node-crypto.ts'
-import { isBase64Url, type RingKey, timingSafeEqual, toBase64Url } from './random.ts'
-
-const encoder = new TextEncoder()
+import { isBase64Url, type RingKey, timingSafeEqual } from './random.ts'
+import { encoder, hmacSign } from './subtle.ts'
 
 // Signed ids kept in each direction; entries are added only for ids this ring signed.
 const SIGNED_CACHE_SIZE = 10_000
@@ -60,8 +59,7 @@ export class IdSigner {
       )
       this.#webKeys.set(secret, key)
     }
-    const signature = key.then((k) => crypto.subtle.sign('HMAC', k, encoder.encode(message)))
-    return toBase64Url(new Uint8Array((yield signature) as ArrayBuffer))
+    return yield* hmacSign((yield key) as CryptoKey, message)
   }
 
   /** `<id>.<signature>` with the newest key. */

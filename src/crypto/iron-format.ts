@@ -16,6 +16,14 @@ const CANONICAL_MAC = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/
 const IV_CHARS = /^[A-Za-z0-9_-]{22}$/
 const B64URL = /^[A-Za-z0-9_-]+$/
 
+/** The string a seal's MAC covers, as both crypto paths write it: no iron expiration (ttl 0). */
+export const macBase = (id: string, encSalt: string, ivB64: string, encB64: string): string =>
+  `${IRON_PREFIX}*${id}*${encSalt}*${ivB64}*${encB64}*`
+
+/** The whole seal: its MAC base, then the MAC salt and the MAC. */
+export const joinSeal = (base: string, macSalt: string, mac: string): string =>
+  `${base}*${macSalt}*${mac}`
+
 /** The parts of a well-formed seal. */
 export interface SealParts {
   /** Password id ('' for a plain-string secret). */

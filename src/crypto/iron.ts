@@ -1,6 +1,6 @@
 import { BoundedCache } from '../util/cache.ts'
 import { runAsync, type Steps } from '../util/steps.ts'
-import { IRON_PREFIX, parseSeal } from './iron-format.ts'
+import { joinSeal, macBase, parseSeal } from './iron-format.ts'
 import { webSeal, webUnseal } from './iron-web.ts'
 import { AesCbc, decryptNode, HmacSha256, nodeCrypto } from './node-crypto.ts'
 import { type RingKey, timingSafeEqual } from './random.ts'
@@ -82,7 +82,7 @@ interface SealKeys {
 /**
  * Seals and unseals JSON values in iron's `Fe26.2` format with a key ring.
  *
- * Uses synchronous `node:crypto` where the runtime has it and iron-webcrypto (WebCrypto)
+ * Uses synchronous `node:crypto` where the runtime has it and `crypto.subtle` (iron-web.ts)
  * elsewhere; both produce and accept the same strings, which iron-webcrypto also opens.
  * Expiry is not put in the seal (its `ttl` field is left empty): the session record inside
  * carries its own deadlines, checked against the injectable clock.
@@ -153,9 +153,14 @@ export class IronCodec<T = unknown> {
       const k = this.#currentSealKeys(key)
       const iv = this.#nextIv()
       const encrypted = k.encKey.encrypt(json, iv)
-      const base = `${IRON_PREFIX}*${key.id}*${k.encSalt}*${iv.toString('base64url')}*${encrypted.toString('base64url')}*`
+      const base = macBase(
+        key.id,
+        k.encSalt,
+        iv.toString('base64url'),
+        encrypted.toString('base64url'),
+      )
       mac = k.macKey.digest(base)
-      sealed = `${base}*${k.macSalt}*${mac}`
+      sealed = joinSeal(base, k.macSalt, mac)
     }
     if (remember) this.#results.set(mac, { sealed, result: undefined, json, expiration: 0 })
     return sealed
@@ -231,7 +236,7 @@ export class IronCodec<T = unknown> {
     const done = (json: string | UnsealResult<T>, key: CodecKey): UnsealResult<T> =>
       typeof json === 'string' ? this.#open(sealed, mac, exp, json, key, keep) : json
     if (!this.#node) {
-      const opened = yield* webUnseal(candidates, sealed, id, ivB64, encB64)
+      const opened = yield* webUnseal(candidates, parsed, base)
       return typeof opened === 'string' ? fail(opened) : done(opened.json, opened.key)
     }
     const c = nodeCrypto!

@@ -23,7 +23,7 @@ export function toBase64Url(bytes: Uint8Array): string {
 }
 
 /** Bytes of an unpadded base64url string, or undefined when it is not one. */
-export function fromBase64Url(text: string): Uint8Array | undefined {
+export function fromBase64Url(text: string): Uint8Array<ArrayBuffer> | undefined {
   if (!B64URL_CHARS.test(text) || text.length % 4 === 1) return undefined
   const out = new Uint8Array((text.length * 3) >> 2)
   let bits = 0
@@ -43,7 +43,7 @@ export function fromBase64Url(text: string): Uint8Array | undefined {
 }
 
 /** `n` cryptographically random bytes. */
-export function randomBytes(n: number): Uint8Array {
+export function randomBytes(n: number): Uint8Array<ArrayBuffer> {
   const bytes = new Uint8Array(n)
   crypto.getRandomValues(bytes)
   return bytes

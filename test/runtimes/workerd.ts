@@ -115,7 +115,7 @@ async function runWorker(
     const info = await runtimeInfo()
     const detail = JSON.stringify(info)
     // Without nodejs_compat there is no process.getBuiltinModule: the engine must take the
-    // WebCrypto path (iron-webcrypto, crypto.subtle HMAC). With it: node:crypto, no subtle calls.
+    // WebCrypto path (crypto.subtle Fe26.2 and HMAC). With it: node:crypto, no subtle calls.
     groups.push({
       label: `${name} on ${runtime}`,
       results: compat
