@@ -1,5 +1,29 @@
-import { applySessionPatch } from './record.ts'
+import { deepFreeze } from './json.ts'
+import { applySessionPatch, ownCopy } from './record.ts'
 import type { SessionRecord, SessionStore } from './types.ts'
+
+type Data = Record<string, unknown>
+
+/**
+ * A record a `MapStore` wrote, deep-frozen: a request that reads one shares it as it shares a
+ * cached unseal result (the data state copies an object or array on first read) instead of
+ * copying it whole. Its class marks it (a record the app put in the Map is not one), for the
+ * cost of an `instanceof` (a WeakSet of them cost more, in garbage collection, than the copy).
+ */
+class KeptRecord {}
+
+/** `record`'s fields in a frozen `KeptRecord`; its values (the engine's own copies) frozen too. */
+function keep(record: SessionRecord<any>): SessionRecord<any> {
+  return deepFreeze(Object.assign(new KeptRecord(), record))
+}
+
+/**
+ * The record under a value a store's `get` answered when a `MapStore` wrote it: deep-frozen,
+ * for every request to share without a copy. Undefined for anything else.
+ */
+export function keptRecord(value: unknown): SessionRecord<Data> | undefined {
+  return value instanceof KeptRecord ? (value as SessionRecord<Data>) : undefined
+}
 
 /**
  * A plain `Map` as a store. Its get-merge-set runs in one synchronous step, so concurrent
@@ -17,8 +41,9 @@ class MapStore implements SessionStore {
     return this.#map.get(id)
   }
 
+  // The engine hands a store a record of its own (nothing else holds its values): frozen as is.
   set(id: string, record: SessionRecord<any>): void {
-    this.#map.set(id, record)
+    this.#map.set(id, keep(record))
   }
 
   delete(id: string): void {
@@ -30,8 +55,13 @@ class MapStore implements SessionStore {
     record: SessionRecord<any>,
     patch: { set: readonly string[]; deleted: readonly string[] },
   ): void {
-    const next = applySessionPatch(this.#map.get(id), record, patch)
-    if (next) this.#map.set(id, next)
+    const stored = this.#map.get(id)
+    const next = applySessionPatch(stored, record, patch)
+    if (!next) return
+    // Merged from a record the app put in the Map: its values are the app's objects, not ours
+    // to freeze, so the merge is copied first (kept as it is when that copy fails).
+    const own = stored instanceof KeptRecord ? next : ownCopy(next)
+    this.#map.set(id, own ? keep(own) : next)
   }
 }
 

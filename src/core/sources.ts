@@ -5,6 +5,7 @@ import { IdSigner } from '../crypto/id-signer.ts'
 import { IronCodec, type UnsealResult } from '../crypto/iron.ts'
 import { type Steps, wait } from '../util/steps.ts'
 import { SessionStoreError } from './errors.ts'
+import { keptRecord } from './map-store.ts'
 import type { ResolvedOptions } from './options.ts'
 import {
   fromCompact,
@@ -272,7 +273,10 @@ export class StoreSource implements Source {
     const { id } = verified
     const stored = yield* storeCall('get', () => this.#store.get(id, ctx))
     if (stored === null || stored === undefined) return 'not-found'
-    const record = ownCopy(stored)
+    // A record a Map store wrote is deep-frozen: shared with the request, which copies what it
+    // reads as an object. Any other store may hand back what it keeps: the request gets a copy.
+    const kept = keptRecord(stored)
+    const record = kept ? this.#shareable(kept) : ownCopy(stored)
     if (!record) {
       warnNotARecord(this.#store, stored)
       return 'invalid-data'
@@ -285,10 +289,16 @@ export class StoreSource implements Source {
       record,
       storeId: id,
       stale: verified.stale,
-      shared: false,
+      shared: kept !== undefined,
       sealed: value,
       cached: false,
     }
+  }
+
+  /** `kept` for this request: a `schema` fills its defaults into the data, so that is copied. */
+  #shareable(kept: SessionRecord<Data>): SessionRecord<Data> {
+    const o = this.#o
+    return o.schema ? { ...kept, data: { ...kept.data } } : kept
   }
 
   authentic(reason: InvalidReason): boolean {
