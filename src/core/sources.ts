@@ -3,7 +3,7 @@
 // construction and never asks again which mode it is in.
 import { IdSigner } from '../crypto/id-signer.ts'
 import { IronCodec, type UnsealResult } from '../crypto/iron.ts'
-import { type Steps, wait } from '../util/steps.ts'
+import { isPromise, type Steps, wait } from '../util/steps.ts'
 import { SessionStoreError } from './errors.ts'
 import { keptRecord } from './map-store.ts'
 import type { ResolvedOptions } from './options.ts'
@@ -76,6 +76,23 @@ export function* storeCall<T>(
   } catch (err) {
     throw new SessionStoreError(op, err)
   }
+}
+
+/**
+ * `storeCall` outside steps, for the calls a Map answers on every request: the store's answer or
+ * its promise; a failure, sync or async, is a `SessionStoreError`.
+ */
+function callStore(op: SessionStoreError['operation'], call: () => unknown): unknown {
+  let result: unknown
+  try {
+    result = call()
+  } catch (err) {
+    throw new SessionStoreError(op, err)
+  }
+  if (!isPromise(result)) return result
+  return Promise.resolve(result).then(undefined, (err) => {
+    throw new SessionStoreError(op, err)
+  })
 }
 
 /** Sealed mode with the built-in iron codec (and, optionally, a revocation list). */
@@ -258,6 +275,8 @@ export class StoreSource implements Source {
   readonly #signer: IdSigner
   /** The data key the store's per-user index reads, for `WriteMeta.userId`. */
   readonly #userKey: string | undefined
+  /** Only for a store that records reads: the engine then runs its steps for every read. */
+  readonly touch: Source['touch']
 
   constructor(o: ResolvedOptions, store: SessionStore) {
     this.#o = o
@@ -265,13 +284,17 @@ export class StoreSource implements Source {
     this.#signer = new IdSigner(o.keys, o.purpose)
     const userKey = (store as { userKey?: unknown }).userKey
     this.#userKey = userKey === false ? undefined : typeof userKey === 'string' ? userKey : 'userId'
+    this.touch = store.touch ? (state, ctx) => this.#touch(state, ctx) : undefined
   }
 
   *open(value: string, ctx: unknown): Steps<Loaded> {
-    const verified = yield* this.#signer.verifying(value)
+    // A returning cookie and a synchronous store (a Map) start no steps: called on every read.
+    const signer = this.#signer
+    const verified = signer.verifiedBefore(value) ?? (yield* signer.verifying(value))
     if (!verified) return 'tampered'
     const { id } = verified
-    const stored = yield* storeCall('get', () => this.#store.get(id, ctx))
+    let stored = callStore('get', () => this.#store.get(id, ctx))
+    if (isPromise(stored)) stored = yield stored
     if (stored === null || stored === undefined) return 'not-found'
     // A record a Map store wrote is deep-frozen: shared with the request, which copies what it
     // reads as an object. Any other store may hand back what it keeps: the request gets a copy.
@@ -323,20 +346,22 @@ export class StoreSource implements Source {
         // Same entry as loaded: merge this request's keys, so concurrent requests that change
         // different keys both survive.
         const patch = { set: changes.set, deleted: changes.deleted }
-        yield* storeCall('patch', () => store.patch!(id, record, patch, ctx, meta))
+        const done = callStore('patch', () => store.patch!(id, record, patch, ctx, meta))
+        if (isPromise(done)) yield done
       } else {
-        yield* storeCall('set', () => store.set(id, record, ctx, meta))
+        const done = callStore('set', () => store.set(id, record, ctx, meta))
+        if (isPromise(done)) yield done
         if (old !== undefined && old !== id) yield* this.#drop(old, ctx)
       }
     }
-    return yield* this.#signer.signing(id)
+    return this.#signer.signedBefore(id) ?? (yield* this.#signer.signing(id))
   }
 
   *end(state: SessionState, ctx: unknown): Steps<void> {
     yield* this.#drop(state.loadedId!, ctx)
   }
 
-  touch(state: SessionState, ctx: unknown): unknown {
+  #touch(state: SessionState, ctx: unknown): unknown {
     const { touch } = this.#store
     const id = state.loadedId
     if (!touch || id === undefined) return undefined

@@ -74,6 +74,16 @@ export class IdSigner {
     return runAsync(this.verifying(value))
   }
 
+  /** What `signing(id)` answers when it needs no MAC (signed before), else undefined. */
+  signedBefore(id: string): string | undefined {
+    return this.#signed.get(id)
+  }
+
+  /** What `verifying(value)` answers when it needs no MAC (verified or signed before), else undefined. */
+  verifiedBefore(value: string): VerifiedId | undefined {
+    return this.#verified.get(value)
+  }
+
   /** `sign` as steps: synchronous on node:crypto. */
   *signing(id: string): Steps<string> {
     const known = this.#signed.get(id)
