@@ -2,13 +2,14 @@
 // BENCH_BASE (another build's dist/, relative to bench/ or a file URL) and a no-session app, all
 // in one process, interleaved round by round. Read: the same signed id again and again; write:
 // a key changed on every request (the baseline sets a plain cookie of the same size instead).
-// Ratios are to the no-session app of the same round; medians over the rounds. Not part of
-// `npm run bench`.
+// Ratios are to the no-session app of the same round, by the CPU time this process spent per
+// request (on a machine shared with other work, wall time mostly measures the neighbours);
+// medians over the rounds. Not part of `npm run bench`.
 //
 // Run: BENCH_BASE=file:///work/wt/base/dist-ac90bbb/ node --import tsx bench/map-store.ts
 //      (env: BENCH_ROUNDS [15], BENCH_MS per timed window [300], BENCH_CONCURRENCY [1])
 import { Hono } from 'hono'
-import { envNumber, measure, median, SECRET, SMALL_DATA } from './lib.ts'
+import { envNumber, median, SECRET, SMALL_DATA, type Step } from './lib.ts'
 
 const ROUNDS = envNumber('BENCH_ROUNDS', 15)
 const MS = envNumber('BENCH_MS', 300)
@@ -50,6 +51,25 @@ function baseline(cookie: string): App {
   return { name: 'no session', fetch: app.fetch, cookies: [cookie] }
 }
 
+/**
+ * The floor: the no-session app plus the least a session middleware does (read the Cookie
+ * header, set a context variable, await the handler, look at the outcome): Hono's cost of one
+ * more middleware, which no session library gets under.
+ */
+function floorApp(cookie: string): App {
+  const floor = async (c: any, next: () => Promise<void>) => {
+    c.set('session', c.req.header('cookie'))
+    await next()
+    if (c.error) return
+  }
+  const app = routes(
+    new Hono().use(floor),
+    () => SMALL_DATA.userId,
+    () => undefined,
+  )
+  return { name: 'floor', fetch: app.fetch, cookies: [cookie] }
+}
+
 async function mapApp(dist: string): Promise<App> {
   const url = (path: string) => new URL(`${dist.replace(/\/?$/, '/')}${path}`, import.meta.url).href
   const { session } = (await import(
@@ -75,7 +95,8 @@ async function mapApp(dist: string): Promise<App> {
 }
 
 const builds = await Promise.all(dists.map(mapApp))
-const apps = [baseline(builds[0]!.cookies[0]!), ...builds]
+const floor = floorApp(builds[0]!.cookies[0]!)
+const apps = [baseline(builds[0]!.cookies[0]!), floor, ...builds]
 
 const step = (app: App, path: string) => async (client: number) => {
   const res = await app.fetch(
@@ -86,30 +107,54 @@ const step = (app: App, path: string) => async (client: number) => {
   await res.text()
 }
 
+/** CPU µs per request over `ms` of wall time: one client in a loop, or `concurrency` at once. */
+async function cpuPerRequest(step: Step, ms: number, concurrency: number): Promise<number> {
+  let n = 0
+  const end = performance.now() + ms
+  const before = process.cpuUsage()
+  const client = async (id: number) => {
+    while (performance.now() < end) {
+      await step(id)
+      n++
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, (_, i) => client(i)))
+  const used = process.cpuUsage(before)
+  return (used.user + used.system) / n
+}
+
 const ratios = new Map<string, number[]>()
 const push = (key: string, x: number) => ratios.set(key, [...(ratios.get(key) ?? []), x])
 for (let r = 0; r < ROUNDS; r++) {
   for (const path of ['/read', '/write']) {
     const order = r % 2 ? [...apps].reverse() : apps
-    const rps = new Map<App, number>()
+    const cpu = new Map<App, number>()
     for (const app of order) {
-      await measure(step(app, path), MS / 4, CONCURRENCY)
-      rps.set(app, await measure(step(app, path), MS, CONCURRENCY))
+      await cpuPerRequest(step(app, path), MS / 4, CONCURRENCY)
+      cpu.set(app, await cpuPerRequest(step(app, path), MS, CONCURRENCY))
     }
-    for (const b of builds) push(`${path}|${b.name}`, rps.get(b)! / rps.get(apps[0]!)!)
-    push(`${path}|rps`, rps.get(apps[0]!)!)
+    const floor = cpu.get(apps[0]!)!
+    // The floor's write sets no cookie: its read is the one to compare.
+    if (path === '/read') push(`${path}|floor`, floor / cpu.get(apps[1]!)!)
+    for (const b of builds) {
+      push(`${path}|${b.name}`, floor / cpu.get(b)!)
+      push(`${path}|µs ${b.name}`, cpu.get(b)! - floor)
+    }
+    push(`${path}|µs`, floor)
   }
 }
 const pct = (xs: number[]) => `${(median(xs) * 100).toFixed(1)}%`
+const us = (xs: number[]) => median(xs).toFixed(2)
 console.log(
-  `Map store, Hono in-process, c${CONCURRENCY}, ${ROUNDS} rounds of ${MS} ms: % of the no-session app (median)`,
+  `Map store, Hono in-process, c${CONCURRENCY}, ${ROUNDS} rounds of ${MS} ms: the no-session app's CPU time per request over each build's (median), and the µs a build adds`,
 )
 console.log(
-  `| | ${dists.join(' | ')} | no session req/s |\n|---|${dists.map(() => '--:|').join('')}--:|`,
+  `| | ${dists.map((d) => `${d} | µs added`).join(' | ')} | no session µs |\n|---|${dists.map(() => '--:|--:|').join('')}--:|`,
 )
 for (const path of ['/read', '/write']) {
-  const cells = builds.map((b) => pct(ratios.get(`${path}|${b.name}`)!))
-  console.log(
-    `| ${path.slice(1)} | ${cells.join(' | ')} | ${median(ratios.get(`${path}|rps`)!).toFixed(0)} |`,
+  const cells = builds.map(
+    (b) => `${pct(ratios.get(`${path}|${b.name}`)!)} | ${us(ratios.get(`${path}|µs ${b.name}`)!)}`,
   )
+  console.log(`| ${path.slice(1)} | ${cells.join(' | ')} | ${us(ratios.get(`${path}|µs`)!)} |`)
 }
+console.log(`Floor (an empty middleware), read: ${pct(ratios.get('/read|floor')!)}`)

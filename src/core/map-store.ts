@@ -1,8 +1,6 @@
-import { deepFreeze } from './json.ts'
-import { applySessionPatch, ownCopy } from './record.ts'
+import { deepFreeze } from '../util/freeze.ts'
+import { applySessionPatch } from './record.ts'
 import type { SessionRecord, SessionStore } from './types.ts'
-
-type Data = Record<string, unknown>
 
 /**
  * A record a `MapStore` wrote, deep-frozen: a request that reads one shares it as it shares a
@@ -10,19 +8,11 @@ type Data = Record<string, unknown>
  * copying it whole. Its class marks it (a record the app put in the Map is not one), for the
  * cost of an `instanceof` (a WeakSet of them cost more, in garbage collection, than the copy).
  */
-class KeptRecord {}
+export class KeptRecord {}
 
 /** `record`'s fields in a frozen `KeptRecord`; its values (the engine's own copies) frozen too. */
 function keep(record: SessionRecord<any>): SessionRecord<any> {
   return deepFreeze(Object.assign(new KeptRecord(), record))
-}
-
-/**
- * The record under a value a store's `get` answered when a `MapStore` wrote it: deep-frozen,
- * for every request to share without a copy. Undefined for anything else.
- */
-export function keptRecord(value: unknown): SessionRecord<Data> | undefined {
-  return value instanceof KeptRecord ? (value as SessionRecord<Data>) : undefined
 }
 
 /**
@@ -57,11 +47,8 @@ class MapStore implements SessionStore {
   ): void {
     const stored = this.#map.get(id)
     const next = applySessionPatch(stored, record, patch)
-    if (!next) return
-    // Merged from a record the app put in the Map: its values are the app's objects, not ours
-    // to freeze, so the merge is copied first (kept as it is when that copy fails).
-    const own = stored instanceof KeptRecord ? next : ownCopy(next)
-    this.#map.set(id, own ? keep(own) : next)
+    // Merged from a record the app put in the Map, it holds the app's objects: not ours to freeze.
+    if (next) this.#map.set(id, stored instanceof KeptRecord ? keep(next) : next)
   }
 }
 

@@ -3,9 +3,9 @@
 // construction and never asks again which mode it is in.
 import { IdSigner } from '../crypto/id-signer.ts'
 import { IronCodec, type UnsealResult } from '../crypto/iron.ts'
-import { isPromise, type Steps, wait } from '../util/steps.ts'
+import { type Steps, wait } from '../util/steps.ts'
 import { SessionStoreError } from './errors.ts'
-import { keptRecord } from './map-store.ts'
+import { KeptRecord } from './map-store.ts'
 import type { ResolvedOptions } from './options.ts'
 import {
   fromCompact,
@@ -76,23 +76,6 @@ export function* storeCall<T>(
   } catch (err) {
     throw new SessionStoreError(op, err)
   }
-}
-
-/**
- * `storeCall` outside steps, for the calls a Map answers on every request: the store's answer or
- * its promise; a failure, sync or async, is a `SessionStoreError`.
- */
-function callStore(op: SessionStoreError['operation'], call: () => unknown): unknown {
-  let result: unknown
-  try {
-    result = call()
-  } catch (err) {
-    throw new SessionStoreError(op, err)
-  }
-  if (!isPromise(result)) return result
-  return Promise.resolve(result).then(undefined, (err) => {
-    throw new SessionStoreError(op, err)
-  })
 }
 
 /** Sealed mode with the built-in iron codec (and, optionally, a revocation list). */
@@ -275,8 +258,6 @@ export class StoreSource implements Source {
   readonly #signer: IdSigner
   /** The data key the store's per-user index reads, for `WriteMeta.userId`. */
   readonly #userKey: string | undefined
-  /** Only for a store that records reads: the engine then runs its steps for every read. */
-  readonly touch: Source['touch']
 
   constructor(o: ResolvedOptions, store: SessionStore) {
     this.#o = o
@@ -284,22 +265,21 @@ export class StoreSource implements Source {
     this.#signer = new IdSigner(o.keys, o.purpose)
     const userKey = (store as { userKey?: unknown }).userKey
     this.#userKey = userKey === false ? undefined : typeof userKey === 'string' ? userKey : 'userId'
-    this.touch = store.touch ? (state, ctx) => this.#touch(state, ctx) : undefined
+    // Only for a store that records reads: the engine runs steps for each read that has `touch`.
+    if (!store.touch) this.touch = undefined
   }
 
   *open(value: string, ctx: unknown): Steps<Loaded> {
-    // A returning cookie and a synchronous store (a Map) start no steps: called on every read.
-    const signer = this.#signer
-    const verified = signer.verifiedBefore(value) ?? (yield* signer.verifying(value))
+    const verified = yield* this.#signer.verifying(value)
     if (!verified) return 'tampered'
     const { id } = verified
-    let stored = callStore('get', () => this.#store.get(id, ctx))
-    if (isPromise(stored)) stored = yield stored
+    const stored = yield* storeCall('get', () => this.#store.get(id, ctx))
     if (stored === null || stored === undefined) return 'not-found'
     // A record a Map store wrote is deep-frozen: shared with the request, which copies what it
-    // reads as an object. Any other store may hand back what it keeps: the request gets a copy.
-    const kept = keptRecord(stored)
-    const record = kept ? this.#shareable(kept) : ownCopy(stored)
+    // reads as an object. Any other store may hand back what it keeps, and a `schema` fills its
+    // defaults into the data: the request gets a copy.
+    const shared = !this.#o.schema && stored instanceof KeptRecord
+    const record = shared ? (stored as SessionRecord<Data>) : ownCopy(stored)
     if (!record) {
       warnNotARecord(this.#store, stored)
       return 'invalid-data'
@@ -312,16 +292,10 @@ export class StoreSource implements Source {
       record,
       storeId: id,
       stale: verified.stale,
-      shared: kept !== undefined,
+      shared,
       sealed: value,
       cached: false,
     }
-  }
-
-  /** `kept` for this request: a `schema` fills its defaults into the data, so that is copied. */
-  #shareable(kept: SessionRecord<Data>): SessionRecord<Data> {
-    const o = this.#o
-    return o.schema ? { ...kept, data: { ...kept.data } } : kept
   }
 
   authentic(reason: InvalidReason): boolean {
@@ -346,22 +320,20 @@ export class StoreSource implements Source {
         // Same entry as loaded: merge this request's keys, so concurrent requests that change
         // different keys both survive.
         const patch = { set: changes.set, deleted: changes.deleted }
-        const done = callStore('patch', () => store.patch!(id, record, patch, ctx, meta))
-        if (isPromise(done)) yield done
+        yield* storeCall('patch', () => store.patch!(id, record, patch, ctx, meta))
       } else {
-        const done = callStore('set', () => store.set(id, record, ctx, meta))
-        if (isPromise(done)) yield done
+        yield* storeCall('set', () => store.set(id, record, ctx, meta))
         if (old !== undefined && old !== id) yield* this.#drop(old, ctx)
       }
     }
-    return this.#signer.signedBefore(id) ?? (yield* this.#signer.signing(id))
+    return yield* this.#signer.signing(id)
   }
 
   *end(state: SessionState, ctx: unknown): Steps<void> {
     yield* this.#drop(state.loadedId!, ctx)
   }
 
-  #touch(state: SessionState, ctx: unknown): unknown {
+  touch?(state: SessionState, ctx: unknown): unknown {
     const { touch } = this.#store
     const id = state.loadedId
     if (!touch || id === undefined) return undefined
