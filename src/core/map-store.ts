@@ -1,5 +1,19 @@
+import { deepFreeze } from '../util/freeze.ts'
 import { applySessionPatch } from './record.ts'
 import type { SessionRecord, SessionStore } from './types.ts'
+
+/**
+ * A record a `MapStore` wrote, deep-frozen: a request that reads one shares it as it shares a
+ * cached unseal result (the data state copies an object or array on first read) instead of
+ * copying it whole. Its class marks it (a record the app put in the Map is not one), for the
+ * cost of an `instanceof` (a WeakSet of them cost more, in garbage collection, than the copy).
+ */
+export class KeptRecord {}
+
+/** `record`'s fields in a frozen `KeptRecord`; its values (the engine's own copies) frozen too. */
+function keep(record: SessionRecord<any>): SessionRecord<any> {
+  return deepFreeze(Object.assign(new KeptRecord(), record))
+}
 
 /**
  * A plain `Map` as a store. Its get-merge-set runs in one synchronous step, so concurrent
@@ -17,8 +31,9 @@ class MapStore implements SessionStore {
     return this.#map.get(id)
   }
 
+  // The engine hands a store a record of its own (nothing else holds its values): frozen as is.
   set(id: string, record: SessionRecord<any>): void {
-    this.#map.set(id, record)
+    this.#map.set(id, keep(record))
   }
 
   delete(id: string): void {
@@ -30,8 +45,10 @@ class MapStore implements SessionStore {
     record: SessionRecord<any>,
     patch: { set: readonly string[]; deleted: readonly string[] },
   ): void {
-    const next = applySessionPatch(this.#map.get(id), record, patch)
-    if (next) this.#map.set(id, next)
+    const stored = this.#map.get(id)
+    const next = applySessionPatch(stored, record, patch)
+    // Merged from a record the app put in the Map, it holds the app's objects: not ours to freeze.
+    if (next) this.#map.set(id, stored instanceof KeptRecord ? keep(next) : next)
   }
 }
 

@@ -5,6 +5,7 @@ import { IdSigner } from '../crypto/id-signer.ts'
 import { IronCodec, type UnsealResult } from '../crypto/iron.ts'
 import { type Steps, wait } from '../util/steps.ts'
 import { type SessionStoreError, storeError } from './errors.ts'
+import { KeptRecord } from './map-store.ts'
 import type { ResolvedOptions } from './options.ts'
 import {
   fromCompact,
@@ -264,6 +265,8 @@ export class StoreSource implements Source {
     this.#signer = new IdSigner(o.keys, o.purpose)
     const userKey = (store as { userKey?: unknown }).userKey
     this.#userKey = userKey === false ? undefined : typeof userKey === 'string' ? userKey : 'userId'
+    // Only for a store that records reads: the engine runs steps for each read that has `touch`.
+    if (!store.touch) this.touch = undefined
   }
 
   *open(value: string, ctx: unknown): Steps<Loaded> {
@@ -272,7 +275,11 @@ export class StoreSource implements Source {
     const { id } = verified
     const stored = yield* storeCall('get', () => this.#store.get(id, ctx))
     if (stored === null || stored === undefined) return 'not-found'
-    const record = ownCopy(stored)
+    // A record a Map store wrote is deep-frozen: shared with the request, which copies what it
+    // reads as an object. Any other store may hand back what it keeps, and a `schema` fills its
+    // defaults into the data: the request gets a copy.
+    const shared = !this.#o.schema && stored instanceof KeptRecord
+    const record = shared ? (stored as SessionRecord<Data>) : ownCopy(stored)
     if (!record) {
       warnNotARecord(this.#store, stored)
       return 'invalid-data'
@@ -285,7 +292,7 @@ export class StoreSource implements Source {
       record,
       storeId: id,
       stale: verified.stale,
-      shared: false,
+      shared,
       sealed: value,
       cached: false,
     }
@@ -326,7 +333,7 @@ export class StoreSource implements Source {
     yield* this.#drop(state.loadedId!, ctx)
   }
 
-  touch(state: SessionState, ctx: unknown): unknown {
+  touch?(state: SessionState, ctx: unknown): unknown {
     const { touch } = this.#store
     const id = state.loadedId
     if (!touch || id === undefined) return undefined

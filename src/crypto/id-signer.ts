@@ -1,5 +1,5 @@
 import { BoundedCache } from '../util/cache.ts'
-import { runAsync, type Steps } from '../util/steps.ts'
+import type { Steps } from '../util/steps.ts'
 import { HmacSha256, nodeCrypto } from './node-crypto.ts'
 import { isBase64Url, type RingKey, timingSafeEqual } from './random.ts'
 import { encoder, hmacSign } from './subtle.ts'
@@ -62,17 +62,7 @@ export class IdSigner {
     return yield* hmacSign((yield key) as CryptoKey, message)
   }
 
-  /** `<id>.<signature>` with the newest key. */
-  sign(id: string): Promise<string> {
-    return runAsync(this.signing(id))
-  }
-
-  /** The id inside a signed value (see `verifying`), as a promise. */
-  verify(value: string): Promise<VerifiedId | undefined> {
-    return runAsync(this.verifying(value))
-  }
-
-  /** `sign` as steps: synchronous on node:crypto. */
+  /** `<id>.<signature>` with the newest key, as steps: synchronous on node:crypto. */
   *signing(id: string): Steps<string> {
     const known = this.#signed.get(id)
     if (known !== undefined) return known
@@ -83,8 +73,8 @@ export class IdSigner {
   }
 
   /**
-   * The id inside a signed value, and whether it was signed with an older key; undefined when
-   * the value is not an id this ring signed.
+   * The id inside a signed value (as steps) and whether it was signed with an older key;
+   * undefined when the value is not an id this ring signed.
    */
   *verifying(value: string): Steps<VerifiedId | undefined> {
     const known = this.#verified.get(value)

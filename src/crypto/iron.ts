@@ -1,4 +1,5 @@
 import { BoundedCache } from '../util/cache.ts'
+import { deepFreeze } from '../util/freeze.ts'
 import { runAsync, type Steps } from '../util/steps.ts'
 import { joinSeal, macBase, parseSeal } from './iron-format.ts'
 import { webSeal, webUnseal } from './iron-web.ts'
@@ -42,15 +43,6 @@ export type UnsealResult<T = unknown> =
 
 type InvalidResult = { readonly ok: false; readonly reason: UnsealFailure }
 const fail = (reason: UnsealFailure): InvalidResult => ({ ok: false, reason })
-
-/** Freezes `value` and every object and array under it; answers `value`. */
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value)
-    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key])
-  }
-  return value
-}
 
 interface CodecKey extends RingKey {
   /** Derived encryption keys by salt (node:crypto path). */
