@@ -10,34 +10,51 @@ export const MAX_COOKIE_BYTES = 4096
 export const MAX_CANDIDATES = 3
 
 /**
+ * Set by `scan`: the header holds a cookie named `<name>.…` (a chunk, perhaps). Read right
+ * after the call; one pass over the header answers both questions.
+ */
+let dotted = false
+
+/** Spaces and control characters around a name or value (what `trim()` would take). */
+const isSpace = (code: number) => code <= 32
+
+/**
  * Values of cookie `name` in a Cookie header, in order, unquoted; percent-decoded where needed
  * unless `raw`. Collects up to `limit` of them plus one more, so the caller can tell whether
- * any were left out. Never throws: a value that does not decode is returned as it came.
+ * any were left out. One pass, and nothing allocated for cookies that are not ours. Never
+ * throws: a value that does not decode is returned as it came.
  */
 function scan(header: string, name: string, limit: number, raw: boolean): string[] {
   const found: string[] = []
+  dotted = false
   let from = 0
-  while (from < header.length && found.length <= limit) {
+  while (found.length <= limit) {
     const at = header.indexOf(name, from)
     if (at === -1) break
     from = at + name.length
     // The match must be a whole name: at the start or after ';' plus optional spaces, then '='.
     let before = at - 1
-    while (before >= 0 && (header.charCodeAt(before) === 32 || header.charCodeAt(before) === 9))
-      before--
+    while (before >= 0 && isSpace(header.charCodeAt(before))) before--
     if (before >= 0 && header.charCodeAt(before) !== 59) continue
-    let eq = from
-    while (eq < header.length && header.charCodeAt(eq) === 32) eq++
-    if (header.charCodeAt(eq) !== 61) continue
-    let end = header.indexOf(';', eq + 1)
+    let start = from
+    while (header.charCodeAt(start) === 32) start++
+    if (header.charCodeAt(start) !== 61) {
+      if (header.charCodeAt(from) === 46) dotted = true
+      continue
+    }
+    let end = header.indexOf(';', ++start)
     if (end === -1) end = header.length
-    let value = header.slice(eq + 1, end).trim()
-    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"'))
-      value = value.slice(1, -1)
-    if (!raw) value = percentDecoded(value)
-    // An empty value is what a cleared cookie looks like: no session, not an attack.
-    if (value !== '') found.push(value)
     from = end
+    while (start < end && isSpace(header.charCodeAt(start))) start++
+    while (end > start && isSpace(header.charCodeAt(end - 1))) end--
+    if (end - start >= 2 && header.charCodeAt(start) === 34 && header.charCodeAt(end - 1) === 34) {
+      start++
+      end--
+    }
+    // An empty value is what a cleared cookie looks like: no session, not an attack.
+    if (start === end) continue
+    const value = raw ? header.slice(start, end) : percentDecoded(header.slice(start, end))
+    if (value !== '') found.push(value)
   }
   return found
 }
@@ -77,6 +94,7 @@ export const MAX_CHUNK_SETS = 4
  * most `MAX_CHUNK_SETS` sets in all.
  */
 function readChunks(found: Found, header: string, name: string, max: number, size: number): void {
+  found.spans = found.values.map(() => 0)
   // Values per index, as sent: joined first and decoded after (a cut may split a %XX escape).
   const parts: string[][] = []
   for (let i = 0; i < max; i++) {
@@ -167,23 +185,38 @@ export function readSession(
   chunkChars: number,
 ): Found {
   const header = request.header(o.transport === 'header' ? 'authorization' : 'cookie')
-  let values: string[] = []
-  if (o.transport === 'header') values = readBearer(header)
-  else if (header) values = scan(header, o.cookieName, MAX_CANDIDATES, false)
+  if (!header) return NOTHING
+  const name = o.cookieName
+  const bearer = o.transport === 'header'
+  const values = bearer ? readBearer(header) : scan(header, name, MAX_CANDIDATES, false)
+  // Past the values scan stopped at, a chunk cookie is looked for again.
+  const chunked =
+    !bearer &&
+    o.maxChunks > 1 &&
+    (dotted || (values.length > MAX_CANDIDATES && header.includes(`${name}.`)))
   const unchunkedComplete = values.length <= MAX_CANDIDATES
   if (!unchunkedComplete) values.length = MAX_CANDIDATES
   const found: Found = {
     values,
-    spans: values.map(() => 0),
+    spans: UNCHUNKED,
     unchunkedComplete,
     chunksComplete: true,
     broken: false,
   }
-  if (header && o.maxChunks > 1 && header.includes(`${o.cookieName}.`)) {
-    readChunks(found, header, o.cookieName, o.maxChunks, chunkChars)
-  }
+  if (chunked) readChunks(found, header, name, o.maxChunks, chunkChars)
   return found
 }
+
+/** The spans of unchunked values (read only; `readChunks` makes its own). */
+const UNCHUNKED: number[] = Object.freeze(Array(MAX_CANDIDATES).fill(0)) as number[]
+/** What a request without the header carries. */
+const NOTHING: Found = Object.freeze({
+  values: Object.freeze([]) as unknown as string[],
+  spans: UNCHUNKED,
+  unchunkedComplete: true,
+  chunksComplete: true,
+  broken: false,
+})
 
 /** The engine's view of a Web-standard `Request`: one small object, no closures. */
 class WebRequestView implements SessionRequest {
