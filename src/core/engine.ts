@@ -113,8 +113,9 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
    */
   load(request: SessionRequest, ctx: unknown): Promise<SessionState> {
     const found = readSession(request, this.options, this.#responder.chunkChars)
-    const state = this.#cached(request, ctx, found)
-    return state ? Promise.resolve(state) : runAsync(this.#load(request, ctx, found))
+    return Promise.resolve(
+      this.#cached(request, ctx, found) ?? runAsync(this.#load(request, ctx, found)),
+    )
   }
 
   /** `load` for a synchronous engine; throws `ERR_SESSION_ASYNC` on any other. */
@@ -226,11 +227,9 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
    */
   #cached(request: SessionRequest, ctx: unknown, found: Found): SessionState | undefined {
     const o = this.options
-    const value = found.values[0]
-    if (value === undefined || o.revocation || value.length > this.#responder.maxAccepted) return
-    const opened = this.#source.cached?.(value)
+    // Only values this engine accepted are cached: under maxAccepted, past the schema.
+    const opened = !o.revocation && found.values[0] && this.#source.cached?.(found.values[0])
     const now = o.now()
-    // A cached record passed its schema on the request that had it opened.
     if (!opened || isExpired(opened.record, now)) return
     const state = this.#state(request, ctx, found)
     state.carry(found.spans[0]!)

@@ -15,9 +15,6 @@ export const MAX_CANDIDATES = 3
  */
 let dotted = false
 
-/** Spaces and control characters around a name or value (what `trim()` would take). */
-const isSpace = (code: number) => code <= 32
-
 /**
  * Values of cookie `name` in a Cookie header, in order, unquoted; percent-decoded where needed
  * unless `raw`. Collects up to `limit` of them plus one more, so the caller can tell whether
@@ -34,7 +31,8 @@ function scan(header: string, name: string, limit: number, raw: boolean): string
     from = at + name.length
     // The match must be a whole name: at the start or after ';' plus optional spaces, then '='.
     let before = at - 1
-    while (before >= 0 && isSpace(header.charCodeAt(before))) before--
+    while (before >= 0 && (header.charCodeAt(before) === 32 || header.charCodeAt(before) === 9))
+      before--
     if (before >= 0 && header.charCodeAt(before) !== 59) continue
     let start = from
     while (header.charCodeAt(start) === 32) start++
@@ -42,18 +40,14 @@ function scan(header: string, name: string, limit: number, raw: boolean): string
       if (header.charCodeAt(from) === 46) dotted = true
       continue
     }
-    let end = header.indexOf(';', ++start)
+    let end = header.indexOf(';', start)
     if (end === -1) end = header.length
     from = end
-    while (start < end && isSpace(header.charCodeAt(start))) start++
-    while (end > start && isSpace(header.charCodeAt(end - 1))) end--
-    if (end - start >= 2 && header.charCodeAt(start) === 34 && header.charCodeAt(end - 1) === 34) {
-      start++
-      end--
-    }
+    let value = header.slice(start + 1, end).trim()
+    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"'))
+      value = value.slice(1, -1)
+    if (!raw) value = percentDecoded(value)
     // An empty value is what a cleared cookie looks like: no session, not an attack.
-    if (start === end) continue
-    const value = raw ? header.slice(start, end) : percentDecoded(header.slice(start, end))
     if (value !== '') found.push(value)
   }
   return found
@@ -185,12 +179,16 @@ export function readSession(
   chunkChars: number,
 ): Found {
   const header = request.header(o.transport === 'header' ? 'authorization' : 'cookie')
-  if (!header) return NOTHING
   const name = o.cookieName
   const bearer = o.transport === 'header'
-  const values = bearer ? readBearer(header) : scan(header, name, MAX_CANDIDATES, false)
+  const values = bearer
+    ? readBearer(header)
+    : header
+      ? scan(header, name, MAX_CANDIDATES, false)
+      : []
   // Past the values scan stopped at, a chunk cookie is looked for again.
   const chunked =
+    !!header &&
     !bearer &&
     o.maxChunks > 1 &&
     (dotted || (values.length > MAX_CANDIDATES && header.includes(`${name}.`)))
@@ -208,15 +206,7 @@ export function readSession(
 }
 
 /** The spans of unchunked values (read only; `readChunks` makes its own). */
-const UNCHUNKED: number[] = Object.freeze(Array(MAX_CANDIDATES).fill(0)) as number[]
-/** What a request without the header carries. */
-const NOTHING: Found = Object.freeze({
-  values: Object.freeze([]) as unknown as string[],
-  spans: UNCHUNKED,
-  unchunkedComplete: true,
-  chunksComplete: true,
-  broken: false,
-})
+const UNCHUNKED = Object.freeze([0, 0, 0]) as unknown as number[]
 
 /** The engine's view of a Web-standard `Request`: one small object, no closures. */
 class WebRequestView implements SessionRequest {

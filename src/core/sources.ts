@@ -94,13 +94,14 @@ export class IronSource implements Source {
 
   *open(value: string): Steps<Loaded> {
     // A cookie seen before is answered from the cache without any steps.
-    const hit = this.codec.lookup(value)
+    const hit = this.cached(value)
+    if (hit) return hit
     // Kept by the codec only if this request does not reseal it (see stillCurrent): a cookie
     // superseded at once would fill the cache with strings that do not come back.
-    const result = hit ?? (yield* this.codec.unsealingFresh(value, false))
+    const result = yield* this.codec.unsealingFresh(value, false)
     if (!result.ok) return result.reason
     if (result.value.purpose !== this.#o.purpose) return 'wrong-purpose'
-    // Shared with the cache (now or once kept): the request copies what it changes.
+    // Shared with the cache once kept: the request copies what it changes.
     const { value: record, stale } = result
     return {
       record,
@@ -108,8 +109,8 @@ export class IronSource implements Source {
       stale,
       shared: true,
       sealed: value,
-      cached: hit !== undefined,
-      unsealed: hit ? undefined : result,
+      cached: false,
+      unsealed: result,
     }
   }
 
