@@ -149,18 +149,14 @@ export function session<
   return async function sessionMiddleware(c, next) {
     installOn(Object.getPrototypeOf(c) as object)
     const request = new HonoRequest(c)
-    // A synchronous engine is not awaited: each await is a promise and a microtask per request.
-    const state = engine.synchronous ? engine.loadSync(request, c) : await engine.load(request, c)
+    const state = await engine.load(request, c)
     ;(c as WithState)[STATE] = state
     c.set('session', state.session as never)
     await next()
     // A handler that threw writes nothing more; what its save() committed still reaches the client.
     if (c.error) return append(c, engine.unsent(state).headers)
     sync(c as WithState, state)
-    append(
-      c,
-      (engine.synchronous ? engine.commitSync(state, c) : await engine.commit(state, c)).headers,
-    )
+    append(c, (await engine.commit(state, c)).headers)
   }
 }
 
