@@ -11,21 +11,20 @@ export const MAX_CANDIDATES = 3
 
 /**
  * Set by `scan`: the header holds a cookie named `<name>.…` (a chunk, perhaps). Read right
- * after the call; one pass over the header answers both questions.
+ * after the call, so one pass over the header answers both questions.
  */
 let dotted = false
 
 /**
  * Values of cookie `name` in a Cookie header, in order, unquoted; percent-decoded where needed
  * unless `raw`. Collects up to `limit` of them plus one more, so the caller can tell whether
- * any were left out. One pass, and nothing allocated for cookies that are not ours. Never
- * throws: a value that does not decode is returned as it came.
+ * any were left out. One pass; nothing is allocated for other cookies. Never throws: a value that does not decode is returned as it came.
  */
 function scan(header: string, name: string, limit: number, raw: boolean): string[] {
   const found: string[] = []
   dotted = false
   let from = 0
-  while (found.length <= limit) {
+  while (from < header.length && found.length <= limit) {
     const at = header.indexOf(name, from)
     if (at === -1) break
     from = at + name.length
@@ -34,21 +33,21 @@ function scan(header: string, name: string, limit: number, raw: boolean): string
     while (before >= 0 && (header.charCodeAt(before) === 32 || header.charCodeAt(before) === 9))
       before--
     if (before >= 0 && header.charCodeAt(before) !== 59) continue
-    let start = from
-    while (header.charCodeAt(start) === 32) start++
-    if (header.charCodeAt(start) !== 61) {
+    let eq = from
+    while (eq < header.length && header.charCodeAt(eq) === 32) eq++
+    if (header.charCodeAt(eq) !== 61) {
       if (header.charCodeAt(from) === 46) dotted = true
       continue
     }
-    let end = header.indexOf(';', start)
+    let end = header.indexOf(';', eq + 1)
     if (end === -1) end = header.length
-    from = end
-    let value = header.slice(start + 1, end).trim()
+    let value = header.slice(eq + 1, end).trim()
     if (value.length >= 2 && value.startsWith('"') && value.endsWith('"'))
       value = value.slice(1, -1)
     if (!raw) value = percentDecoded(value)
     // An empty value is what a cleared cookie looks like: no session, not an attack.
     if (value !== '') found.push(value)
+    from = end
   }
   return found
 }
@@ -88,7 +87,6 @@ export const MAX_CHUNK_SETS = 4
  * most `MAX_CHUNK_SETS` sets in all.
  */
 function readChunks(found: Found, header: string, name: string, max: number, size: number): void {
-  found.spans = found.values.map(() => 0)
   // Values per index, as sent: joined first and decoded after (a cut may split a %XX escape).
   const parts: string[][] = []
   for (let i = 0; i < max; i++) {
@@ -179,34 +177,25 @@ export function readSession(
   chunkChars: number,
 ): Found {
   const header = request.header(o.transport === 'header' ? 'authorization' : 'cookie')
-  const name = o.cookieName
-  const bearer = o.transport === 'header'
-  const values = bearer
-    ? readBearer(header)
-    : header
-      ? scan(header, name, MAX_CANDIDATES, false)
-      : []
-  // Past the values scan stopped at, a chunk cookie is looked for again.
-  const chunked =
-    !!header &&
-    !bearer &&
-    o.maxChunks > 1 &&
-    (dotted || (values.length > MAX_CANDIDATES && header.includes(`${name}.`)))
+  let values: string[] = []
+  if (o.transport === 'header') values = readBearer(header)
+  else if (header) values = scan(header, o.cookieName, MAX_CANDIDATES, false)
   const unchunkedComplete = values.length <= MAX_CANDIDATES
   if (!unchunkedComplete) values.length = MAX_CANDIDATES
   const found: Found = {
     values,
-    spans: UNCHUNKED,
+    spans: values.map(() => 0),
     unchunkedComplete,
     chunksComplete: true,
     broken: false,
   }
-  if (chunked) readChunks(found, header, name, o.maxChunks, chunkChars)
+  // Chunk cookies: seen by the scan (header transport has none), or past where it stopped.
+  const chunked = dotted || (!unchunkedComplete && header!.includes(`${o.cookieName}.`))
+  if (header && o.maxChunks > 1 && chunked) {
+    readChunks(found, header, o.cookieName, o.maxChunks, chunkChars)
+  }
   return found
 }
-
-/** The spans of unchunked values (read only; `readChunks` makes its own). */
-const UNCHUNKED = Object.freeze([0, 0, 0]) as unknown as number[]
 
 /** The engine's view of a Web-standard `Request`: one small object, no closures. */
 class WebRequestView implements SessionRequest {
