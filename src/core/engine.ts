@@ -11,7 +11,7 @@ import { isSynchronousStore } from './map-store.ts'
 import type { BoundMigrator, Migrator } from './migration.ts'
 import { type ResolvedOptions, resolveOptions } from './options.ts'
 import { type FlashRecord, isExpired, type SealedRecord, sessionDeadline } from './record.ts'
-import { readSession } from './request.ts'
+import { type Found, readSession } from './request.ts'
 import {
   CommitResult,
   mergeCommits,
@@ -112,13 +112,19 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
    * empty session (and `onInvalid`); only a failing store rejects (`SessionStoreError`).
    */
   load(request: SessionRequest, ctx: unknown): Promise<SessionState> {
-    return runAsync(this.#load(request, ctx))
+    const found = readSession(request, this.options, this.#responder.chunkChars)
+    return Promise.resolve(
+      this.#cached(request, ctx, found) ?? runAsync(this.#load(request, ctx, found)),
+    )
   }
 
   /** `load` for a synchronous engine; throws `ERR_SESSION_ASYNC` on any other. */
   loadSync(request: SessionRequest, ctx: unknown): SessionState {
     if (!this.synchronous) throw notSynchronous()
-    return runSync(this.#load(request, ctx), notSynchronous)
+    const found = readSession(request, this.options, this.#responder.chunkChars)
+    return (
+      this.#cached(request, ctx, found) ?? runSync(this.#load(request, ctx, found), notSynchronous)
+    )
   }
 
   /**
@@ -199,10 +205,8 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
     return merged
   }
 
-  *#load(request: SessionRequest, ctx: unknown): Steps<SessionState> {
+  #state(request: SessionRequest, ctx: unknown, found: Found): SessionState {
     const o = this.options
-    const { schema } = o
-    const found = readSession(request, o, this.#responder.chunkChars)
     // A bearer token is answered with an empty token header when refused, whoever sent it.
     const carried = { unchunked: o.transport === 'header' && found.values.length > 0, chunks: 0 }
     const state = new SessionState(
@@ -214,6 +218,29 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
     )
     state.saver = this
     state.ctx = ctx
+    return state
+  }
+
+  /**
+   * The session of a cookie the codec's cache answers (most reads), opened with no steps: what
+   * `#load` would open first. Undefined for anything else (`#load` then decides).
+   */
+  #cached(request: SessionRequest, ctx: unknown, found: Found): SessionState | undefined {
+    const o = this.options
+    // Only values this engine accepted are cached: under maxAccepted, past the schema.
+    const opened = !o.revocation && found.values[0] && this.#source.cached?.(found.values[0])
+    const now = o.now()
+    if (!opened || isExpired(opened.record, now)) return
+    const state = this.#state(request, ctx, found)
+    state.carry(found.spans[0]!)
+    state.open(opened, now)
+    return state
+  }
+
+  *#load(request: SessionRequest, ctx: unknown, found: Found): Steps<SessionState> {
+    const o = this.options
+    const { schema } = o
+    const state = this.#state(request, ctx, found)
     // onInvalid hears the first refusal, or the last of a value that verified (an expired
     // session, not the shorter chunk set tried after it).
     let reason: InvalidReason | undefined

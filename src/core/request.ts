@@ -10,12 +10,19 @@ export const MAX_COOKIE_BYTES = 4096
 export const MAX_CANDIDATES = 3
 
 /**
+ * Set by `scan`: the header holds a cookie named `<name>.…` (a chunk, perhaps). Read right
+ * after the call, so one pass over the header answers both questions.
+ */
+let dotted = false
+
+/**
  * Values of cookie `name` in a Cookie header, in order, unquoted; percent-decoded where needed
  * unless `raw`. Collects up to `limit` of them plus one more, so the caller can tell whether
- * any were left out. Never throws: a value that does not decode is returned as it came.
+ * any were left out. One pass; nothing is allocated for other cookies. Never throws: a value that does not decode is returned as it came.
  */
 function scan(header: string, name: string, limit: number, raw: boolean): string[] {
   const found: string[] = []
+  dotted = false
   let from = 0
   while (from < header.length && found.length <= limit) {
     const at = header.indexOf(name, from)
@@ -28,7 +35,10 @@ function scan(header: string, name: string, limit: number, raw: boolean): string
     if (before >= 0 && header.charCodeAt(before) !== 59) continue
     let eq = from
     while (eq < header.length && header.charCodeAt(eq) === 32) eq++
-    if (header.charCodeAt(eq) !== 61) continue
+    if (header.charCodeAt(eq) !== 61) {
+      if (header.charCodeAt(from) === 46) dotted = true
+      continue
+    }
     let end = header.indexOf(';', eq + 1)
     if (end === -1) end = header.length
     let value = header.slice(eq + 1, end).trim()
@@ -179,7 +189,9 @@ export function readSession(
     chunksComplete: true,
     broken: false,
   }
-  if (header && o.maxChunks > 1 && header.includes(`${o.cookieName}.`)) {
+  // Chunk cookies: seen by the scan (header transport has none), or past where it stopped.
+  const chunked = dotted || (!unchunkedComplete && header!.includes(`${o.cookieName}.`))
+  if (header && o.maxChunks > 1 && chunked) {
     readChunks(found, header, o.cookieName, o.maxChunks, chunkChars)
   }
   return found

@@ -43,6 +43,8 @@ export interface Changes {
 export interface Source {
   /** Opens one value a request carried (a sealed string, or a signed id). */
   open(value: string, ctx: unknown): Steps<Loaded>
+  /** What a cache answers for `value` without any steps, when it holds a valid record; else undefined (then `open`). */
+  cached?(value: string): Opened | undefined
   /**
    * Whether a value `open` refused for `reason` had passed its MAC or signature check: it was
    * one of ours (stale, or unreadable), so the response may clear it.
@@ -93,13 +95,14 @@ export class IronSource implements Source {
 
   *open(value: string): Steps<Loaded> {
     // A cookie seen before is answered from the cache without any steps.
-    const hit = this.codec.lookup(value)
+    const hit = this.cached(value)
+    if (hit) return hit
     // Kept by the codec only if this request does not reseal it (see stillCurrent): a cookie
     // superseded at once would fill the cache with strings that do not come back.
-    const result = hit ?? (yield* this.codec.unsealingFresh(value, false))
+    const result = yield* this.codec.unsealingFresh(value, false)
     if (!result.ok) return result.reason
     if (result.value.purpose !== this.#o.purpose) return 'wrong-purpose'
-    // Shared with the cache (now or once kept): the request copies what it changes.
+    // Shared with the cache once kept: the request copies what it changes.
     const { value: record, stale } = result
     return {
       record,
@@ -107,9 +110,16 @@ export class IronSource implements Source {
       stale,
       shared: true,
       sealed: value,
-      cached: hit !== undefined,
-      unsealed: hit ? undefined : result,
+      cached: false,
+      unsealed: result,
     }
+  }
+
+  cached(value: string): Opened | undefined {
+    const hit = this.codec.lookup(value)
+    if (!hit?.ok || hit.value.purpose !== this.#o.purpose) return undefined
+    const { value: record, stale } = hit
+    return { record, storeId: undefined, stale, shared: true, sealed: value, cached: true }
   }
 
   authentic(reason: InvalidReason): boolean {

@@ -39,8 +39,8 @@ export class DataState {
    * commit that waited compares it, to keep what the app changed while the write was in flight.
    */
   epoch = 0
-  /** The flash values; replaced by `clear()`. */
-  flash = new FlashState()
+  /** The flash values, made on first use (most sessions carry none); dropped by `clear()`. */
+  #flash: FlashState | undefined
   // Created on first use: most requests only read, and these cost an allocation each.
   /** JSON of each top-level key as loaded, taken when it is first set, deleted or read as an object. */
   #baseline: Map<string, string | undefined> | undefined
@@ -74,8 +74,18 @@ export class DataState {
       }
       this.#legacyKeys = legacy
       if (legacy.length === 0) return
-    } else Object.assign(this.values, data)
+    } else {
+      // Not Object.assign: on Bun that costs several times this loop (bench/PROFILE.md).
+      const keys = Object.keys(data)
+      for (let i = 0; i < keys.length; i++) this.values[keys[i]!] = data[keys[i]!]
+    }
     if (arrived) this.flash.adopt(arrived, shared)
+  }
+
+  /** The flash values of this request. */
+  get flash(): FlashState {
+    this.#flash ??= new FlashState()
+    return this.#flash
   }
 
   /** Marks the session as used by this request: the flash values that arrived are consumed. */
@@ -141,7 +151,7 @@ export class DataState {
     this.#touched = true
     this.#shared = this.#baseline = this.#seen = undefined
     this.#legacyKeys = NONE
-    this.flash = new FlashState()
+    this.#flash = undefined
   }
 
   /** True when this request set, deleted, or read as an object, any key: commit compares them. */
@@ -161,7 +171,7 @@ export class DataState {
   pending(): PendingChanges {
     // A request that never touched the session changes nothing, flash values included.
     const baseline = this.#baseline
-    if (!this.#touched || (baseline === undefined && this.flash.idle)) return UNCHANGED
+    if (!this.#touched || (baseline === undefined && (this.#flash?.idle ?? true))) return UNCHANGED
     const set: string[] = []
     const deleted: string[] = []
     const seen = new Map<string, string | undefined>()
@@ -172,7 +182,7 @@ export class DataState {
       if (now !== before) (present ? set : deleted).push(key)
     }
     this.#seen = seen
-    const changed = set.length > 0 || deleted.length > 0 || this.flash.changed(true)
+    const changed = set.length > 0 || deleted.length > 0 || !!this.#flash?.changed(true)
     for (const key of this.#legacyKeys) {
       if (!(key in this.values) && !deleted.includes(key)) deleted.push(key)
     }
@@ -181,7 +191,7 @@ export class DataState {
 
   /** The flash values the next request gets (see `FlashState.outgoing`). */
   outgoingFlash(): FlashRecord | undefined {
-    return this.flash.outgoing(this.#touched)
+    return this.#flash?.outgoing(this.#touched)
   }
 
   /**
@@ -195,7 +205,7 @@ export class DataState {
     const seen = this.#seen
     this.#baseline = this.#seen = undefined
     this.#legacyKeys = NONE
-    this.flash.rebase(flash)
+    if (flash || this.#flash) this.flash.rebase(flash)
     const keep = (key: string, json: string | undefined) => {
       this.#baseline ??= new Map()
       this.#baseline.set(key, json)
@@ -223,7 +233,7 @@ export class DataState {
       // is not the app reading the session.
       if (key === 'then') return undefined
       this.#touched = true
-      return this.flash.latest(key)
+      return this.#flash?.latest(key)
     }
     this.#touched = true
     if (!isPlainContainer(v)) return v

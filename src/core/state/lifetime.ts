@@ -58,11 +58,6 @@ export class Lifetime {
     this.refreshDue = this.#rules.rolling && this.#halfWindowPassed(at)
   }
 
-  /** True when `at` is past the absolute or idle deadline. */
-  expiredAt(at: number): boolean {
-    return at >= this.expiresAt || (this.idleExpiresAt !== undefined && at >= this.idleExpiresAt)
-  }
-
   /** True once half the rolling window has passed since the deadline was last moved. */
   #halfWindowPassed(at: number): boolean {
     const { idleTimeoutMs, maxAgeMs } = this.#rules
