@@ -118,16 +118,15 @@ export class IronSource implements Source {
   }
 
   *save(state: SessionState, record: SessionRecord<Data>): Steps<string> {
+    // The cookie this request brought is superseded: if the cache holds it (opened, or sealed
+    // by us), drop it, so the cache holds strings that may come back.
+    if (state.value !== undefined) this.codec.forget(state.value)
     // Read before the seal waits: the app may change the session meanwhile.
-    const { id, loadedId, value } = state
+    const { id, loadedId } = state
     record.sid = id
     // Remembered by the codec (write-through): the client's next request is answered without
     // crypto. A string, so nothing the app changes later reaches the cached copy.
     const sealed = yield* this.codec.sealing(toCompact(record, this.#o.purpose), true)
-    // The cookie this request brought is superseded: if the cache holds it (opened, or sealed
-    // by us), drop it, so the cache holds strings that may come back. After the new entry is in:
-    // V8 shrinks a Map whose last entry is deleted, which cost one client's writes ~2 µs each.
-    if (value !== undefined) this.codec.forget(value)
     this.#checkSize(sealed)
     // After regenerate(): the cookie the request brought must not work again.
     if (loadedId !== undefined && loadedId !== id) yield* this.end(state)
