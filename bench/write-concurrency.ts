@@ -1,4 +1,5 @@
-// Writes at one client and at 16: µs per request and GC time per request, Hono in-process,
+// Writes at one client and at 16: µs per request (wall and process CPU, which a descheduled
+// process does not accrue) and GC time per request, Hono in-process,
 // each client sending the cookie it was just given. With BENCH_BASE (a build's dist/ directory,
 // relative to bench/ or a file URL) it runs that build beside this one, interleaved round by
 // round in one process, beside an app without a session that sets a plain cookie of the same
@@ -6,7 +7,7 @@
 // PROFILE.md.
 //
 // Run: node --import tsx bench/write-concurrency.ts   (env: BENCH_BASE, BENCH_ROUNDS [15],
-//      BENCH_ROUND_MS [400], BENCH_CONCURRENCY [16])
+//      BENCH_ROUND_MS [400], BENCH_CONCURRENCY [16], BENCH_PREFILL [0])
 import { PerformanceObserver } from 'node:perf_hooks'
 import { Hono } from 'hono'
 import { envNumber, median, SECRET, SMALL_DATA } from './lib.ts'
@@ -14,6 +15,9 @@ import { envNumber, median, SECRET, SMALL_DATA } from './lib.ts'
 const ROUNDS = envNumber('BENCH_ROUNDS', 15)
 const ROUND_MS = envNumber('BENCH_ROUND_MS', 400)
 const C = envNumber('BENCH_CONCURRENCY', 16)
+// Sessions each app's result cache holds before timing (a login each), as on a server with
+// other clients: with 0, one client's writes churn a cache of one entry.
+const PREFILL = envNumber('BENCH_PREFILL', 0)
 const builds: Array<[string, string]> = [['this build', '../dist']]
 if (process.env.BENCH_BASE) builds.unshift(['base', process.env.BENCH_BASE])
 
@@ -39,6 +43,7 @@ const apps = await Promise.all(
         c.session.count = (Number(c.session.count) || 0) + 1
         return c.text('ok')
       })
+    for (let i = 0; i < PREFILL; i++) await app.fetch(new Request('http://localhost/login'))
     return { label, app }
   }),
 )
@@ -69,6 +74,7 @@ async function round(app: Hono<any>, clients: number) {
   // GC entries arrive on a later turn of the event loop: collect the previous round's first.
   await new Promise((resolve) => setTimeout(resolve, 20))
   gcMs = 0
+  const cpu0 = process.cpuUsage()
   const t0 = performance.now()
   await Promise.all(
     jars.map(async (_, i) => {
@@ -83,11 +89,12 @@ async function round(app: Hono<any>, clients: number) {
     }),
   )
   const elapsed = performance.now() - t0
+  const cpu = process.cpuUsage(cpu0)
   await new Promise((resolve) => setTimeout(resolve, 20))
-  return { us: (elapsed * 1000) / n, gcUs: (gcMs * 1000) / n }
+  return { us: (elapsed * 1000) / n, cpuUs: (cpu.user + cpu.system) / n, gcUs: (gcMs * 1000) / n }
 }
 
-const samples = new Map<string, Array<{ us: number; gcUs: number }>>()
+const samples = new Map<string, Array<{ us: number; cpuUs: number; gcUs: number }>>()
 for (let r = 0; r < ROUNDS + 2; r++) {
   const order = r % 2 ? [...apps].reverse() : apps
   for (const { label, app } of order) {
@@ -99,10 +106,12 @@ for (let r = 0; r < ROUNDS + 2; r++) {
     }
   }
 }
-console.log(`| build | clients | µs per write | GC µs per write |\n|---|--:|--:|--:|`)
+console.log(
+  `| build | clients | µs per write | CPU µs per write | GC µs per write |\n|---|--:|--:|--:|--:|`,
+)
 for (const [key, xs] of samples) {
   const [label, c] = key.split(' c') as [string, string]
   console.log(
-    `| ${label} | ${c} | ${median(xs.map((x) => x.us)).toFixed(1)} | ${median(xs.map((x) => x.gcUs)).toFixed(1)} |`,
+    `| ${label} | ${c} | ${median(xs.map((x) => x.us)).toFixed(1)} | ${median(xs.map((x) => x.cpuUs)).toFixed(1)} | ${median(xs.map((x) => x.gcUs)).toFixed(1)} |`,
   )
 }

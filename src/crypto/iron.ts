@@ -312,7 +312,9 @@ export class IronCodec<T = unknown> {
    */
   keep(sealed: string, result: UnsealResult<T>): void {
     if (!result.ok) return
-    const expiration = Number(sealed.split('*')[5]) || 0
+    // The field before the MAC salt, found from the end (the string opened: the shape is known).
+    const end = sealed.lastIndexOf('*', sealed.length - MAC_CHARS - 2)
+    const expiration = Number(sealed.slice(sealed.lastIndexOf('*', end - 1) + 1, end)) || 0
     this.#keep(sealed, sealed.slice(-MAC_CHARS), expiration, result)
   }
 

@@ -62,9 +62,10 @@ export class HmacSha256 {
     scratch ??= Buffer.allocUnsafeSlow(HMAC_BLOCK + 3 * MAX_FAST_CHARS)
     this.#ipad!.copy(scratch, 0)
     const n = scratch.write(message, HMAC_BLOCK, 'utf8')
-    // Hex out and back in: the one-shot hash answers strings without allocating a Buffer.
-    const inner = oneShotHash('sha256', scratch.subarray(0, HMAC_BLOCK + n), 'hex') as string
-    this.#outer!.write(inner, HMAC_BLOCK, 'hex')
+    // Out as a 'binary' (latin1) string, one character per byte, and copied back in: the one-shot
+    // hash answers strings without allocating a Buffer, and latin1 costs less than hex both ways.
+    const inner = oneShotHash('sha256', scratch.subarray(0, HMAC_BLOCK + n), 'binary') as string
+    this.#outer!.write(inner, HMAC_BLOCK, 'binary')
     return oneShotHash('sha256', this.#outer!, 'base64url') as string
   }
 }

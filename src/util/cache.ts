@@ -42,7 +42,9 @@ export class BoundedCache<K, V> {
   }
 
   delete(key: K): void {
-    this.#young.delete(key)
+    // A Map emptied by a delete is rehashed (shrunk) by V8, in the old generation once the Map
+    // lived long; a write loop of one client did that on every request. A new Map costs less.
+    if (this.#young.delete(key) && this.#young.size === 0) this.#young = new Map()
     this.#old.delete(key)
   }
 

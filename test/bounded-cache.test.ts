@@ -1,0 +1,38 @@
+// The bounded cache behind the key and result caches: generational LRU eviction, and deletes
+// that empty it (one client's write loop) without losing what the older generation holds.
+import { describe, expect, it } from 'vitest'
+import { BoundedCache } from '../src/util/cache.ts'
+
+describe('BoundedCache', () => {
+  it('never holds more than its bound, and keeps what was used recently', () => {
+    const cache = new BoundedCache<number, number>(4)
+    for (let i = 0; i < 4; i++) cache.set(i, i)
+    // A hit in the old generation moves the entry to the young one.
+    expect(cache.get(0)).toBe(0)
+    for (let i = 4; i < 7; i++) cache.set(i, i)
+    expect(cache.size).toBeLessThanOrEqual(4)
+    expect(cache.get(0)).toBe(0)
+    expect(cache.get(1)).toBeUndefined()
+  })
+
+  it('deleting the last young entry keeps the old generation and keeps working', () => {
+    const cache = new BoundedCache<string, number>(4)
+    for (const key of ['a', 'b', 'c']) cache.set(key, 1)
+    // 'a' and 'b' are the old generation now, 'c' the only young entry.
+    cache.delete('c')
+    expect(cache.get('c')).toBeUndefined()
+    expect(cache.size).toBe(2)
+    // A write loop: each request drops the entry it superseded and adds the next one.
+    let last = 'd'
+    cache.set(last, 0)
+    for (let i = 1; i <= 50; i++) {
+      cache.delete(last)
+      last = `k${i}`
+      cache.set(last, i)
+      expect(cache.get(last)).toBe(i)
+    }
+    expect(cache.get('a')).toBe(1)
+    expect(cache.get('b')).toBe(1)
+    expect(cache.size).toBe(3)
+  })
+})
