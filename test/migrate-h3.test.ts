@@ -127,6 +127,62 @@ describe('h3(): h3 useSession cookies', () => {
     expect((await visit(given.app, jarWith(old))).seen?.data).toEqual(login)
   })
 
+  it('the WebCrypto path opens real h3 2 seals with 8192-round keys and refuses changed ones', async () => {
+    const minted = await h3Cookie(login, { password: SECRET, maxAge: 300 })
+    const sealed = decodeURIComponent(minted.get('h3')!.value)
+    const keys = [{ id: '', secret: SECRET }]
+    const open = (s: string, webCrypto: boolean, k = keys) =>
+      runAsync(unsealStrong(s, k, Date.now(), (v) => v, webCrypto))
+    // Through crypto.subtle, not node:crypto: PBKDF2 at h3's 8192 iterations, one key each.
+    const subtle = crypto.subtle as unknown as Record<string, (...args: unknown[]) => unknown>
+    const original = subtle.deriveKey!
+    const iterations: unknown[] = []
+    subtle.deriveKey = (...args: unknown[]) => {
+      iterations.push((args[0] as { iterations: number }).iterations)
+      return original.apply(crypto.subtle, args)
+    }
+    let opened: Awaited<ReturnType<typeof open>>
+    try {
+      opened = await open(sealed, true)
+    } finally {
+      delete subtle.deriveKey
+    }
+    expect(iterations).toEqual([8192, 8192])
+    expect(opened).toMatchObject({
+      ok: true,
+      value: { data: login, createdAt: expect.any(Number) },
+    })
+    expect(await open(sealed, false)).toEqual(opened)
+    // h3 writes hex salts; one character changed in any part the MAC covers (the expiration by
+    // under a second), or in the MAC.
+    const parts = sealed.split('*')
+    for (const [index, at] of [
+      [2, 3],
+      [3, 0],
+      [4, 5],
+      [5, 10],
+      [6, 3],
+      [7, 10],
+    ] as const) {
+      const part = parts[index]!
+      const c = part[at]!
+      const swapped = /\d/.test(c) ? String((Number(c) + 1) % 10) : c === 'a' ? 'b' : 'a'
+      const changed = [...parts]
+      changed[index] = part.slice(0, at) + swapped + part.slice(at + 1)
+      const forged = changed.join('*')
+      for (const webCrypto of [true, false]) {
+        expect(await open(forged, webCrypto)).toEqual({ ok: false, reason: 'tampered' })
+      }
+    }
+    // A MAC verifies only with the password that made it; a ring of others is tried in turn.
+    const ring = [
+      { id: '', secret: OLD_SECRET },
+      { id: '', secret: SECRET },
+    ]
+    expect(await open(sealed, true, ring)).toEqual(opened)
+    expect(await open(sealed, true, ring.slice(0, 1))).toEqual({ ok: false, reason: 'tampered' })
+  })
+
   it('the WebCrypto path opens 8192-round seals too (where node:crypto is missing)', async () => {
     const payload = { id: 'x', createdAt: 1, data: { a: 1 } }
     const rounds = { ...Iron.defaults.encryption, iterations: 8192 }
