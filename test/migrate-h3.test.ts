@@ -1,6 +1,7 @@
 // Switching from h3's useSession (h3 2, and h3 1 as Nuxt 3/4 ship it): `data` opens as the
 // session, `createdAt` is kept, the seal's ttl, `maxAge` and `idleTimeout` end it as h3 would,
 // chunked cookies join, and every `h3` cookie is cleared once ours is written.
+import { createCipheriv, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto'
 import * as Iron from 'iron-webcrypto'
 import { describe, expect, it } from 'vitest'
 import { IronCodec } from '../src/crypto/iron.ts'
@@ -181,6 +182,25 @@ describe('h3(): h3 useSession cookies', () => {
     ]
     expect(await open(sealed, true, ring)).toEqual(opened)
     expect(await open(sealed, true, ring.slice(0, 1))).toEqual({ ok: false, reason: 'tampered' })
+  })
+
+  it('an authentic 8192-round seal that does not decrypt is invalid-data on both paths', async () => {
+    // Sealed by hand as h3 2 would, but with a last block whose padding byte is 0 (never PKCS#7).
+    const key = (salt: string) => pbkdf2Sync(SECRET, salt, 8192, 32, 'sha1')
+    const [encSalt, macSalt] = ['a1'.repeat(32), 'b2'.repeat(32)]
+    const iv = randomBytes(16)
+    const cipher = createCipheriv('aes-256-cbc', key(encSalt), iv).setAutoPadding(false)
+    const encrypted = Buffer.concat([cipher.update(Buffer.alloc(32)), cipher.final()])
+    const base = `Fe26.2**${encSalt}*${iv.toString('base64url')}*${encrypted.toString('base64url')}*`
+    const mac = createHmac('sha256', key(macSalt)).update(base).digest('base64url')
+    const sealed = `${base}*${macSalt}*${mac}`
+    const keys = [{ id: '', secret: SECRET }]
+    for (const webCrypto of [true, false]) {
+      expect(await runAsync(unsealStrong(sealed, keys, Date.now(), (v) => v, webCrypto))).toEqual({
+        ok: false,
+        reason: 'invalid-data',
+      })
+    }
   })
 
   it('the WebCrypto path opens 8192-round seals too (where node:crypto is missing)', async () => {
