@@ -1,6 +1,7 @@
 // Switching from h3's useSession (h3 2, and h3 1 as Nuxt 3/4 ship it): `data` opens as the
 // session, `createdAt` is kept, the seal's ttl, `maxAge` and `idleTimeout` end it as h3 would,
 // chunked cookies join, and every `h3` cookie is cleared once ours is written.
+import { createCipheriv, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto'
 import * as Iron from 'iron-webcrypto'
 import { describe, expect, it } from 'vitest'
 import { IronCodec } from '../src/crypto/iron.ts'
@@ -125,6 +126,81 @@ describe('h3(): h3 useSession cookies', () => {
     expect(same.onInvalid).toHaveBeenCalledWith('tampered', expect.anything())
     const given = switchedApp({ migrateFrom: [h3({ cookieName: 'nuxt', secret: OLD_SECRET })] })
     expect((await visit(given.app, jarWith(old))).seen?.data).toEqual(login)
+  })
+
+  it('the WebCrypto path opens real h3 2 seals with 8192-round keys and refuses changed ones', async () => {
+    const minted = await h3Cookie(login, { password: SECRET, maxAge: 300 })
+    const sealed = decodeURIComponent(minted.get('h3')!.value)
+    const keys = [{ id: '', secret: SECRET }]
+    const open = (s: string, webCrypto: boolean, k = keys) =>
+      runAsync(unsealStrong(s, k, Date.now(), (v) => v, webCrypto))
+    // Through crypto.subtle, not node:crypto: PBKDF2 at h3's 8192 iterations, one key each.
+    const subtle = crypto.subtle as unknown as Record<string, (...args: unknown[]) => unknown>
+    const original = subtle.deriveKey!
+    const iterations: unknown[] = []
+    subtle.deriveKey = (...args: unknown[]) => {
+      iterations.push((args[0] as { iterations: number }).iterations)
+      return original.apply(crypto.subtle, args)
+    }
+    let opened: Awaited<ReturnType<typeof open>>
+    try {
+      opened = await open(sealed, true)
+    } finally {
+      delete subtle.deriveKey
+    }
+    expect(iterations).toEqual([8192, 8192])
+    expect(opened).toMatchObject({
+      ok: true,
+      value: { data: login, createdAt: expect.any(Number) },
+    })
+    expect(await open(sealed, false)).toEqual(opened)
+    // h3 writes hex salts; one character changed in any part the MAC covers (the expiration by
+    // under a second), or in the MAC.
+    const parts = sealed.split('*')
+    for (const [index, at] of [
+      [2, 3],
+      [3, 0],
+      [4, 5],
+      [5, 10],
+      [6, 3],
+      [7, 10],
+    ] as const) {
+      const part = parts[index]!
+      const c = part[at]!
+      const swapped = /\d/.test(c) ? String((Number(c) + 1) % 10) : c === 'a' ? 'b' : 'a'
+      const changed = [...parts]
+      changed[index] = part.slice(0, at) + swapped + part.slice(at + 1)
+      const forged = changed.join('*')
+      for (const webCrypto of [true, false]) {
+        expect(await open(forged, webCrypto)).toEqual({ ok: false, reason: 'tampered' })
+      }
+    }
+    // A MAC verifies only with the password that made it; a ring of others is tried in turn.
+    const ring = [
+      { id: '', secret: OLD_SECRET },
+      { id: '', secret: SECRET },
+    ]
+    expect(await open(sealed, true, ring)).toEqual(opened)
+    expect(await open(sealed, true, ring.slice(0, 1))).toEqual({ ok: false, reason: 'tampered' })
+  })
+
+  it('an authentic 8192-round seal that does not decrypt is invalid-data on both paths', async () => {
+    // Sealed by hand as h3 2 would, but with a last block whose padding byte is 0 (never PKCS#7).
+    const key = (salt: string) => pbkdf2Sync(SECRET, salt, 8192, 32, 'sha1')
+    const [encSalt, macSalt] = ['a1'.repeat(32), 'b2'.repeat(32)]
+    const iv = randomBytes(16)
+    const cipher = createCipheriv('aes-256-cbc', key(encSalt), iv).setAutoPadding(false)
+    const encrypted = Buffer.concat([cipher.update(Buffer.alloc(32)), cipher.final()])
+    const base = `Fe26.2**${encSalt}*${iv.toString('base64url')}*${encrypted.toString('base64url')}*`
+    const mac = createHmac('sha256', key(macSalt)).update(base).digest('base64url')
+    const sealed = `${base}*${macSalt}*${mac}`
+    const keys = [{ id: '', secret: SECRET }]
+    for (const webCrypto of [true, false]) {
+      expect(await runAsync(unsealStrong(sealed, keys, Date.now(), (v) => v, webCrypto))).toEqual({
+        ok: false,
+        reason: 'invalid-data',
+      })
+    }
   })
 
   it('the WebCrypto path opens 8192-round seals too (where node:crypto is missing)', async () => {

@@ -46,9 +46,7 @@ function webKeys(key: RingKey): WebKeys {
   let keys = derived.get(key)
   if (!keys) {
     keys = {
-      secret: crypto.subtle.importKey('raw', encoder.encode(key.secret), 'PBKDF2', false, [
-        'deriveKey',
-      ]),
+      secret: pbkdf2Secret(key.secret),
       encKeys: new BoundedCache(KEY_CACHE_SIZE),
       macKeys: new BoundedCache(KEY_CACHE_SIZE),
       seal: undefined,
@@ -58,18 +56,43 @@ function webKeys(key: RingKey): WebKeys {
   return keys
 }
 
-/** iron's key for `salt`: PBKDF2-SHA1, one iteration, 32 bytes, for AES-CBC or HMAC. */
-function* derive(keys: WebKeys, salt: string, mac: boolean): Steps<CryptoKey> {
-  const secret = (yield keys.secret) as CryptoKey
-  const params = { name: 'PBKDF2', salt: encoder.encode(salt), iterations: 1, hash: 'SHA-1' }
+/** `secret` imported as the input of PBKDF2. */
+export const pbkdf2Secret = (secret: string): Promise<CryptoKey> =>
+  crypto.subtle.importKey('raw', encoder.encode(secret), 'PBKDF2', false, ['deriveKey'])
+
+/**
+ * iron's key for `salt`: PBKDF2-SHA1 over `secret` (from `pbkdf2Secret`), 32 bytes, for AES-CBC
+ * or HMAC; one iteration as iron's default, more for seals that asked for them (h3 2: 8192).
+ */
+export function* deriveKey(
+  secret: Promise<CryptoKey>,
+  salt: string,
+  mac: boolean,
+  iterations = 1,
+): Steps<CryptoKey> {
+  const params = { name: 'PBKDF2', salt: encoder.encode(salt), iterations, hash: 'SHA-1' }
   const usage: KeyUsage[] = mac ? ['sign'] : ['encrypt', 'decrypt']
   return (yield crypto.subtle.deriveKey(
     params,
-    secret,
+    (yield secret) as CryptoKey,
     mac ? HMAC : AES,
     false,
     usage,
   )) as CryptoKey
+}
+
+/** A seal's JSON: `encrypted` under `encKey` and `iv`. Throws on a bad padding. */
+export function* decryptWeb(
+  encKey: CryptoKey,
+  iv: Uint8Array<ArrayBuffer>,
+  encrypted: Uint8Array<ArrayBuffer>,
+): Steps<string> {
+  const plain = (yield crypto.subtle.decrypt(
+    { name: 'AES-CBC', iv },
+    encKey,
+    encrypted,
+  )) as ArrayBuffer
+  return decoder.decode(plain)
 }
 
 function* sealKeys(keys: WebKeys, saltBytes: number): Steps<SealKeys> {
@@ -80,9 +103,9 @@ function* sealKeys(keys: WebKeys, saltBytes: number): Steps<SealKeys> {
     const macSalt = toBase64Url(randomBytes(saltBytes))
     k = {
       encSalt,
-      encKey: yield* derive(keys, encSalt, false),
+      encKey: yield* deriveKey(keys.secret, encSalt, false),
       macSalt,
-      macKey: yield* derive(keys, macSalt, true),
+      macKey: yield* deriveKey(keys.secret, macSalt, true),
       until: now + SALT_REUSE_MS,
       left: SALT_REUSE_SEALS,
     }
@@ -127,22 +150,17 @@ export function* webUnseal<K extends RingKey>(
     for (const key of candidates) {
       const keys = webKeys(key)
       const cached = keys.macKeys.get(parts.macSalt)
-      const macKey = cached ?? (yield* derive(keys, parts.macSalt, true))
+      const macKey = cached ?? (yield* deriveKey(keys.secret, parts.macSalt, true))
       if (!timingSafeEqual(yield* hmacSign(macKey, base), parts.mac)) continue
       if (!cached) keys.macKeys.set(parts.macSalt, macKey)
       let encKey = keys.encKeys.get(parts.encSalt)
       if (!encKey) {
-        encKey = yield* derive(keys, parts.encSalt, false)
+        encKey = yield* deriveKey(keys.secret, parts.encSalt, false)
         keys.encKeys.set(parts.encSalt, encKey)
       }
       // A bad padding throws: authentic but undecryptable, sealed by a key holder with other
       // parameters.
-      const plain = (yield crypto.subtle.decrypt(
-        { name: 'AES-CBC', iv },
-        encKey,
-        encrypted,
-      )) as ArrayBuffer
-      return { json: decoder.decode(plain), key }
+      return { json: yield* decryptWeb(encKey, iv, encrypted), key }
     }
   } catch {
     return 'invalid-data'

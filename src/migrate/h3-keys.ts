@@ -1,12 +1,13 @@
 // h3 2's seals: iron's Fe26.2 with keys derived by 8192 PBKDF2 iterations (iron's default is
 // one, which IronCodec uses). Opened here, apart from the codec, so the core carries none of it.
 
-import * as Iron from 'iron-webcrypto'
 import type { UnsealFailure, UnsealResult } from '../crypto/iron.ts'
-import { parseSeal } from '../crypto/iron-format.ts'
+import { parseSeal, type SealParts } from '../crypto/iron-format.ts'
+import { decryptWeb, deriveKey, pbkdf2Secret } from '../crypto/iron-web.ts'
 import { AesCbc, decryptNode, HmacSha256, nodeCrypto } from '../crypto/node-crypto.ts'
-import { type RingKey, timingSafeEqual } from '../crypto/random.ts'
-import { type Steps, wait } from '../util/steps.ts'
+import { fromBase64Url, type RingKey, timingSafeEqual } from '../crypto/random.ts'
+import { hmacSign } from '../crypto/subtle.ts'
+import type { Steps } from '../util/steps.ts'
 
 const ITERATIONS = 8192
 const KEY_BYTES = 32
@@ -15,7 +16,7 @@ const SKEW_MS = 60_000
 /**
  * Opens `sealed` made with 8192-iteration keys: `revive`d JSON, or why not. The shape is checked
  * before any derivation; a forgery costs one (8192-iteration) MAC key per ring key tried. Uses
- * node:crypto where there is one, WebCrypto (iron-webcrypto) elsewhere or when `webCrypto`.
+ * node:crypto where there is one, crypto.subtle elsewhere or when `webCrypto`.
  */
 export function* unsealStrong<T>(
   sealed: string,
@@ -29,10 +30,10 @@ export function* unsealStrong<T>(
   if (typeof parts === 'string') return fail(parts)
   const candidates = parts.id === '' ? keys : keys.filter((k) => k.id === parts.id)
   if (candidates.length === 0) return fail('unknown-key')
+  const base = sealed.slice(0, sealed.length - parts.macSalt.length - parts.mac.length - 2)
   let json: string | undefined
   const c = nodeCrypto
   if (c && !webCrypto) {
-    const base = sealed.slice(0, sealed.length - parts.macSalt.length - parts.mac.length - 2)
     const derive = (secret: string, salt: string) =>
       c.pbkdf2Sync(secret, salt, ITERATIONS, KEY_BYTES, 'sha1')
     const key = candidates.find((k) =>
@@ -41,9 +42,9 @@ export function* unsealStrong<T>(
     if (!key) return fail('tampered')
     json = decryptNode(new AesCbc(derive(key.secret, parts.encSalt)), parts.ivB64, parts.encB64)
   } else {
-    const opened = yield* webOpen(sealed, parts.id, candidates)
-    if (opened === 'tampered') return fail(opened)
-    json = opened
+    const opened = yield* webOpen(parts, base, candidates)
+    if (typeof opened === 'string') return fail(opened)
+    json = opened.json
   }
   if (json === undefined) return fail('invalid-data')
   let value: T | undefined
@@ -55,30 +56,30 @@ export function* unsealStrong<T>(
   return value === undefined ? fail('invalid-data') : { ok: true, value, stale: false }
 }
 
-const rounds = { iterations: ITERATIONS }
-const WEB_OPTIONS = {
-  ...Iron.defaults,
-  encryption: { ...Iron.defaults.encryption, ...rounds },
-  integrity: { ...Iron.defaults.integrity, ...rounds },
-  // The caller's clock decided expiry (parseSeal above).
-  timestampSkewSec: Number.MAX_SAFE_INTEGER / 1000,
-  decode: (s: string) => s,
-} as Iron.SealOptions
-
-/** The WebCrypto path (no node:crypto): the JSON inside, undefined if it does not decrypt. */
+/**
+ * The WebCrypto path: the JSON inside `parts` (whose MAC covers `base`), opened with the first
+ * candidate whose MAC verifies, or why not. Nothing is cached: an h3 cookie is opened once, then
+ * replaced by ours.
+ */
 function* webOpen(
-  sealed: string,
-  id: string,
+  parts: SealParts,
+  base: string,
   candidates: readonly RingKey[],
-): Steps<string | undefined | 'tampered'> {
-  for (const key of candidates) {
-    try {
-      const password = { [id || 'default']: key.secret }
-      return (yield* wait(Iron.unseal(sealed, password, WEB_OPTIONS))) as string
-    } catch (err) {
-      if (err instanceof Error && err.message === 'Bad hmac value') continue
-      return undefined
+): Steps<{ json: string } | 'malformed' | 'invalid-data' | 'tampered'> {
+  const iv = fromBase64Url(parts.ivB64)
+  const encrypted = fromBase64Url(parts.encB64)
+  if (!iv || !encrypted) return 'malformed'
+  // Any WebCrypto failure (a bad padding: authentic but undecryptable) is the seal's, never a throw.
+  try {
+    for (const key of candidates) {
+      const secret = pbkdf2Secret(key.secret)
+      const macKey = yield* deriveKey(secret, parts.macSalt, true, ITERATIONS)
+      if (!timingSafeEqual(yield* hmacSign(macKey, base), parts.mac)) continue
+      const encKey = yield* deriveKey(secret, parts.encSalt, false, ITERATIONS)
+      return { json: yield* decryptWeb(encKey, iv, encrypted) }
     }
+  } catch {
+    return 'invalid-data'
   }
   return 'tampered'
 }

@@ -6,7 +6,7 @@
 //
 //   npm run test:deno   (the flags: package.json)
 //
-// TypeScript and the npm packages (hono, iron-webcrypto) load from node_modules as they are;
+// TypeScript and the npm packages (hono, zod, valibot, arktype) load from node_modules as they are;
 // Deno.openKv needs --unstable-kv (Deno 2.9), the store tests write under .tmp/.
 import { nodeCrypto } from '../../src/crypto/node-crypto.ts'
 import {

