@@ -4,6 +4,7 @@
 // plugin dedup, hooks that throw, Responses the handler builds itself.
 import { Elysia } from 'elysia'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { z } from 'zod'
 import { type ElysiaSessionContext, session } from '../../src/adapters/elysia.ts'
 import type { SessionOptions } from '../../src/index.ts'
 import { sessionTesting } from '../../src/testing.ts'
@@ -507,5 +508,36 @@ describe('elysia: the context reaches the store and onInvalid', () => {
     await app.handle(new Request('http://localhost/', { headers: { cookie } }))
     await app.handle(new Request('http://localhost/', { headers: { cookie: 'sid=garbage' } }))
     expect(seen).toEqual(['set POST', 'get GET', 'invalid tampered http://localhost/ /'])
+  })
+})
+
+describe('elysia: a schema whose check turns out to wait', () => {
+  // Probed with `{}`, this zod schema answers at once (the object check fails before the
+  // refinement runs), so the engine forecasts `synchronous`; real data reaches the async
+  // refinement. The plugin must not take the synchronous hooks on that forecast.
+  const schema = z
+    .object({ userId: z.string() })
+    .refine(async (d) => d.userId !== 'banned', 'banned')
+  const app = () => {
+    const elysia = new Elysia()
+      .use(session({ secret: SECRET, schema }))
+      .get('/login/:user', ({ session, params }) => {
+        session.userId = params.user
+        return 'ok'
+      })
+      .get('/me', ({ session }) => session.userId ?? 'anon')
+    return { request: (u: string, i?: RequestInit) => elysia.handle(new Request(u, i)) }
+  }
+
+  it('logs in and reads back, and data the async check refuses fails the write', async () => {
+    const a = app()
+    const jar = new Jar()
+    const login = await jar.request(a, '/login/ada')
+    expect(login.status).toBe(200)
+    expect(setCookies(login)).toHaveLength(1)
+    expect(await (await jar.request(a, '/me')).text()).toBe('ada')
+    const banned = await new Jar().request(a, '/login/banned')
+    expect(banned.status).toBe(500)
+    expect(setCookies(banned)).toEqual([])
   })
 })

@@ -65,7 +65,12 @@ export interface SessionHandle<Data extends object = DefaultSessionData> {
  * for (const [name, value] of (await engine.commit(handle, req)).headers) res.headers.append(name, value)
  */
 export interface SessionEngine<Data extends object = DefaultSessionData, Ctx = unknown> {
-  /** True when `loadSync` and `commitSync` work: nothing the engine uses ever waits. */
+  /**
+   * True when `loadSync` and `commitSync` work: nothing the engine uses ever waits. With a
+   * `schema`, a forecast from validating `{}`: a check that only real data reaches (a zod
+   * refinement after the object check) may still wait, and the sync pair then throws
+   * `ERR_SESSION_ASYNC`; use `load`/`commit` with such a schema.
+   */
   readonly synchronous: boolean
   /** The session cookie's name. */
   readonly cookieName: string
