@@ -162,19 +162,18 @@ export class DataState {
 
   /**
    * The data as a store may keep it, checked as `assertJson` checks it: JSON's copy of each
-   * value but those that need none, a primitive or a value still shared from a deep-frozen
-   * record (JSON already, and never changed: the app's reads copy it).
+   * object or array but those still shared from a deep-frozen record (JSON already, and never
+   * changed: the app's reads copy them), which go in as they are.
    */
   written(): Data {
     const out: Data = {}
-    const shared = this.#shared
     for (const key of Object.keys(this.values)) {
       let v = this.values[key]
       if (v === undefined) continue
-      if (typeof v === 'object' && v !== null && shared?.[key] !== v) {
+      if (this.#shared?.[key] !== v) {
         assertJsonValue(v, key)
-        v = JSON.parse(JSON.stringify(v))
-      } else if (typeof v !== 'object') assertJsonValue(v, key)
+        if (typeof v === 'object') v = JSON.parse(JSON.stringify(v))
+      }
       // As JSON.parse makes it: `__proto__` an own key, not the prototype.
       if (key === '__proto__') Object.defineProperty(out, key, { value: v, ...OWN })
       else out[key] = v
