@@ -169,4 +169,106 @@ describe('Map store: records shared between requests', () => {
     expect(map.get(id)).toBe(kept)
     expect(kept.data).toEqual({ userId: 'u1' })
   })
+
+  it('a value a write leaves untouched goes into the new record as the same frozen one, which later changes never reach', () => {
+    const map = new Map<string, any>()
+    const engine = new SessionEngine({ secret: SECRET, store: map })
+    const first = engine.loadSync(requestOf(undefined), undefined)
+    first.session.userId = 'u1'
+    first.session.cart = { items: [{ sku: 'a', qty: 1 }] }
+    const cookie = engine.commitSync(first, undefined).headers[0]![1].split(';', 1)[0]!
+    const id = first.id!
+    const kept = map.get(id)
+
+    // A handler that holds the session without reading the cart, while others write.
+    const holder = engine.loadSync(requestOf(cookie), undefined)
+    const other = engine.loadSync(requestOf(cookie), undefined)
+    other.session.userId = 'u2'
+    engine.commitSync(other, undefined)
+    const second = map.get(id)
+    expect(second.data.cart).toBe(kept.data.cart)
+    expect(Object.isFrozen(second.data.cart.items[0])).toBe(true)
+
+    const later = engine.loadSync(requestOf(cookie), undefined)
+    ;(later.session.cart as Cart).items[0]!.qty = 7
+    ;(later.session.cart as Cart).items.push({ sku: 'b', qty: 1 })
+    engine.commitSync(later, undefined)
+    expect(map.get(id).data.cart).toEqual({
+      items: [
+        { sku: 'a', qty: 7 },
+        { sku: 'b', qty: 1 },
+      ],
+    })
+    expect(second.data).toEqual({ userId: 'u2', cart: { items: [{ sku: 'a', qty: 1 }] } })
+    expect(kept.data).toEqual({ userId: 'u1', cart: { items: [{ sku: 'a', qty: 1 }] } })
+    expect(holder.session.cart).toEqual({ items: [{ sku: 'a', qty: 1 }] })
+    expect(holder.session.userId).toBe('u1')
+  })
+
+  it('a regenerated id writes untouched shared values into its new record, and a later change is its own', () => {
+    const map = new Map<string, any>()
+    const engine = new SessionEngine({ secret: SECRET, store: map })
+    const first = engine.loadSync(requestOf(undefined), undefined)
+    first.session.cart = { items: [{ sku: 'a', qty: 1 }] }
+    const cookie = engine.commitSync(first, undefined).headers[0]![1].split(';', 1)[0]!
+    const kept = map.get(first.id!)
+
+    const state = engine.loadSync(requestOf(cookie), undefined)
+    state.session.regenerate()
+    const next = engine.commitSync(state, undefined).headers[0]![1].split(';', 1)[0]!
+    expect(map.has(first.id!)).toBe(false)
+    expect(map.get(state.id!).data.cart).toBe(kept.data.cart)
+
+    const later = engine.loadSync(requestOf(next), undefined)
+    ;(later.session.cart as Cart).items[0]!.qty = 3
+    engine.commitSync(later, undefined)
+    expect(map.get(state.id!).data.cart).toEqual({ items: [{ sku: 'a', qty: 3 }] })
+    expect(kept.data.cart).toEqual({ items: [{ sku: 'a', qty: 1 }] })
+  })
+
+  it('nested changes after save() reach the Map at the final commit, not the saved record', async () => {
+    const map = new Map<string, any>()
+    const engine = new SessionEngine({ secret: SECRET, store: map })
+    const first = engine.loadSync(requestOf(undefined), undefined)
+    first.session.cart = { items: [{ sku: 'a', qty: 1 }] }
+    first.session.tags = ['x']
+    const cookie = engine.commitSync(first, undefined).headers[0]![1].split(';', 1)[0]!
+    const id = first.id!
+
+    const state = engine.loadSync(requestOf(cookie), undefined)
+    state.session.userId = 'u1'
+    await state.session.save()
+    const saved = map.get(id)
+    // The cart was not read before the save: the saved record shares the earlier one's.
+    expect(saved.data).toEqual({
+      userId: 'u1',
+      cart: { items: [{ sku: 'a', qty: 1 }] },
+      tags: ['x'],
+    })
+    const cart = state.session.cart as Cart
+    cart.items[0]!.qty = 2
+    ;(state.session.tags as string[]).push('y')
+    expect(saved.data.cart).toEqual({ items: [{ sku: 'a', qty: 1 }] })
+    engine.commitSync(state, undefined)
+    expect(map.get(id).data).toEqual({
+      userId: 'u1',
+      cart: { items: [{ sku: 'a', qty: 2 }] },
+      tags: ['x', 'y'],
+    })
+    expect(saved.data).toEqual({
+      userId: 'u1',
+      cart: { items: [{ sku: 'a', qty: 1 }] },
+      tags: ['x'],
+    })
+  })
+
+  it('a value JSON would drop is refused on a write that shares the rest', () => {
+    const engine = new SessionEngine({ secret: SECRET, store: new Map() })
+    const first = engine.loadSync(requestOf(undefined), undefined)
+    first.session.cart = { items: [{ sku: 'a', qty: 1 }] }
+    const cookie = engine.commitSync(first, undefined).headers[0]![1].split(';', 1)[0]!
+    const state = engine.loadSync(requestOf(cookie), undefined)
+    ;(state.session.cart as any).at = new Date(0)
+    expect(() => engine.commitSync(state, undefined)).toThrow(/cart\.at.*a Date/)
+  })
 })

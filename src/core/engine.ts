@@ -414,10 +414,10 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
 
     const now = o.now()
     lifetime.beforeWrite(now)
-    assertJson(data.values)
     // A store may keep the object it is given: hand it a copy. A seal only serialises it, but a
     // write that may wait keeps a copy too, to tell what the app changed meanwhile.
-    const copy = o.store || start ? (JSON.parse(JSON.stringify(data.values)) as Data) : undefined
+    const copy = o.store || start ? data.written() : undefined
+    if (!copy) assertJson(data.values)
     if (start) start.data = copy
     // The schema checks what is written: an async check lets the app change the session meanwhile.
     const issue = o.schema && (yield* validate(o.schema, copy ?? data.values))

@@ -24,6 +24,7 @@ export interface PendingChanges {
 
 const NONE: string[] = []
 Object.freeze(NONE)
+const OWN = { enumerable: true, writable: true, configurable: true }
 const UNCHANGED: PendingChanges = Object.freeze({ changed: false, set: NONE, deleted: NONE })
 
 /**
@@ -157,6 +158,27 @@ export class DataState {
   /** True when this request set, deleted, or read as an object, any key: commit compares them. */
   anyKeyTracked(): boolean {
     return this.#baseline !== undefined && this.#baseline.size > 0
+  }
+
+  /**
+   * The data as a store may keep it, checked as `assertJson` checks it: JSON's copy of each
+   * object or array but those still shared from a deep-frozen record (JSON already, and never
+   * changed: the app's reads copy them), which go in as they are.
+   */
+  written(): Data {
+    const out: Data = {}
+    for (const key of Object.keys(this.values)) {
+      let v = this.values[key]
+      if (v === undefined) continue
+      if (this.#shared?.[key] !== v) {
+        assertJsonValue(v, key)
+        if (typeof v === 'object') v = JSON.parse(JSON.stringify(v))
+      }
+      // As JSON.parse makes it: `__proto__` an own key, not the prototype.
+      if (key === '__proto__') Object.defineProperty(out, key, { value: v, ...OWN })
+      else out[key] = v
+    }
+    return out
   }
 
   /** The current values of the keys `anyKeyTracked()` counts. */
