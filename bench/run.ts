@@ -681,7 +681,8 @@ if (elysia) {
   }
   md.push('', 'req/s: medians of the rounds; %: the median of per-round ratios to no session.', '')
   const er = elysiaRatio('sealed read', 1)
-  targets.push(['Elysia/Bun read >= 80% of baseline', pct(er), er >= 0.8])
+  // Issue 15's target: 78% (hooks alone reach ~85-88% here).
+  targets.push(['Elysia/Bun read >= 78% of baseline', pct(er), er >= 0.78])
 }
 
 if (redis) {
