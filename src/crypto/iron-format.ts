@@ -4,6 +4,19 @@
 /** The iron format this library reads and writes: https://github.com/hapijs/iron */
 export const IRON_PREFIX = 'Fe26.2'
 
+// The key policy both crypto paths (iron.ts on node:crypto, iron-web.ts on crypto.subtle) keep.
+/**
+ * Derived keys kept per ring key and purpose. A key is cached only after its MAC verified, so
+ * forged cookies never grow the cache.
+ */
+export const KEY_CACHE_SIZE = 1024
+/**
+ * Our own seals reuse one pair of salts (so one pair of derived keys) for a bounded time and
+ * count; every seal still gets a fresh random IV, and the encryption and MAC salts differ.
+ */
+export const SALT_REUSE_MS = 60_000
+export const SALT_REUSE_SEALS = 100_000
+
 // One pattern for the whole string, so a refusal costs one pass and no split. Salts: iron writes
 // hex, we write base64url (the same 128 random bits in 22 characters, not 32); iron reads a salt
 // as any characters but '*'. The IV is 16 bytes (22 characters). A 32-byte MAC in unpadded

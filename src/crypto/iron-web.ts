@@ -6,16 +6,19 @@
 // 16-byte IV; HMAC-SHA256 over the string up to the MAC salt.
 import { BoundedCache } from '../util/cache.ts'
 import type { Steps } from '../util/steps.ts'
-import { joinSeal, macBase, type SealParts } from './iron-format.ts'
+import {
+  joinSeal,
+  KEY_CACHE_SIZE,
+  macBase,
+  SALT_REUSE_MS,
+  SALT_REUSE_SEALS,
+  type SealParts,
+} from './iron-format.ts'
 import { fromBase64Url, type RingKey, randomBytes, timingSafeEqual, toBase64Url } from './random.ts'
 import { encoder, hmacSign } from './subtle.ts'
 
 const IV_BYTES = 16
-// As on the node:crypto path (iron.ts): derived keys kept per ring key and purpose, a MAC key
-// only after it verified; our own salts reused for a minute or 100,000 seals.
-const KEY_CACHE_SIZE = 1024
-const SALT_REUSE_MS = 60_000
-const SALT_REUSE_SEALS = 100_000
+// Derived keys are kept and our own salts reused as on the node:crypto path (iron-format.ts).
 
 const AES = { name: 'AES-CBC', length: 256 }
 const HMAC = { name: 'HMAC', hash: 'SHA-256', length: 256 }

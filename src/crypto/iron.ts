@@ -1,7 +1,14 @@
 import { BoundedCache } from '../util/cache.ts'
 import { deepFreeze } from '../util/freeze.ts'
 import { runAsync, type Steps } from '../util/steps.ts'
-import { joinSeal, macBase, parseSeal } from './iron-format.ts'
+import {
+  joinSeal,
+  KEY_CACHE_SIZE,
+  macBase,
+  parseSeal,
+  SALT_REUSE_MS,
+  SALT_REUSE_SEALS,
+} from './iron-format.ts'
 import { webSeal, webUnseal } from './iron-web.ts'
 import { AesCbc, decryptNode, HmacSha256, nodeCrypto } from './node-crypto.ts'
 import { type RingKey, timingSafeEqual } from './random.ts'
@@ -14,17 +21,10 @@ const SALT_BYTES = 16
 const IV_BYTES = 16
 const KEY_BYTES = 32
 const SKEW_MS = 60_000
-// Derived keys kept per ring key and purpose. A key is cached only after its MAC verified,
-// so forged cookies never grow the cache.
-const KEY_CACHE_SIZE = 1024
 
 // Unseal results kept, keyed by the exact sealed string: added after a full unseal, or by our
 // own seal (its JSON, opened without crypto when the client brings it back).
 export const RESULT_CACHE_SIZE = 10_000
-// Our own seals reuse one pair of salts (so one pair of derived keys) for a bounded time and
-// count; every seal still gets a fresh random IV, and the encryption and MAC salts differ.
-const SALT_REUSE_MS = 60_000
-const SALT_REUSE_SEALS = 100_000
 // IVs drawn per random fill (4 KiB / 16 bytes = 256 seals).
 const IV_POOL_BYTES = 4096
 
