@@ -4,6 +4,7 @@
 import type { IronCodec } from '../crypto/iron.ts'
 import { nodeCrypto } from '../crypto/node-crypto.ts'
 import { randomId } from '../crypto/random.ts'
+import { BoundedCache } from '../util/cache.ts'
 import { isPromise, run, runAsync, runSync, type Steps, wait } from '../util/steps.ts'
 import { SessionError } from './errors.ts'
 import { assertJson } from './json.ts'
@@ -21,9 +22,16 @@ import {
   Responder,
 } from './response.ts'
 import { isAsync, schemaError, validate, validateFlash } from './schema.ts'
-import { EncoderSource, IronSource, type Source, StoreSource, storeCall } from './sources.ts'
+import {
+  EncoderSource,
+  IronSource,
+  type Loaded,
+  type Source,
+  StoreSource,
+  storeCall,
+} from './sources.ts'
 import type { LifetimeRules } from './state/lifetime.ts'
-import { type CommitStart, type Saver, SessionState } from './state/session-state.ts'
+import { type CommitStart, type Opened, type Saver, SessionState } from './state/session-state.ts'
 import type {
   InvalidReason,
   SessionCommit,
@@ -43,6 +51,34 @@ type WriteOutcome =
   | { value: string; maxAge: number; now: number; flash: FlashRecord | undefined; id: string }
 
 const CLEAR = 'clear'
+/** What `#cached` answers when the codec's cache does not hold the first value. */
+const MISSED = 'missed'
+/**
+ * The front cache: whole Cookie headers of sessions the codec's cache answered, up to this
+ * many characters each and `FRONT_ENTRIES` in all (a few MB at the very most).
+ */
+const FRONT_MAX_CHARS = 2048
+const FRONT_ENTRIES = 2048
+/**
+ * A header's slot in the front cache: its length and eight characters of its last 48 (a
+ * cookie value ends there, often the MAC of ours), mixed into a small integer. Hashing a whole
+ * header costs V8 more than parsing it. Headers that mix alike share a slot (the later one
+ * keeps it), and the whole header is compared on every hit.
+ */
+function frontKey(header: string): number {
+  let key = header.length
+  for (let i = header.length - 1, stop = i - 48; i > stop && i >= 0; i -= 6)
+    key = Math.imul(key ^ header.charCodeAt(i), 0x01000193)
+  // A small integer: V8's fastest Map key.
+  return key & 0x3fffffff
+}
+
+/** A Cookie header the front cache holds: what it opened, valid until `until` (epoch ms). */
+interface FrontEntry {
+  header: string
+  opened: Opened
+  until: number
+}
 const EMPTY: SessionCommit = Object.freeze({
   headers: NO_HEADERS,
   cookies: NO_COOKIES,
@@ -70,6 +106,14 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
   readonly #responder: Responder
   readonly #rules: LifetimeRules
   readonly #migrators: readonly BoundMigrator[]
+  /** The request header a session comes in: `cookie`, or `authorization` for bearer tokens. */
+  readonly #carrier: 'cookie' | 'authorization'
+  /**
+   * Cookie headers seen whole, with what they opened (sealed mode, no revocation list): what a
+   * header decides then depends on nothing but the clock. Filled from cache hits only, so a
+   * forged cookie never gets in; bounded like the codec's cache.
+   */
+  readonly #front: BoundedCache<number, FrontEntry> | undefined
   /** A `schema` or `flashSchema` checks what a request brings. */
   readonly #checked: boolean
 
@@ -84,6 +128,11 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
     this.codec = iron?.codec
     this.#responder = responder
     this.#checked = !!(o.schema || o.flashSchema)
+    this.#carrier = o.transport === 'header' ? 'authorization' : 'cookie'
+    this.#front =
+      o.transport === 'cookie' && iron && !o.revocation
+        ? new BoundedCache(FRONT_ENTRIES)
+        : undefined
     // Checked by resolveOptions: every entry has bind(). A session it opens is checked like ours.
     const check = (record: SessionRecord<Data>) => this.#invalid(record)
     this.#migrators = ((options?.migrateFrom ?? []) as readonly Migrator[]).map((m) =>
@@ -112,19 +161,27 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
    * empty session (and `onInvalid`); only a failing store rejects (`SessionStoreError`).
    */
   load(request: SessionRequest, ctx: unknown): Promise<SessionState> {
-    const found = readSession(request, this.options, this.#responder.chunkChars)
+    const header = request.header(this.#carrier)
+    const seen = this.#seenHeader(header, request, ctx)
+    if (seen) return Promise.resolve(seen)
+    const found = readSession(header, this.options, this.#responder.chunkChars)
+    const first = this.#cached(request, ctx, found, header)
     return Promise.resolve(
-      this.#cached(request, ctx, found) ?? runAsync(this.#load(request, ctx, found)),
+      first instanceof SessionState ? first : runAsync(this.#load(request, ctx, found, first)),
     )
   }
 
   /** `load` for a synchronous engine; throws `ERR_SESSION_ASYNC` on any other. */
   loadSync(request: SessionRequest, ctx: unknown): SessionState {
     if (!this.synchronous) throw notSynchronous()
-    const found = readSession(request, this.options, this.#responder.chunkChars)
-    return (
-      this.#cached(request, ctx, found) ?? runSync(this.#load(request, ctx, found), notSynchronous)
-    )
+    const header = request.header(this.#carrier)
+    const seen = this.#seenHeader(header, request, ctx)
+    if (seen) return seen
+    const found = readSession(header, this.options, this.#responder.chunkChars)
+    const first = this.#cached(request, ctx, found, header)
+    return first instanceof SessionState
+      ? first
+      : runSync(this.#load(request, ctx, found, first), notSynchronous)
   }
 
   /**
@@ -205,10 +262,10 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
     return merged
   }
 
-  #state(request: SessionRequest, ctx: unknown, found: Found): SessionState {
+  #state(request: SessionRequest, ctx: unknown, found: Found | undefined): SessionState {
     const o = this.options
     // A bearer token is answered with an empty token header when refused, whoever sent it.
-    const carried = { unchunked: o.transport === 'header' && found.values.length > 0, chunks: 0 }
+    const carried = { unchunked: o.transport === 'header' && !!found?.values.length, chunks: 0 }
     const state = new SessionState(
       this.#rules,
       request,
@@ -222,22 +279,74 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
   }
 
   /**
-   * The session of a cookie the codec's cache answers (most reads), opened with no steps: what
-   * `#load` would open first. Undefined for anything else (`#load` then decides).
+   * The session of a Cookie header seen before, whole (most reads): one map lookup instead of
+   * parsing the header and asking the codec's cache. Undefined when the header is not one the
+   * front cache holds, or its session has expired since (the usual path then decides).
    */
-  #cached(request: SessionRequest, ctx: unknown, found: Found): SessionState | undefined {
-    const o = this.options
-    // Only values this engine accepted are cached: under maxAccepted, past the schema.
-    const opened = !o.revocation && found.values[0] && this.#source.cached?.(found.values[0])
-    const now = o.now()
-    if (!opened || isExpired(opened.record, now)) return
+  #seenHeader(
+    header: string | null | undefined,
+    request: SessionRequest,
+    ctx: unknown,
+  ): SessionState | undefined {
+    const seen = header && this.#front?.get(frontKey(header))
+    if (!seen || seen.header !== header) return
+    const now = this.options.now()
+    if (now >= seen.until || isExpired(seen.opened.record, now)) return
+    return this.#opened(request, ctx, undefined, seen.opened, now, 0)
+  }
+
+  /** A state holding what a cache answered for the value the request carried as `span`. */
+  #opened(
+    request: SessionRequest,
+    ctx: unknown,
+    found: Found | undefined,
+    opened: Opened,
+    now: number,
+    span: number,
+  ): SessionState {
     const state = this.#state(request, ctx, found)
-    state.carry(found.spans[0]!)
+    state.carry(span)
     state.open(opened, now)
     return state
   }
 
-  *#load(request: SessionRequest, ctx: unknown, found: Found): Steps<SessionState> {
+  /**
+   * The session of a cookie the codec's cache answers, opened with no steps: what `#load`
+   * would open first. Anything else is left to `#load`, with what the cache said of the
+   * first value (`MISSED`, or a record that expired), so it does not ask again.
+   */
+  #cached(
+    request: SessionRequest,
+    ctx: unknown,
+    found: Found,
+    header: string | null | undefined,
+  ): SessionState | Opened | typeof MISSED | undefined {
+    const o = this.options
+    const value = found.values[0]
+    // Only values this engine accepted are cached: under maxAccepted, past the schema.
+    if (o.revocation || value === undefined || !this.#source.cached) return
+    const opened = this.#source.cached(value)
+    if (!opened) return MISSED
+    const now = o.now()
+    if (isExpired(opened.record, now)) return opened
+    // The header alone decides this session: the next request with the same header skips
+    // the parse (a header carrying chunks, or more than one value, is parsed every time).
+    const span = found.spans[0]!
+    if (this.#front && span === 0 && found.values.length === 1 && !found.broken) {
+      if (header!.length <= FRONT_MAX_CHARS) {
+        const entry = { header: header!, opened, until: this.#source.sealUntil!(value) }
+        this.#front.set(frontKey(header!), entry)
+      }
+    }
+    return this.#opened(request, ctx, found, opened, now, span)
+  }
+
+  *#load(
+    request: SessionRequest,
+    ctx: unknown,
+    found: Found,
+    first: Opened | typeof MISSED | undefined,
+  ): Steps<SessionState> {
     const o = this.options
     const { schema } = o
     const state = this.#state(request, ctx, found)
@@ -250,7 +359,10 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
         reason ??= 'too-large'
         continue
       }
-      const loaded = yield* this.#source.open(value, ctx)
+      const loaded: Loaded =
+        i === 0 && first !== undefined && first !== MISSED
+          ? first
+          : yield* this.#source.open(value, ctx, i === 0 && first === MISSED)
       const span = found.spans[i]!
       let refused: InvalidReason | undefined
       let ours = true

@@ -168,15 +168,15 @@ export interface Found {
 }
 
 /**
- * Reads the session cookie(s) or bearer token of `request`, as the options say; `chunkChars`
- * is the length of every chunk but the last.
+ * Reads the session cookie(s) or bearer token from `header` (the request's Cookie header, or
+ * its Authorization header for bearer tokens), as the options say; `chunkChars` is the length
+ * of every chunk but the last.
  */
 export function readSession(
-  request: SessionRequest,
+  header: string | null | undefined,
   o: ResolvedOptions,
   chunkChars: number,
 ): Found {
-  const header = request.header(o.transport === 'header' ? 'authorization' : 'cookie')
   let values: string[] = []
   if (o.transport === 'header') values = readBearer(header)
   else if (header) values = scan(header, o.cookieName, MAX_CANDIDATES, false)

@@ -41,10 +41,15 @@ export interface Changes {
 
 /** One place a session's record lives. */
 export interface Source {
-  /** Opens one value a request carried (a sealed string, or a signed id). */
-  open(value: string, ctx: unknown): Steps<Loaded>
+  /**
+   * Opens one value a request carried (a sealed string, or a signed id); `missed`: `cached`
+   * was just asked for it and had nothing.
+   */
+  open(value: string, ctx: unknown, missed?: boolean): Steps<Loaded>
   /** What a cache answers for `value` without any steps, when it holds a valid record; else undefined (then `open`). */
   cached?(value: string): Opened | undefined
+  /** Until when (epoch ms) a value `cached` answered may open at all, by its own deadline. */
+  sealUntil?(value: string): number
   /**
    * Whether a value `open` refused for `reason` had passed its MAC or signature check: it was
    * one of ours (stale, or unreadable), so the response may clear it.
@@ -93,9 +98,9 @@ export class IronSource implements Source {
     this.codec = new IronCodec(o.keys, { now: o.now, revive: fromCompact })
   }
 
-  *open(value: string): Steps<Loaded> {
+  *open(value: string, _ctx?: unknown, missed = false): Steps<Loaded> {
     // A cookie seen before is answered from the cache without any steps.
-    const hit = this.cached(value)
+    const hit = missed ? undefined : this.cached(value)
     if (hit) return hit
     // Kept by the codec only if this request does not reseal it (see stillCurrent): a cookie
     // superseded at once would fill the cache with strings that do not come back.
@@ -120,6 +125,10 @@ export class IronSource implements Source {
     if (!hit?.ok || hit.value.purpose !== this.#o.purpose) return undefined
     const { value: record, stale } = hit
     return { record, storeId: undefined, stale, shared: true, sealed: value, cached: true }
+  }
+
+  sealUntil(value: string): number {
+    return this.codec.sealUntil(value)
   }
 
   authentic(reason: InvalidReason): boolean {

@@ -71,6 +71,13 @@ interface SealKeys {
   left: number
 }
 
+/** The iron expiration of a string that opened (0: none): the field before the MAC salt. */
+function expirationOf(sealed: string): number {
+  // Found from the end: the string opened, so its shape is known.
+  const end = sealed.lastIndexOf('*', sealed.length - MAC_CHARS - 2)
+  return Number(sealed.slice(sealed.lastIndexOf('*', end - 1) + 1, end)) || 0
+}
+
 /**
  * Seals and unseals JSON values in iron's `Fe26.2` format with a key ring.
  *
@@ -306,16 +313,19 @@ export class IronCodec<T = unknown> {
     return hit.result
   }
 
+  /** Until when (epoch ms) `sealed`, a string that opened, opens by its own iron expiration. */
+  sealUntil(sealed: string): number {
+    const expiration = expirationOf(sealed)
+    return expiration === 0 ? Number.POSITIVE_INFINITY : expiration + SKEW_MS
+  }
+
   /**
    * Caches a result `unseal(sealed, false)` answered, once the caller knows the string is still
    * current (a request that did not reseal it).
    */
   keep(sealed: string, result: UnsealResult<T>): void {
     if (!result.ok) return
-    // The field before the MAC salt, found from the end (the string opened: the shape is known).
-    const end = sealed.lastIndexOf('*', sealed.length - MAC_CHARS - 2)
-    const expiration = Number(sealed.slice(sealed.lastIndexOf('*', end - 1) + 1, end)) || 0
-    this.#keep(sealed, sealed.slice(-MAC_CHARS), expiration, result)
+    this.#keep(sealed, sealed.slice(-MAC_CHARS), expirationOf(sealed), result)
   }
 
   /**

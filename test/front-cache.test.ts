@@ -1,0 +1,119 @@
+// The front cache: a Cookie header seen before, whole, opens its session with one lookup (no
+// header parse, no codec lookup). What it answers must be what the full path would answer:
+// expiry on time, every header its own session, nothing with a revocation list.
+import { describe, expect, it, vi } from 'vitest'
+import { SessionEngine } from '../src/core/engine.ts'
+import { sessionRevocation } from '../src/core/revocation.ts'
+import type { InvalidReason, SessionOptions } from '../src/core/types.ts'
+import { requestOf, SECRET, testClock } from './support.ts'
+
+const URL = 'https://example.com/'
+
+function setup(options: SessionOptions = {}) {
+  const onInvalid = vi.fn<(reason: InvalidReason) => void>()
+  const engine = new SessionEngine({ secret: SECRET, onInvalid, ...options })
+  const codec = engine.codec!
+  const lookups = vi.spyOn(codec, 'lookup')
+  const open = (header: string | undefined) => engine.loadSync(requestOf(header, URL), undefined)
+  const commit = (state: ReturnType<typeof engine.loadSync>) => {
+    const { headers } = engine.commitSync(state, undefined)
+    return headers.length === 0 ? undefined : headers[0]![1].split(';', 1)[0]!
+  }
+  const login = (data: Record<string, unknown>) => {
+    const state = open(undefined)
+    Object.assign(state.session, data)
+    return commit(state)!
+  }
+  return { engine, open, commit, login, lookups, onInvalid }
+}
+
+describe('front cache', () => {
+  it('answers a header seen before without asking the codec again', () => {
+    const { open, commit, login, lookups } = setup()
+    const header = `theme=dark; ${login({ userId: 'ada' })}; lang=en`
+    for (let i = 0; i < 5; i++) {
+      const state = open(header)
+      expect(state.isNew).toBe(false)
+      expect(state.session.userId).toBe('ada')
+      expect(commit(state)).toBeUndefined()
+    }
+    // The first two reads ask the codec (its write-through entry, then the kept result); the
+    // rest are answered by the header alone.
+    expect(lookups).toHaveBeenCalledTimes(2)
+    // A fresh string with the same text is the same header.
+    expect(open(`${header} `.trimEnd()).session.userId).toBe('ada')
+    expect(lookups).toHaveBeenCalledTimes(2)
+  })
+
+  it('hands each request its own data, as the codec cache does', () => {
+    const { open, commit, login } = setup()
+    const header = login({ cart: { items: ['a'] } })
+    for (let i = 0; i < 2; i++) commit(open(header))
+    const a = open(header)
+    a.session.cart.items.push('b')
+    const b = open(header)
+    expect(b.session.toJSON()).toEqual({ cart: { items: ['a'] } })
+    expect(b.session.hasChanged).toBe(false)
+  })
+
+  it('refuses a session it holds once the session expired, as the full path does', () => {
+    const clock = testClock()
+    const { open, commit, login, onInvalid } = setup({ now: clock.now, maxAge: 60 })
+    const header = login({ userId: 'ada' })
+    for (let i = 0; i < 3; i++) expect(commit(open(header))).toBeUndefined()
+    clock.advance(61)
+    const late = open(header)
+    expect(late.isNew).toBe(true)
+    expect(late.session.userId).toBeUndefined()
+    expect(onInvalid).toHaveBeenCalledWith('expired', undefined)
+    // The response clears the refused cookie.
+    expect(commit(late)).toBe('sid=')
+  })
+
+  it('gives every header its own session, also when headers share a slot', () => {
+    const { open, commit, login } = setup()
+    // The same length and the same last 60 characters: whatever part of a header picks its
+    // slot, these pick the same one.
+    const tail = `; consent=${'x'.repeat(50)}`
+    const headers = Array.from(
+      { length: 20 },
+      (_, i) => `${login({ userId: `u${100 + i}` })}${tail}`,
+    )
+    expect(new Set(headers.map((h) => h.length)).size).toBe(1)
+    for (let round = 0; round < 3; round++) {
+      for (const [i, header] of headers.entries()) {
+        const state = open(header)
+        expect(state.session.userId).toBe(`u${100 + i}`)
+        expect(commit(state)).toBeUndefined()
+      }
+    }
+  })
+
+  it('opens a header carrying two values of the cookie as the full path does, every time', () => {
+    const { open, commit, login, lookups } = setup()
+    const a = login({ userId: 'a' })
+    const b = login({ userId: 'b' })
+    const header = `${a}; ${b}`
+    for (let i = 0; i < 4; i++) {
+      const state = open(header)
+      expect(state.session.userId).toBe('a')
+      commit(state)
+    }
+    // Parsed every time: the codec is asked on each request.
+    expect(lookups).toHaveBeenCalledTimes(4)
+  })
+
+  it('is not used with a revocation list: a revoked session is refused on its next request', async () => {
+    const revocation = sessionRevocation({ store: new Map() })
+    const { open, commit, login, onInvalid } = setup({ revocation })
+    const header = login({ userId: 'ada' })
+    for (let i = 0; i < 3; i++) expect(open(header).session.userId).toBe('ada')
+    const state = open(header)
+    await revocation.revoke(state.session.id)
+    const after = open(header)
+    expect(after.isNew).toBe(true)
+    expect(after.session.userId).toBeUndefined()
+    expect(onInvalid).toHaveBeenCalledWith('revoked', undefined)
+    expect(commit(after)).toBe('sid=')
+  })
+})
