@@ -56,6 +56,53 @@ describe('front cache', () => {
     expect(b.session.hasChanged).toBe(false)
   })
 
+  it('shows all the data to every way of looking at a cached session, whatever was read first', () => {
+    const { open, commit, login } = setup()
+    const data = { userId: 'ada', n: 3, ok: true, tags: ['x'], nothing: null }
+    const header = login(data)
+    for (let i = 0; i < 2; i++) commit(open(header))
+    const looks: Array<(s: Record<string, any>) => unknown> = [
+      (s) => Object.keys(s),
+      (s) => ({ ...s }),
+      (s) => JSON.parse(JSON.stringify(s)),
+      (s) => s.toJSON(),
+      (s) => 'tags' in s,
+      (s) => Object.getOwnPropertyDescriptor(s, 'n')?.value,
+      (s) => {
+        const keys: string[] = []
+        for (const key in s) keys.push(key)
+        return keys
+      },
+    ]
+    const expected = [Object.keys(data), data, data, data, true, 3, Object.keys(data)]
+    for (const first of [undefined, 'userId', 'tags', 'nothing', 'absent', 'toString']) {
+      for (const [i, look] of looks.entries()) {
+        const state = open(header)
+        if (first) void state.session[first]
+        expect(look(state.session)).toEqual(expected[i])
+        expect(state.session.toString).toBeUndefined()
+        expect(commit(state)).toBeUndefined()
+      }
+    }
+    // What Object.prototype has is not data, read first or not.
+    for (const key of ['toString', 'hasOwnProperty', '__proto__', 'constructor']) {
+      expect(open(header).session[key]).toBeUndefined()
+    }
+    // A change after a read of a shared string is seen and written.
+    const state = open(header)
+    expect(state.session.userId).toBe('ada')
+    delete state.session.n
+    state.session.userId = 'bob'
+    expect(state.session.toJSON()).toEqual({ userId: 'bob', ok: true, tags: ['x'], nothing: null })
+    const next = commit(state)!
+    expect(open(next).session.toJSON()).toEqual({
+      userId: 'bob',
+      ok: true,
+      tags: ['x'],
+      nothing: null,
+    })
+  })
+
   it('refuses a session it holds once the session expired, as the full path does', () => {
     const clock = testClock()
     const { open, commit, login, onInvalid } = setup({ now: clock.now, maxAge: 60 })

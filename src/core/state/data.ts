@@ -34,7 +34,10 @@ const UNCHANGED: PendingChanges = Object.freeze({ changed: false, set: NONE, del
  * after a commit, `rebase()` makes what was written the new starting point.
  */
 export class DataState {
-  readonly values: Data = new DataObject()
+  /** The data object the session proxy wraps: empty until `#fill()` when a cache shares the data. */
+  readonly target: Data = new DataObject()
+  /** Shared data not copied into `target` yet: most requests read a string or two, then commit. */
+  #unfilled: Data | undefined
   /**
    * Counts calls that may change the session (data, flash, and the state's own methods): a
    * commit that waited compares it, to keep what the app changed while the write was in flight.
@@ -67,7 +70,7 @@ export class DataState {
       arrived = Object.create(null) as FlashRecord
       const legacy: string[] = []
       for (const key of Object.keys(data)) {
-        if (!flash.includes(key)) this.values[key] = data[key]
+        if (!flash.includes(key)) this.target[key] = data[key]
         else {
           arrived[key] = [data[key]]
           legacy.push(key)
@@ -75,12 +78,24 @@ export class DataState {
       }
       this.#legacyKeys = legacy
       if (legacy.length === 0) return
-    } else {
-      // Not Object.assign: on Bun that costs several times this loop (bench/PROFILE.md).
-      const keys = Object.keys(data)
-      for (let i = 0; i < keys.length; i++) this.values[keys[i]!] = data[keys[i]!]
-    }
+    } else if (shared) this.#unfilled = data
+    else this.#copy(data)
     if (arrived) this.flash.adopt(arrived, shared)
+  }
+
+  #copy(data: Data): void {
+    // Not Object.assign: on Bun that costs several times this loop (bench/PROFILE.md).
+    const keys = Object.keys(data)
+    for (let i = 0; i < keys.length; i++) this.target[keys[i]!] = data[keys[i]!]
+  }
+
+  /** The session's data, every key present (the shared data copied in on first use). */
+  get values(): Data {
+    if (this.#unfilled !== undefined) {
+      this.#copy(this.#unfilled)
+      this.#unfilled = undefined
+    }
+    return this.target
   }
 
   /** The flash values of this request. */
@@ -148,7 +163,8 @@ export class DataState {
 
   /** Drops every key, every flash value and all bookkeeping: what `destroy()` leaves. */
   clear(): void {
-    for (const key of Object.keys(this.values)) delete this.values[key]
+    this.#unfilled = undefined
+    for (const key of Object.keys(this.target)) delete this.target[key]
     this.#touched = true
     this.#shared = this.#baseline = this.#seen = undefined
     this.#legacyKeys = NONE
@@ -249,8 +265,20 @@ export class DataState {
    * every read); its JSON is taken on the first read, to find nested changes at commit.
    */
   read(key: string): unknown {
-    const v = this.values[key]
-    if (v === undefined && !(key in this.values)) {
+    // A string, number or boolean of shared data is handed out as it is, nothing copied. (An
+    // absent key may find what Object.prototype has: functions, and an object for __proto__.)
+    const unfilled = this.#unfilled
+    if (unfilled !== undefined) {
+      const shared = unfilled[key]
+      const type = typeof shared
+      if (shared !== undefined && type !== 'object' && type !== 'function') {
+        this.#touched = true
+        return shared
+      }
+    }
+    const values = this.values
+    const v = values[key]
+    if (v === undefined && !(key in values)) {
       // Promise resolution probes `then` on what it resolves with (getSession's session): that
       // is not the app reading the session.
       if (key === 'then') return undefined
@@ -268,7 +296,7 @@ export class DataState {
     // JSON in, JSON out: a frozen cache entry holds nothing else. The string is the snapshot.
     const json = JSON.stringify(v)
     const own = JSON.parse(json) as object
-    this.values[key] = own
+    values[key] = own
     this.#baseline.set(key, json)
     return own
   }

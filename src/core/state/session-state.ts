@@ -153,7 +153,7 @@ export class SessionState {
     this.#ownerKey = ownerKey
     this.#secure = secure
     this.carried = carried
-    this.session = new Proxy(this.data.values, new SessionState.#Traps(this)) as Session<any>
+    this.session = new Proxy(this.data.target, new SessionState.#Traps(this)) as Session<any>
   }
 
   /** Whether to set the Secure attribute on this response. */
@@ -352,9 +352,10 @@ export class SessionState {
       return this.#state.#api(key)
     }
 
-    getOwnPropertyDescriptor(target: Data, key: string | symbol): PropertyDescriptor | undefined {
+    // The target is the data's own object (`data.target`), complete once `data.values` is read.
+    getOwnPropertyDescriptor(_target: Data, key: string | symbol): PropertyDescriptor | undefined {
       if (typeof key === 'string') this.#state.data.touch()
-      const descriptor = Reflect.getOwnPropertyDescriptor(target, key)
+      const descriptor = Reflect.getOwnPropertyDescriptor(this.#state.data.values, key)
       // The value as a read sees it (copied and wrapped), so it cannot bypass tracking.
       if (descriptor && typeof key === 'string') descriptor.value = this.#state.data.read(key)
       return descriptor
@@ -381,15 +382,16 @@ export class SessionState {
       return true
     }
 
-    has(target: Data, key: string | symbol): boolean {
-      if (typeof key === 'symbol') return key in target
+    has(_target: Data, key: string | symbol): boolean {
+      const values = this.#state.data.values
+      if (typeof key === 'symbol') return key in values
       this.#state.data.touch()
-      return RESERVED_KEYS.has(key) || key in target
+      return RESERVED_KEYS.has(key) || key in values
     }
 
-    ownKeys(target: Data): (string | symbol)[] {
+    ownKeys(_target: Data): (string | symbol)[] {
       this.#state.data.touch()
-      return Reflect.ownKeys(target)
+      return Reflect.ownKeys(this.#state.data.values)
     }
   }
 }
