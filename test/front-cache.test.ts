@@ -45,6 +45,34 @@ describe('front cache', () => {
     expect(lookups).toHaveBeenCalledTimes(2)
   })
 
+  it('stays bounded, whatever headers come: 2,048 entries of at most 2,048 characters', () => {
+    const { engine, open, commit, login } = setup()
+    const cookie = login({ userId: 'ada' })
+    for (let i = 0; i < 2; i++) commit(open(cookie))
+    // One session with ever-new other cookies: one slot, whatever comes before or after it.
+    for (let i = 0; i < 300; i++) {
+      for (const header of [`n=${i}; ${cookie}`, `${cookie}; n=${i}`]) {
+        const state = open(header)
+        expect(state.session.userId).toBe('ada')
+        commit(state)
+      }
+    }
+    expect(engine.frontCacheSize()).toBe(1)
+    // Many sessions: bounded.
+    for (let i = 0; i < 3000; i++) {
+      const header = `theme=dark; ${login({ userId: `u${i}` })}`
+      for (let j = 0; j < 2; j++) expect(commit(open(header))).toBeUndefined()
+    }
+    expect(engine.frontCacheSize()).toBeGreaterThan(1000)
+    expect(engine.frontCacheSize()).toBeLessThanOrEqual(2048)
+    const long = `pad=${'x'.repeat(2048)}; ${cookie}`
+    const before = engine.frontCacheSize()
+    for (let i = 0; i < 3; i++) expect(open(long).session.userId).toBe('ada')
+    expect(engine.frontCacheSize()).toBe(before)
+    // None in store mode.
+    expect(new SessionEngine({ secret: SECRET, store: new Map() }).frontCacheSize()).toBe(0)
+  })
+
   it('hands each request its own data, as the codec cache does', () => {
     const { open, commit, login } = setup()
     const header = login({ cart: { items: ['a'] } })
@@ -126,11 +154,11 @@ describe('front cache', () => {
       { length: 20 },
       (_, i) => `${login({ userId: `u${100 + i}` })}${tail}`,
     )
-    expect(new Set(headers.map((h) => h.length)).size).toBe(1)
+    expect(new Set(headers.slice(0, 20).map((h) => h.length)).size).toBe(1)
     for (let round = 0; round < 3; round++) {
       for (const [i, header] of headers.entries()) {
         const state = open(header)
-        expect(state.session.userId).toBe(`u${100 + i}`)
+        expect(state.session.userId).toBe(i < 20 ? `u${100 + i}` : 'one')
         expect(commit(state)).toBeUndefined()
       }
     }

@@ -60,14 +60,18 @@ const MISSED = 'missed'
 const FRONT_MAX_CHARS = 2048
 const FRONT_ENTRIES = 2048
 /**
- * A header's slot in the front cache: its length and eight characters of its last 48 (a
- * cookie value ends there, often the MAC of ours), mixed into a small integer. Hashing a whole
- * header costs V8 more than parsing it. Headers that mix alike share a slot (the later one
- * keeps it), and the whole header is compared on every hit.
+ * A header's slot in the front cache: eight characters of the end of the first value after
+ * `name` (the session cookie's MAC, as a rule), mixed into a small integer. V8
+ * hashes a whole header more slowly than it parses it. Headers that mix alike share a slot
+ * (the later one keeps it): those of one session with different other cookies, mostly. The
+ * whole header is compared on every hit.
  */
-function frontKey(header: string): number {
-  let key = header.length
-  for (let i = header.length - 1, stop = i - 48; i > stop && i >= 0; i -= 6)
+function frontKey(header: string, name: string): number {
+  const at = header.indexOf(name)
+  let end = at === -1 ? header.length : header.indexOf(';', at)
+  if (end === -1) end = header.length
+  let key = 0x811c9dc5
+  for (let i = end - 1, stop = Math.max(at, end - 48); i > stop; i -= 6)
     key = Math.imul(key ^ header.charCodeAt(i), 0x01000193)
   // A small integer: V8's fastest Map key.
   return key & 0x3fffffff
@@ -114,6 +118,8 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
    * forged cookie never gets in; bounded like the codec's cache.
    */
   readonly #front: BoundedCache<number, FrontEntry> | undefined
+  /** `<cookie name>=`, what `frontKey` looks for. */
+  readonly #frontName: string
   /** A `schema` or `flashSchema` checks what a request brings. */
   readonly #checked: boolean
 
@@ -129,6 +135,7 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
     this.#responder = responder
     this.#checked = !!(o.schema || o.flashSchema)
     this.#carrier = o.transport === 'header' ? 'authorization' : 'cookie'
+    this.#frontName = `${o.cookieName}=`
     this.#front =
       o.transport === 'cookie' && iron && !o.revocation
         ? new BoundedCache(FRONT_ENTRIES)
@@ -154,6 +161,11 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
       rolling: o.rolling,
       longestMs: revocation && (() => revocation.maxAge * 1000),
     }
+  }
+
+  /** Entries in the front cache of Cookie headers (0 where there is none), for benchmarks and tests. */
+  frontCacheSize(): number {
+    return this.#front?.size ?? 0
   }
 
   /**
@@ -288,7 +300,7 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
     request: SessionRequest,
     ctx: unknown,
   ): SessionState | undefined {
-    const seen = header && this.#front?.get(frontKey(header))
+    const seen = header && this.#front?.get(frontKey(header, this.#frontName))
     if (!seen || seen.header !== header) return
     const now = this.options.now()
     if (now >= seen.until || isExpired(seen.opened.record, now)) return
@@ -335,7 +347,7 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
     if (this.#front && span === 0 && found.values.length === 1 && !found.broken) {
       if (header!.length <= FRONT_MAX_CHARS) {
         const entry = { header: header!, opened, until: this.#source.sealUntil!(value) }
-        this.#front.set(frontKey(header!), entry)
+        this.#front.set(frontKey(header!, this.#frontName), entry)
       }
     }
     return this.#opened(request, ctx, found, opened, now, span)
