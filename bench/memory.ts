@@ -14,6 +14,9 @@ const { session } = (await import(
 const { IronCodec } = (await import(
   built('crypto/iron.js')
 )) as typeof import('../src/crypto/iron.ts')
+const { SessionEngine } = (await import(
+  built('core/engine.js')
+)) as typeof import('../src/core/engine.ts')
 
 const N = envNumber('BENCH_MEMORY_N', 100_000)
 const ROUND_MS = envNumber('BENCH_ROUND_MS', 1000)
@@ -30,6 +33,13 @@ IronCodec.prototype.unsealingFresh = function (
 ) {
   codec = this
   return original.call(this, sealed, keep)
+}
+// The engine likewise (its front cache of Cookie headers), on its first load.
+let engine: InstanceType<typeof SessionEngine> | undefined
+const originalLoad = SessionEngine.prototype.load
+SessionEngine.prototype.load = function (this: InstanceType<typeof SessionEngine>, ...args) {
+  engine = this
+  return originalLoad.apply(this, args)
 }
 
 const app = new Hono()
@@ -48,8 +58,10 @@ const loginCookie = async (u: string) => new Jar().update(await request(`/login?
 const valid = await loginCookie('user-1')
 await (await request('/read', valid)).text()
 IronCodec.prototype.unsealingFresh = original
-if (!codec) throw new Error('the IronCodec instance was not found')
+SessionEngine.prototype.load = originalLoad
+if (!codec || !engine) throw new Error('the IronCodec or SessionEngine instance was not found')
 const theCodec = codec
+const theEngine = engine
 
 const gc = (globalThis as { gc?: () => void }).gc
 const snapshot = () => {
@@ -59,6 +71,7 @@ const snapshot = () => {
     heapMB: process.memoryUsage().heapUsed / 2 ** 20,
     keyCache: theCodec.cacheSizes(),
     resultCache: theCodec.resultCacheSize(),
+    frontCache: theEngine.frontCacheSize(),
   }
 }
 
@@ -73,12 +86,15 @@ const throughput = async () => {
 const start = snapshot()
 const before = await throughput()
 
-// N distinct sessions, each sealed by the app and read back once.
+// N distinct sessions, each sealed by the app and read back twice.
 let t = performance.now()
 for (let i = 0; i < N; i++) {
   const cookie = await loginCookie(`user-${i}`)
-  const seen = await (await request('/read', cookie)).text()
-  if (seen !== `user-${i}`) throw new Error(`session ${i} read as ${seen}`)
+  // Read twice: the second read puts the Cookie header in the front cache.
+  for (let j = 0; j < 2; j++) {
+    const seen = await (await request('/read', cookie)).text()
+    if (seen !== `user-${i}`) throw new Error(`session ${i} read as ${seen}`)
+  }
 }
 const distinctSeconds = (performance.now() - t) / 1000
 const afterDistinct = snapshot()
