@@ -346,7 +346,7 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
     const span = found.spans[0]!
     if (this.#front && span === 0 && found.values.length === 1 && !found.broken) {
       if (header!.length <= FRONT_MAX_CHARS) {
-        const entry = { header: header!, opened, until: this.#source.sealUntil!(value) }
+        const entry = { header: header!, opened, until: this.codec!.sealUntil(value) }
         this.#front.set(frontKey(header!, this.#frontName), entry)
       }
     }

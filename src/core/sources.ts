@@ -48,8 +48,6 @@ export interface Source {
   open(value: string, ctx: unknown, missed?: boolean): Steps<Loaded>
   /** What a cache answers for `value` without any steps, when it holds a valid record; else undefined (then `open`). */
   cached?(value: string): Opened | undefined
-  /** Until when (epoch ms) a value `cached` answered may open at all, by its own deadline. */
-  sealUntil?(value: string): number
   /**
    * Whether a value `open` refused for `reason` had passed its MAC or signature check: it was
    * one of ours (stale, or unreadable), so the response may clear it.
@@ -125,10 +123,6 @@ export class IronSource implements Source {
     if (!hit?.ok || hit.value.purpose !== this.#o.purpose) return undefined
     const { value: record, stale } = hit
     return { record, storeId: undefined, stale, shared: true, sealed: value, cached: true }
-  }
-
-  sealUntil(value: string): number {
-    return this.codec.sealUntil(value)
   }
 
   authentic(reason: InvalidReason): boolean {
