@@ -173,27 +173,25 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
    * empty session (and `onInvalid`); only a failing store rejects (`SessionStoreError`).
    */
   load(request: SessionRequest, ctx: unknown): Promise<SessionState> {
-    const header = request.header(this.#carrier)
-    const seen = this.#seenHeader(header, request, ctx)
-    if (seen) return Promise.resolve(seen)
-    const found = readSession(header, this.options, this.#responder.chunkChars)
-    const first = this.#cached(request, ctx, found, header)
-    return Promise.resolve(
-      first instanceof SessionState ? first : runAsync(this.#load(request, ctx, found, first)),
-    )
+    const opened = this.#begin(request, ctx)
+    return Promise.resolve(opened instanceof SessionState ? opened : runAsync(opened))
   }
 
   /** `load` for a synchronous engine; throws `ERR_SESSION_ASYNC` on any other. */
   loadSync(request: SessionRequest, ctx: unknown): SessionState {
     if (!this.synchronous) throw notSynchronous()
+    const opened = this.#begin(request, ctx)
+    return opened instanceof SessionState ? opened : runSync(opened, notSynchronous)
+  }
+
+  /** The session a cache answers for the request, or the steps that open it. */
+  #begin(request: SessionRequest, ctx: unknown): SessionState | Steps<SessionState> {
     const header = request.header(this.#carrier)
     const seen = this.#seenHeader(header, request, ctx)
     if (seen) return seen
     const found = readSession(header, this.options, this.#responder.chunkChars)
     const first = this.#cached(request, ctx, found, header)
-    return first instanceof SessionState
-      ? first
-      : runSync(this.#load(request, ctx, found, first), notSynchronous)
+    return first instanceof SessionState ? first : this.#load(request, ctx, found, first)
   }
 
   /**
