@@ -181,6 +181,28 @@ export class DataState {
     return out
   }
 
+  /**
+   * `values` (what a commit writes, checked as JSON) copied as a JSON round trip would copy
+   * them, when that takes no serialising: every value a string, number, boolean or null, or an
+   * object still shared from the loaded deep-frozen record. Undefined when one is an object of
+   * this request's own.
+   */
+  sharable(values: Data): Data | undefined {
+    const out: Data = {}
+    const keys = Object.keys(values)
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!
+      let v = values[key]
+      if (v === undefined) continue
+      if (typeof v === 'object' && v !== null && this.#shared?.[key] !== v) return undefined
+      // JSON writes -0 as 0.
+      if (v === 0) v = 0
+      if (key === '__proto__') Object.defineProperty(out, key, { value: v, ...OWN })
+      else out[key] = v
+    }
+    return out
+  }
+
   /** The current values of the keys `anyKeyTracked()` counts. */
   trackedValues(): Data {
     const out: Data = {}
