@@ -138,27 +138,19 @@ export class IronSource implements Source {
     // Remembered by the codec (write-through): the client's next request is answered without
     // crypto, from a copy nothing the app changes later reaches. As the record an unseal would
     // open when copying the data costs nothing (see sharable); else as its JSON, parsed then.
-    const compact = toCompact(record, this.#o.purpose)
-    const sealed = yield* this.codec.sealing(compact, true, this.#copy(state, record, compact))
+    const o = this.#o
+    const compact = toCompact(record, o.purpose)
+    // A schema fills its defaults in on the request that opens the seal; flash values are objects.
+    const data = !o.schema && !o.flashSchema && !record.flash && state.data.sharable(record.data)
+    const sealed = yield* this.codec.sealing(compact, true, data && [data, ...compact.slice(1)])
     this.#checkSize(sealed)
     // After regenerate(): the cookie the request brought must not work again.
     if (loadedId !== undefined && loadedId !== id) yield* this.end(state)
     // A device registry registers a login, or a deadline that moved.
-    const revocation = this.#o.revocation
+    const revocation = o.revocation
     if (revocation?.seen)
       yield* storeCall('set', () => revocation.seen!(record, state.request, true))
     return sealed
-  }
-
-  /** `compact` as a JSON round trip would copy it, when that takes no serialising. */
-  #copy(state: SessionState, record: SessionRecord<Data>, compact: unknown[]) {
-    // A schema fills its defaults in on the request that opens the seal; flash values are objects.
-    if (this.#o.schema || this.#o.flashSchema || record.flash) return undefined
-    const data = state.data.sharable(record.data)
-    if (!data) return undefined
-    const copy = compact.slice()
-    copy[0] = data
-    return copy
   }
 
   *end(state: SessionState): Steps<void> {

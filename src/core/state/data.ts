@@ -25,6 +25,11 @@ export interface PendingChanges {
 const NONE: string[] = []
 Object.freeze(NONE)
 const OWN = { enumerable: true, writable: true, configurable: true }
+/** Sets `key` as JSON.parse does: `__proto__` an own key, not the prototype. */
+const put = (out: Data, key: string, value: unknown) => {
+  if (key === '__proto__') Object.defineProperty(out, key, { value, ...OWN })
+  else out[key] = value
+}
 const UNCHANGED: PendingChanges = Object.freeze({ changed: false, set: NONE, deleted: NONE })
 
 /**
@@ -174,9 +179,7 @@ export class DataState {
         assertJsonValue(v, key)
         if (typeof v === 'object') v = JSON.parse(JSON.stringify(v))
       }
-      // As JSON.parse makes it: `__proto__` an own key, not the prototype.
-      if (key === '__proto__') Object.defineProperty(out, key, { value: v, ...OWN })
-      else out[key] = v
+      put(out, key, v)
     }
     return out
   }
@@ -189,16 +192,11 @@ export class DataState {
    */
   sharable(values: Data): Data | undefined {
     const out: Data = {}
-    const keys = Object.keys(values)
-    for (let i = 0; i < keys.length; i++) {
-      const key = keys[i]!
-      let v = values[key]
-      if (v === undefined) continue
+    for (const key of Object.keys(values)) {
+      const v = values[key]
       if (typeof v === 'object' && v !== null && this.#shared?.[key] !== v) return undefined
       // JSON writes -0 as 0.
-      if (v === 0) v = 0
-      if (key === '__proto__') Object.defineProperty(out, key, { value: v, ...OWN })
-      else out[key] = v
+      if (v !== undefined) put(out, key, v === 0 ? 0 : v)
     }
     return out
   }
