@@ -142,7 +142,11 @@ export class IronSource implements Source {
     const compact = toCompact(record, o.purpose)
     // A schema fills its defaults in on the request that opens the seal; flash values are objects.
     const data = !o.schema && !o.flashSchema && !record.flash && state.data.sharable(record.data)
-    const sealed = yield* this.codec.sealing(compact, true, data && [data, ...compact.slice(1)])
+    const sealed = yield* this.codec.sealing(
+      compact,
+      true,
+      data ? [data, ...compact.slice(1)] : undefined,
+    )
     this.#checkSize(sealed)
     // After regenerate(): the cookie the request brought must not work again.
     if (loadedId !== undefined && loadedId !== id) yield* this.end(state)
