@@ -128,6 +128,41 @@ describe('write-through result cache', () => {
     expect(open(cookie).session.userId).toBe('u1')
   })
 
+  it('a write of plain values is remembered as what its unseal opens: the next read is a plain hit', async () => {
+    const { codec, open, commit } = setup()
+    const login = open()
+    Object.assign(login.session, { profile: { name: 'Ada', tags: ['a'] }, n: 1 })
+    let cookie = commit(login)!
+    // An object of the request's own: its JSON is kept, and parsed by the next request.
+    expect(codec.lookup(cookie.slice(4))).toBeUndefined()
+    const other = setup()
+    const viaCrypto = async (c: string) => await other.codec.unseal(c.slice(4))
+    // Strings, numbers (-0 as JSON writes it), booleans, null, an undefined key JSON leaves
+    // out, `__proto__` as a key, and an object still shared from the opened record.
+    const state = open(cookie)
+    state.session.n = -0
+    state.session.ok = true
+    state.session.none = null
+    state.session.gone = undefined
+    // As a key read from a request body would arrive: a string, not the literal accessor.
+    const proto = '__proto__'
+    state.session[proto] = 'a key'
+    cookie = commit(state)!
+    const hit = codec.lookup(cookie.slice(4))
+    expect(hit?.ok).toBe(true)
+    expect(hit).toStrictEqual(await viaCrypto(cookie))
+    if (!hit?.ok) return
+    expect(Object.is(hit.value.data.n, 0)).toBe(true)
+    expect(Object.isFrozen(hit.value.data)).toBe(true)
+    expect(Object.hasOwn(hit.value.data, '__proto__')).toBe(true)
+    expect(Object.hasOwn(hit.value.data, 'gone')).toBe(false)
+    // The next request opens the hit; its reads are its own to change.
+    const next = open(cookie)
+    expect(next.session.profile).toEqual({ name: 'Ada', tags: ['a'] })
+    next.session.profile.tags.push('b')
+    expect(codec.lookup(cookie.slice(4))).toStrictEqual(await viaCrypto(cookie))
+  })
+
   it('what the app changes after save() does not reach the remembered copy', async () => {
     const { engine, open } = setup()
     const state = open()

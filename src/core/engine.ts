@@ -511,7 +511,7 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
       }
       state.rebase(rebase, start)
     }
-    return new CommitResult(built, state.value ?? null)
+    return new CommitResult(built, state.value ?? null, this.options.cookie)
   }
 
   /** Does the store writes; says what the client must be sent: nothing, a clear, or a value. */

@@ -12,15 +12,15 @@ export type Outcome = undefined | 'clear' | { value: string; maxAge: number; now
 /** A built response part and which cookies the client holds after it. */
 export interface Built {
   headers: SessionCommit['headers']
-  /** The cookies as fields (`Cookies`), or none. */
-  cookies: { readonly list: readonly SessionCookie[] }
+  /** The cookies set or cleared, one per Set-Cookie header (none for the token header). */
+  parts: readonly Part[]
+  secure: boolean
   carried: CarriedCookies
 }
 
 /** No headers, no cookies: what a commit that writes nothing answers. */
 export const NO_HEADERS: SessionCommit['headers'] = Object.freeze([])
 export const NO_COOKIES: SessionCommit['cookies'] = Object.freeze([])
-const NONE = Object.freeze({ list: NO_COOKIES })
 
 /** The attribute part of Set-Cookie (everything after name=value) for one request. */
 export function cookieAttributes(cookie: ResolvedCookie, secure: boolean): string {
@@ -99,13 +99,14 @@ export class Responder {
   /** The headers (and cookies) for `outcome`, given what the client holds and Secure. */
   build(outcome: Outcome, state: { carried: CarriedCookies; secure: boolean }): Built {
     const { carried } = state
-    if (outcome === undefined) return { headers: NO_HEADERS, cookies: NONE, carried }
+    if (outcome === undefined) return { headers: NO_HEADERS, parts: [], secure: false, carried }
     const o = this.#o
     if (o.transport === 'header') {
       const token = outcome === 'clear' ? '' : outcome.value
       return {
         headers: [[o.tokenHeader, token]],
-        cookies: NONE,
+        parts: [],
+        secure: false,
         carried: { unchunked: token !== '', chunks: 0 },
       }
     }
@@ -135,11 +136,7 @@ export class Responder {
       'set-cookie',
       maxAge === 0 ? clearCookie(n, attrs) : serializeCookie(n, v, maxAge, attrs, now),
     ])
-    return {
-      headers,
-      cookies: new Cookies(parts, headers, this.#o.cookie, secure),
-      carried: { unchunked, chunks },
-    }
+    return { headers, parts, secure, carried: { unchunked, chunks } }
   }
 }
 
@@ -147,31 +144,27 @@ export class Responder {
 type Part = [name: string, value: string, maxAge: number, now: number]
 
 /**
- * The cookies of one commit as fields, made on first read: only frameworks with a cookie API
- * (Next) read them; the others append the headers.
+ * What `commit()` answers: headers and token at once, the cookies as fields made on first
+ * read (only frameworks with a cookie API, Next, read them; the others append the headers).
  */
-class Cookies {
-  readonly #parts: Part[]
-  readonly #headers: ReadonlyArray<readonly [string, string]>
+export class CommitResult implements SessionCommit {
+  readonly headers: SessionCommit['headers']
+  readonly token: string | null
+  readonly #built: Built
   readonly #cookie: ResolvedCookie
-  readonly #secure: boolean
-  #list: SessionCookie[] | undefined
+  #cookies: SessionCookie[] | undefined
 
-  constructor(
-    parts: Part[],
-    headers: ReadonlyArray<readonly [string, string]>,
-    cookie: ResolvedCookie,
-    secure: boolean,
-  ) {
-    this.#parts = parts
-    this.#headers = headers
+  constructor(built: Built, token: string | null, cookie: ResolvedCookie) {
+    this.headers = built.headers
+    this.token = token
+    this.#built = built
     this.#cookie = cookie
-    this.#secure = secure
   }
 
-  get list(): readonly SessionCookie[] {
+  get cookies(): readonly SessionCookie[] {
     const c = this.#cookie
-    this.#list ??= this.#parts.map(([name, value, maxAge, now], i) => {
+    const { parts, headers, secure } = this.#built
+    this.#cookies ??= parts.map(([name, value, maxAge, now], i) => {
       const cookie: SessionCookie = {
         name,
         value,
@@ -179,32 +172,15 @@ class Cookies {
         expires: maxAge === 0 ? 0 : (Math.floor(now / 1000) + maxAge) * 1000,
         path: c.path,
         httpOnly: c.httpOnly,
-        secure: this.#secure,
+        secure,
         sameSite: c.sameSite,
         partitioned: c.partitioned,
-        header: this.#headers[i]![1],
+        header: headers[i]![1],
       }
       if (c.domain) cookie.domain = c.domain
       return cookie
     })
-    return this.#list
-  }
-}
-
-/** What `commit()` answers: headers and token at once, the cookies as fields when read. */
-export class CommitResult implements SessionCommit {
-  readonly headers: SessionCommit['headers']
-  readonly token: string | null
-  readonly #cookies: { readonly list: readonly SessionCookie[] }
-
-  constructor(built: Built, token: string | null) {
-    this.headers = built.headers
-    this.token = token
-    this.#cookies = built.cookies
-  }
-
-  get cookies(): readonly SessionCookie[] {
-    return this.#cookies.list
+    return this.#cookies
   }
 }
 

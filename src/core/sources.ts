@@ -139,13 +139,22 @@ export class IronSource implements Source {
     const { id, loadedId } = state
     record.sid = id
     // Remembered by the codec (write-through): the client's next request is answered without
-    // crypto. A string, so nothing the app changes later reaches the cached copy.
-    const sealed = yield* this.codec.sealing(toCompact(record, this.#o.purpose), true)
+    // crypto, from a copy nothing the app changes later reaches. As the record an unseal would
+    // open when copying the data costs nothing (see sharable); else as its JSON, parsed then.
+    const o = this.#o
+    const compact = toCompact(record, o.purpose)
+    // A schema fills its defaults in on the request that opens the seal; flash values are objects.
+    const data = !o.schema && !o.flashSchema && !record.flash && state.data.sharable(record.data)
+    const sealed = yield* this.codec.sealing(
+      compact,
+      true,
+      data ? [data, ...compact.slice(1)] : undefined,
+    )
     this.#checkSize(sealed)
     // After regenerate(): the cookie the request brought must not work again.
     if (loadedId !== undefined && loadedId !== id) yield* this.end(state)
     // A device registry registers a login, or a deadline that moved.
-    const revocation = this.#o.revocation
+    const revocation = o.revocation
     if (revocation?.seen)
       yield* storeCall('set', () => revocation.seen!(record, state.request, true))
     return sealed

@@ -75,8 +75,12 @@ export class AesCbc {
   readonly #key: Uint8Array
   #cbcDecipher: Decipher | undefined
   #cbc: Cipher | undefined
-  /** The CBC cipher's chaining value: its last ciphertext block (zero before the first). */
+  /**
+   * The CBC cipher's chaining value: its last ciphertext block (zero before the first), at
+   * `#chainAt` of the last output: no view of it is made (each costs an allocation, dear on Bun).
+   */
   #chain: Uint8Array = new Uint8Array(BLOCK)
+  #chainAt = 0
 
   constructor(key: Uint8Array) {
     this.#key = key
@@ -88,24 +92,26 @@ export class AesCbc {
   }
 
   /**
-   * Encrypts UTF-8 `text` under `iv`. The kept CBC cipher would chain from its last block; its
-   * first input block is XORed with that block and with `iv`, so the cipher computes
-   * E(P1 XOR iv) as a fresh one would, and the rest chains on as usual.
+   * Encrypts UTF-8 `text` under the IV at `ivAt` of `iv`. The kept CBC cipher would chain from
+   * its last block; its first input block is XORed with that block and with the IV, so the
+   * cipher computes E(P1 XOR iv) as a fresh one would, and the rest chains on as usual.
    */
-  encrypt(text: string, iv: Uint8Array): Buffer {
+  encrypt(text: string, iv: Uint8Array, ivAt = 0): Buffer {
     const length = Buffer.byteLength(text, 'utf8')
     const pad = BLOCK - (length % BLOCK)
     const input = Buffer.allocUnsafe(length + pad)
     input.write(text, 0, 'utf8')
-    input.fill(pad, length)
+    for (let i = length; i < input.length; i++) input[i] = pad
     if (!this.#cbc) {
       this.#cbc = nodeCrypto!.createCipheriv('aes-256-cbc', this.#key, this.#chain)
       this.#cbc.setAutoPadding(false)
     }
     const chain = this.#chain
-    for (let i = 0; i < BLOCK; i++) input[i]! ^= chain[i]! ^ iv[i]!
+    const at = this.#chainAt
+    for (let i = 0; i < BLOCK; i++) input[i]! ^= chain[at + i]! ^ iv[ivAt + i]!
     const out = this.#cbc.update(input)
-    this.#chain = out.subarray(out.length - BLOCK)
+    this.#chain = out
+    this.#chainAt = out.length - BLOCK
     return out
   }
 

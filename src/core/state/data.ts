@@ -25,6 +25,11 @@ export interface PendingChanges {
 const NONE: string[] = []
 Object.freeze(NONE)
 const OWN = { enumerable: true, writable: true, configurable: true }
+/** Sets `key` as JSON.parse does: `__proto__` an own key, not the prototype. */
+const put = (out: Data, key: string, value: unknown) => {
+  if (key === '__proto__') Object.defineProperty(out, key, { value, ...OWN })
+  else out[key] = value
+}
 const UNCHANGED: PendingChanges = Object.freeze({ changed: false, set: NONE, deleted: NONE })
 
 /**
@@ -190,9 +195,24 @@ export class DataState {
         assertJsonValue(v, key)
         if (typeof v === 'object') v = JSON.parse(JSON.stringify(v))
       }
-      // As JSON.parse makes it: `__proto__` an own key, not the prototype.
-      if (key === '__proto__') Object.defineProperty(out, key, { value: v, ...OWN })
-      else out[key] = v
+      put(out, key, v)
+    }
+    return out
+  }
+
+  /**
+   * `values` (what a commit writes, checked as JSON) copied as a JSON round trip would copy
+   * them, when that takes no serialising: every value a string, number, boolean or null, or an
+   * object still shared from the loaded deep-frozen record. Undefined when one is an object of
+   * this request's own.
+   */
+  sharable(values: Data): Data | undefined {
+    const out: Data = {}
+    for (const key of Object.keys(values)) {
+      const v = values[key]
+      if (typeof v === 'object' && v !== null && this.#shared?.[key] !== v) return undefined
+      // JSON writes -0 as 0.
+      if (v !== undefined) put(out, key, v === 0 ? 0 : v)
     }
     return out
   }
