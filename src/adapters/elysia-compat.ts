@@ -15,62 +15,31 @@ import { isGenericAnswer } from './elysia-errors.ts'
 
 export type SetHeaders = Context['set']['headers'] | Headers
 
-const list = (v: unknown): string[] =>
-  v === undefined || v === null ? [] : Array.isArray(v) ? v.map(String) : [String(v)]
-
-// One value stays a string: Elysia turns an array into a Headers object (one Set-Cookie per
-// value), on which its Node and Web-standard adapters then lose the content type.
-const joined = (others: string[], ours: string[]) =>
-  others.length === 0 && ours.length === 1 ? ours[0] : [...others, ...ours]
-
 /**
  * Puts our Set-Cookie values on `set.headers` so that they survive Elysia's cookie jar: when a
  * handler changed `cookie.x.value`, Elysia assigns the jar's serialisation to
  * `set.headers['set-cookie']` after every hook has run, replacing what was there. The
- * accessor keeps ours beside whatever is assigned. Without a jar (`set.cookie` is made for a
- * route whose hooks or handler use `cookie`), the values are assigned as they are: an accessor
- * costs every write a few hundred nanoseconds on Bun.
+ * accessor keeps ours beside whatever is assigned.
  */
-function keepSetCookie(headers: SetHeaders, ours: string[], jar: boolean): void {
+function keepSetCookie(headers: SetHeaders, ours: string[]): void {
   if (headers instanceof Headers) {
     for (const value of ours) headers.append('set-cookie', value)
     return
   }
+  const list = (v: unknown): string[] =>
+    v === undefined || v === null ? [] : Array.isArray(v) ? v.map(String) : [String(v)]
   const record = headers as Record<string, unknown>
   let others = list(record['set-cookie'])
-  if (!jar) {
-    record['set-cookie'] = joined(others, ours)
-    return
-  }
   Object.defineProperty(record, 'set-cookie', {
     configurable: true,
     enumerable: true,
-    get: () => joined(others, ours),
+    // One value stays a string: Elysia turns an array into a Headers object (one Set-Cookie
+    // per value), on which its Node and Web-standard adapters then lose the content type.
+    get: () => (others.length === 0 && ours.length === 1 ? ours[0] : [...others, ...ours]),
     set: (value: unknown) => {
       others = list(value)
     },
   })
-}
-
-/**
- * Takes back the committed headers `addHeaders` put on `set` (a hook after ours threw): the
- * response that answers the error must not carry the session.
- */
-export function withdrawHeaders(c: Context['set'], open: Committed): void {
-  const set = c.headers as SetHeaders
-  const ours = open.cookies
-  if (ours && ours.length > 0 && !(set instanceof Headers)) {
-    const record = set as Record<string, unknown>
-    // What else is there stays (through the accessor, when there is one, it is all but ours).
-    const rest = list(record['set-cookie']).filter((value) => !ours.includes(value))
-    if (rest.length === 0) delete record['set-cookie']
-    else record['set-cookie'] = rest.length === 1 ? rest[0] : rest
-  }
-  if (ours) ours.length = 0
-  for (const name of open.names ?? []) {
-    if (set instanceof Headers) set.delete(name)
-    else delete (set as Record<string, unknown>)[name]
-  }
 }
 
 /**
@@ -99,10 +68,8 @@ export function addHeaders(
   open.cookies = cookies
   if (cookies.length === 0) return undefined
   // Will Set-Cookie hold values beside ours (the handler's cookie jar, or its own header)?
-  const more =
-    (c.cookie !== undefined && Object.keys(c.cookie).length > 0) ||
-    set instanceof Headers ||
-    set['set-cookie'] !== undefined
+  const jar = c.cookie !== undefined && Object.keys(c.cookie).length > 0
+  const more = jar || set instanceof Headers || set['set-cookie'] !== undefined
   if (more && response instanceof Response && response.headers.has('set-cookie')) {
     // Elysia drops set's Set-Cookie values when there are several and the handler's Response
     // sets its own: ours go on that Response (a copy when its headers are immutable).
@@ -124,7 +91,7 @@ export function addHeaders(
   if (more && json && !(set instanceof Headers) && !set['content-type']) {
     set['content-type'] = 'application/json'
   }
-  keepSetCookie(set, cookies, c.cookie !== undefined)
+  keepSetCookie(set, cookies)
   return undefined
 }
 

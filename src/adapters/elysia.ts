@@ -16,8 +16,8 @@ import {
   addHeaders,
   type Committed,
   nodeErrorMapping,
+  type SetHeaders,
   seedOf,
-  withdrawHeaders,
 } from './elysia-compat.ts'
 import { genericByDefault } from './elysia-errors.ts'
 
@@ -139,7 +139,14 @@ export function session<
         genericByDefault(context.error)
         const o = (context as { [OPEN]?: Open })[OPEN]
         if (!o) return
-        if (o.cookies) withdrawHeaders(context.set, o)
+        if (o.cookies) {
+          o.cookies.length = 0
+          const set = context.set.headers as SetHeaders
+          for (const name of o.names ?? []) {
+            if (set instanceof Headers) set.delete(name)
+            else delete (set as Record<string, unknown>)[name]
+          }
+        }
         // What the handler's save() committed before it threw still reaches the client.
         const unsent = engine.unsent(o.state)
         if (unsent.headers.length > 0) addHeaders(context.set, undefined, o, unsent.headers)
