@@ -242,6 +242,38 @@ for (const via of ['in-process', 'http'] as const) {
       })
     })
 
+    describe('a later hook that assigns Set-Cookie itself', () => {
+      const build: Build = (adapter) =>
+        new Elysia(adapter ? { adapter } : {})
+          .use(session<Data>({ secret: SECRET }))
+          // Runs after the plugin's commit; assigning replaces what set.headers held.
+          .onAfterHandle(({ set }) => {
+            set.headers['set-cookie'] = 'late=1; Path=/'
+          })
+          .get('/login', ({ session }) => {
+            session.userId = 'u9'
+            return 'ok'
+          })
+          .get('/me', ({ session }) => ({ userId: session.userId ?? null }))
+      let app: Target
+      beforeAll(async () => {
+        app = await start(build, via)
+      })
+      afterAll(() => app.close())
+
+      it('keeps ours beside it: the session is not lost', async () => {
+        const jar = new Jar()
+        const res = await jar.request(app, '/login')
+        expect(await res.text()).toBe('ok')
+        expect(
+          setCookies(res)
+            .map((c) => c.name)
+            .sort(),
+        ).toEqual(['late', 'sid'])
+        expect(await (await jar.request(app, '/me')).json()).toEqual({ userId: 'u9' })
+      })
+    })
+
     describe('guards read the session', () => {
       const build: Build = (adapter) =>
         withLogin({ secret: SECRET }, adapter ? { adapter } : {})
