@@ -44,6 +44,10 @@ export type UnsealResult<T = unknown> =
 type InvalidResult = { readonly ok: false; readonly reason: UnsealFailure }
 const fail = (reason: UnsealFailure): InvalidResult => ({ ok: false, reason })
 
+/** iron's key for `salt` on node:crypto: PBKDF2-SHA1, one iteration, 32 bytes. */
+const derive = (secret: string, salt: string): Buffer =>
+  nodeCrypto!.pbkdf2Sync(secret, salt, 1, KEY_BYTES, 'sha1')
+
 interface CodecKey extends RingKey {
   /** Derived encryption keys by salt (node:crypto path). */
   encKeys: BoundedCache<string, AesCbc>
@@ -212,51 +216,73 @@ export class IronCodec<T = unknown> {
    * ours the cache remembers (`sealing(value, true)`), parses and revives the JSON sealed into it.
    */
   *unsealingFresh(sealed: string, keep = true): Steps<UnsealResult<T>> {
-    // A seal of ours that `lookup()` just found (handed over here, so the cache is not asked twice).
-    const ownSeal = this.#ownSeal
-    this.#ownSeal = undefined
-    if (ownSeal !== undefined && ownSeal.sealed === sealed) {
-      return this.#open(sealed, sealed.slice(-MAC_CHARS), 0, ownSeal.json!, this.#keys[0]!, keep)
-    }
+    if (this.#node) return this.unsealFresh(sealed, keep)!
+    const own = this.#openOwnSeal(sealed, keep)
+    if (own) return own
     const parsed = parseSeal(sealed, this.#now() - SKEW_MS)
     if (typeof parsed === 'string') return fail(parsed)
-    const { id, encSalt, ivB64, encB64, macSalt, mac, expiration: exp } = parsed
+    const { id, macSalt, mac } = parsed
     // A plain-string secret seals with id ''; such cookies are tried against every key.
     const candidates = id === '' ? this.#keys : this.#keys.filter((k) => k.id === id)
     if (candidates.length === 0) return fail('unknown-key')
     const base = sealed.slice(0, sealed.length - macSalt.length - mac.length - 2)
-    const done = (json: string | UnsealResult<T>, key: CodecKey): UnsealResult<T> =>
-      typeof json === 'string' ? this.#open(sealed, mac, exp, json, key, keep) : json
-    if (!this.#node) {
-      const opened = yield* webUnseal(candidates, parsed, base)
-      return typeof opened === 'string' ? fail(opened) : done(opened.json, opened.key)
-    }
-    const c = nodeCrypto!
+    const opened = yield* webUnseal(candidates, parsed, base)
+    if (typeof opened === 'string') return fail(opened)
+    const { json, key } = opened
+    return typeof json === 'string'
+      ? this.#open(sealed, mac, parsed.expiration, json, key, keep)
+      : json
+  }
+
+  /**
+   * `unsealingFresh` on node:crypto, with no steps: undefined where only WebCrypto is (then
+   * `unsealingFresh`). A cold read takes this path; it allocates only what it keeps.
+   */
+  unsealFresh(sealed: string, keep = true): UnsealResult<T> | undefined {
+    if (!this.#node) return undefined
+    const own = this.#openOwnSeal(sealed, keep)
+    if (own) return own
+    const parsed = parseSeal(sealed, this.#now() - SKEW_MS)
+    if (typeof parsed === 'string') return fail(parsed)
+    const { id, macSalt, mac } = parsed
+    const base = sealed.slice(0, sealed.length - macSalt.length - mac.length - 2)
+    const keys = this.#keys
     // Our own current seal: its keys are at hand, no cache lookup (nor salt hashing) needed.
-    const own = this.#sealKeys
-    for (const key of candidates) {
-      const cached =
-        own !== undefined && key === this.#keys[0] && macSalt === own.macSalt
-          ? own.macKey
-          : key.macKeys.get(macSalt)
-      const macKey =
-        cached ?? new HmacSha256(c.pbkdf2Sync(key.secret, macSalt, 1, KEY_BYTES, 'sha1'))
+    const seal = this.#sealKeys
+    let known = false
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!
+      // A plain-string secret seals with id ''; such cookies are tried against every key.
+      if (id !== '' && key.id !== id) continue
+      known = true
+      const ours = i === 0 && seal !== undefined
+      const cached = ours && macSalt === seal.macSalt ? seal.macKey : key.macKeys.get(macSalt)
+      const macKey = cached ?? new HmacSha256(derive(key.secret, macSalt))
       if (!timingSafeEqual(macKey.digest(base), mac)) continue
       if (!cached) key.macKeys.set(macSalt, macKey)
-      const encKey =
-        own !== undefined && key === this.#keys[0] && encSalt === own.encSalt
-          ? own.encKey
-          : this.#encKey(key, encSalt)
-      return done(decryptNode(encKey, ivB64, encB64) ?? fail('invalid-data'), key)
+      const { encSalt } = parsed
+      const encKey = ours && encSalt === seal.encSalt ? seal.encKey : this.#encKey(key, encSalt)
+      const json = decryptNode(encKey, parsed.ivB64, parsed.encB64)
+      // Undefined when authentic but undecryptable: sealed by a key holder with other parameters.
+      if (json === undefined) return fail('invalid-data')
+      return this.#open(sealed, mac, parsed.expiration, json, key, keep)
     }
-    return fail('tampered')
+    return fail(known ? 'tampered' : 'unknown-key')
+  }
+
+  /** The seal of ours `lookup()` just found (handed over, so the cache is not asked twice), opened. */
+  #openOwnSeal(sealed: string, keep: boolean): UnsealResult<T> | undefined {
+    const ownSeal = this.#ownSeal
+    this.#ownSeal = undefined
+    if (ownSeal === undefined || ownSeal.sealed !== sealed) return undefined
+    return this.#open(sealed, sealed.slice(-MAC_CHARS), 0, ownSeal.json!, this.#keys[0]!, keep)
   }
 
   /** The derived encryption key for `salt`; derived (and kept) when the MAC already verified. */
   #encKey(key: CodecKey, salt: string): AesCbc {
     let encKey = key.encKeys.get(salt)
     if (!encKey) {
-      encKey = new AesCbc(nodeCrypto!.pbkdf2Sync(key.secret, salt, 1, KEY_BYTES, 'sha1'))
+      encKey = new AesCbc(derive(key.secret, salt))
       key.encKeys.set(salt, encKey)
     }
     return encKey
