@@ -8,6 +8,7 @@ import {
   parseSeal,
   SALT_REUSE_MS,
   SALT_REUSE_SEALS,
+  type SealParts,
 } from './iron-format.ts'
 import { webSeal, webUnseal } from './iron-web.ts'
 import { AesCbc, decryptNode, HmacSha256, nodeCrypto } from './node-crypto.ts'
@@ -216,14 +217,13 @@ export class IronCodec<T = unknown> {
    * ours the cache remembers (`sealing(value, true)`), parses and revives the JSON sealed into it.
    */
   *unsealingFresh(sealed: string, keep = true): Steps<UnsealResult<T>> {
-    if (this.#node) return this.unsealFresh(sealed, keep)!
-    const own = this.#openOwnSeal(sealed, keep)
-    if (own) return own
-    const parsed = parseSeal(sealed, this.#now() - SKEW_MS)
-    if (typeof parsed === 'string') return fail(parsed)
+    const result = this.unsealFresh(sealed, keep)
+    if (result) return result
+    // WebCrypto, for a seal unsealFresh found well-formed and unexpired (so parsed again against
+    // 0, which refuses no expiration: no cost beside crypto.subtle's).
+    const parsed = parseSeal(sealed, 0) as SealParts
     const { id, macSalt, mac } = parsed
-    // A plain-string secret seals with id ''; such cookies are tried against every key.
-    const candidates = id === '' ? this.#keys : this.#keys.filter((k) => k.id === id)
+    const candidates = this.#keys.filter((k) => id === '' || k.id === id)
     if (candidates.length === 0) return fail('unknown-key')
     const base = sealed.slice(0, sealed.length - macSalt.length - mac.length - 2)
     const opened = yield* webUnseal(candidates, parsed, base)
@@ -235,47 +235,41 @@ export class IronCodec<T = unknown> {
   }
 
   /**
-   * `unsealingFresh` on node:crypto, with no steps: undefined where only WebCrypto is (then
-   * `unsealingFresh`). A cold read takes this path; it allocates only what it keeps.
+   * `unsealingFresh` without steps, as a cold read on node:crypto takes it (no generator, and
+   * nothing allocated but what it answers); undefined when only WebCrypto can open the seal.
    */
   unsealFresh(sealed: string, keep = true): UnsealResult<T> | undefined {
-    if (!this.#node) return undefined
-    const own = this.#openOwnSeal(sealed, keep)
-    if (own) return own
+    // A seal of ours that `lookup()` just found (handed over here, so the cache is not asked twice).
+    const ownSeal = this.#ownSeal
+    this.#ownSeal = undefined
+    if (ownSeal?.sealed === sealed) {
+      return this.#open(sealed, sealed.slice(-MAC_CHARS), 0, ownSeal.json!, this.#keys[0]!, keep)
+    }
     const parsed = parseSeal(sealed, this.#now() - SKEW_MS)
     if (typeof parsed === 'string') return fail(parsed)
-    const { id, macSalt, mac } = parsed
+    const { id, encSalt, macSalt, mac } = parsed
+    if (!this.#node) return undefined
     const base = sealed.slice(0, sealed.length - macSalt.length - mac.length - 2)
-    const keys = this.#keys
     // Our own current seal: its keys are at hand, no cache lookup (nor salt hashing) needed.
-    const seal = this.#sealKeys
+    const own = this.#sealKeys
     let known = false
-    for (let i = 0; i < keys.length; i++) {
-      const key = keys[i]!
+    for (const key of this.#keys) {
       // A plain-string secret seals with id ''; such cookies are tried against every key.
       if (id !== '' && key.id !== id) continue
       known = true
-      const ours = i === 0 && seal !== undefined
-      const cached = ours && macSalt === seal.macSalt ? seal.macKey : key.macKeys.get(macSalt)
+      const ours = own !== undefined && key === this.#keys[0]
+      const cached = ours && macSalt === own.macSalt ? own.macKey : key.macKeys.get(macSalt)
       const macKey = cached ?? new HmacSha256(derive(key.secret, macSalt))
       if (!timingSafeEqual(macKey.digest(base), mac)) continue
       if (!cached) key.macKeys.set(macSalt, macKey)
-      const { encSalt } = parsed
-      const encKey = ours && encSalt === seal.encSalt ? seal.encKey : this.#encKey(key, encSalt)
+      const encKey = ours && encSalt === own.encSalt ? own.encKey : this.#encKey(key, encSalt)
       const json = decryptNode(encKey, parsed.ivB64, parsed.encB64)
       // Undefined when authentic but undecryptable: sealed by a key holder with other parameters.
-      if (json === undefined) return fail('invalid-data')
-      return this.#open(sealed, mac, parsed.expiration, json, key, keep)
+      return json === undefined
+        ? fail('invalid-data')
+        : this.#open(sealed, mac, parsed.expiration, json, key, keep)
     }
     return fail(known ? 'tampered' : 'unknown-key')
-  }
-
-  /** The seal of ours `lookup()` just found (handed over, so the cache is not asked twice), opened. */
-  #openOwnSeal(sealed: string, keep: boolean): UnsealResult<T> | undefined {
-    const ownSeal = this.#ownSeal
-    this.#ownSeal = undefined
-    if (ownSeal === undefined || ownSeal.sealed !== sealed) return undefined
-    return this.#open(sealed, sealed.slice(-MAC_CHARS), 0, ownSeal.json!, this.#keys[0]!, keep)
   }
 
   /** The derived encryption key for `salt`; derived (and kept) when the MAC already verified. */
