@@ -52,4 +52,3 @@ describe('BoundedCache', () => {
     expect(cache.get('d')).toBe(3)
   })
 })
-
