@@ -1,6 +1,7 @@
 // µs per request of the engine alone (`loadSync`/`commitSync`, no framework), this build against
 // BENCH_BASE (another build's dist/, relative to bench/), interleaved round by round in one
-// process: a cached read, a cold read (a cookie never seen: minted by another engine), a write
+// process: a cached read, a cold read (a cookie never seen: minted by another engine, whose
+// salts the app derives keys for once), a cold read of a cookie with salts never seen, a write
 // (the cookie the last write set) and a new session's first seal. Medians and fastest rounds of
 // wall time, medians of process CPU time. Not part of `npm run bench`.
 //
@@ -30,14 +31,25 @@ const builds = await Promise.all(
     const app = new SessionEngine({ secret: SECRET, store: MAP ? new Map() : undefined })
     // Sealed: minted by another engine, so none of the app's caches knows the cookie.
     const minter = MAP ? app : new SessionEngine({ secret: SECRET })
-    const mint = () => {
-      const state = minter.loadSync(request(undefined), undefined)
+    const mintWith = (engine: Engine) => {
+      const state = engine.loadSync(request(undefined), undefined)
       Object.assign(state.session, SMALL_DATA)
-      return cookieOf(minter, state)
+      return cookieOf(engine, state)
     }
-    return { dist, mint, app, warm: mint(), last: mint() }
+    const mint = () => mintWith(minter)
+    // A cookie whose salts the app has never seen (an engine of its own seals it): its keys are
+    // derived on the read, as after a restart for the first cookie of each sealing instance-minute.
+    const mintNewSalts = () => mintWith(new SessionEngine({ secret: SECRET }))
+    return { dist, mint, mintNewSalts, app, warm: mint(), last: mint(), cold: [''], newSalts: [''] }
   }),
 )
+// Cold cookies are minted before any round: minting between rounds would switch the JIT between
+// seal and unseal code each round, which an app serving cold reads never does.
+for (const b of builds) {
+  if (MAP) break
+  b.cold = Array.from({ length: N * ROUNDS }, b.mint)
+  b.newSalts = Array.from({ length: N * ROUNDS }, b.mintNewSalts)
+}
 type Build = (typeof builds)[number]
 
 const ops: Record<string, (b: Build) => (i: number) => void> = {
@@ -47,7 +59,15 @@ const ops: Record<string, (b: Build) => (i: number) => void> = {
     b.app.commitSync(state, undefined)
   },
   cold: (b) => {
-    const pool = Array.from({ length: N }, b.mint)
+    const pool = b.cold.splice(0, N)
+    return (i) => {
+      const state = b.app.loadSync(request(pool[i]), undefined)
+      if (state.isNew) throw new Error('a minted cookie did not open')
+      b.app.commitSync(state, undefined)
+    }
+  },
+  'cold, new salts': (b) => {
+    const pool = b.newSalts.splice(0, N)
     return (i) => {
       const state = b.app.loadSync(request(pool[i]), undefined)
       if (state.isNew) throw new Error('a minted cookie did not open')
@@ -68,7 +88,10 @@ const ops: Record<string, (b: Build) => (i: number) => void> = {
   },
 }
 
-if (MAP) delete ops.cold
+if (MAP) {
+  delete ops.cold
+  delete ops['cold, new salts']
+}
 // Wall and process CPU time per round: a busy machine deschedules the process, which then
 // accrues no CPU time.
 const samples = new Map<string, { wall: number[]; cpu: number[] }>()

@@ -22,17 +22,14 @@ const N = envNumber('BENCH_MEMORY_N', 100_000)
 const ROUND_MS = envNumber('BENCH_ROUND_MS', 1000)
 const URL_BASE = 'http://localhost'
 
-// The codec lives inside the middleware; catch the instance on its first unseal, then put the
-// prototype back so the timed requests run the original method.
+// The codec lives inside the middleware; catch the instance on its first cache lookup (every
+// request with a cookie makes one), then put the prototype back so the timed requests run the
+// original method.
 let codec: InstanceType<typeof IronCodec> | undefined
-const original = IronCodec.prototype.unsealingFresh
-IronCodec.prototype.unsealingFresh = function (
-  this: InstanceType<typeof IronCodec>,
-  sealed: string,
-  keep?: boolean,
-) {
+const original = IronCodec.prototype.lookup
+IronCodec.prototype.lookup = function (this: InstanceType<typeof IronCodec>, sealed: string) {
   codec = this
-  return original.call(this, sealed, keep)
+  return original.call(this, sealed)
 }
 // The engine likewise (its front cache of Cookie headers), on its first load.
 let engine: InstanceType<typeof SessionEngine> | undefined
@@ -57,7 +54,7 @@ const loginCookie = async (u: string) => new Jar().update(await request(`/login?
 
 const valid = await loginCookie('user-1')
 await (await request('/read', valid)).text()
-IronCodec.prototype.unsealingFresh = original
+IronCodec.prototype.lookup = original
 SessionEngine.prototype.load = originalLoad
 if (!codec || !engine) throw new Error('the IronCodec or SessionEngine instance was not found')
 const theCodec = codec

@@ -35,4 +35,20 @@ describe('BoundedCache', () => {
     expect(cache.get('b')).toBe(1)
     expect(cache.size).toBe(3)
   })
+
+  it('setting a key it holds replaces the value in either generation, never a second entry', () => {
+    const cache = new BoundedCache<string, number>(4)
+    for (const key of ['a', 'b', 'c']) cache.set(key, 1)
+    // 'a' and 'b' old, 'c' young.
+    cache.set('c', 2)
+    cache.set('a', 2)
+    expect(cache.size).toBe(3)
+    expect([cache.get('a'), cache.get('b'), cache.get('c')]).toEqual([2, 1, 2])
+    // The young generation full: a key it holds is replaced in place, not rotated away.
+    cache.set('d', 1)
+    const before = cache.size
+    cache.set('d', 3)
+    expect(cache.size).toBe(before)
+    expect(cache.get('d')).toBe(3)
+  })
 })

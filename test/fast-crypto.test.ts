@@ -3,7 +3,7 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { AesCbc, HmacSha256 } from '../src/crypto/node-crypto.ts'
+import { AesCbc, decryptNode, HmacSha256 } from '../src/crypto/node-crypto.ts'
 
 const SEED = 20261201
 
@@ -138,5 +138,24 @@ describe('AesCbc', () => {
     expect(aes.decrypt(good.subarray(0, 15), iv)).toBeUndefined()
     expect(aes.decrypt(new Uint8Array(0), iv)).toBeUndefined()
     expect(aes.decrypt(good, iv.subarray(0, 8))).toBeUndefined()
+  })
+})
+
+describe('decryptNode', () => {
+  it('opens base64url IV and ciphertext of any length, under keys used in turn', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 2 }), bytes(16), text), { maxLength: 30 }),
+        (msgs) => {
+          const keys = [randomBytes(32), randomBytes(32), randomBytes(32)]
+          const aes = keys.map((k) => new AesCbc(k))
+          for (const [k, iv, t] of msgs) {
+            const enc = reference.encrypt(keys[k]!, iv, t).toString('base64url')
+            expect(decryptNode(aes[k]!, Buffer.from(iv).toString('base64url'), enc)).toBe(t)
+          }
+        },
+      ),
+      { seed: SEED, numRuns: 100 },
+    )
   })
 })

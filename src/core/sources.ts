@@ -102,7 +102,9 @@ export class IronSource implements Source {
     if (hit) return hit
     // Kept by the codec only if this request does not reseal it (see stillCurrent): a cookie
     // superseded at once would fill the cache with strings that do not come back.
-    const result = yield* this.codec.unsealingFresh(value, false)
+    // On node:crypto without steps (no generator per cold read), else on WebCrypto.
+    const codec = this.codec
+    const result = codec.unsealFresh(value, false) ?? (yield* codec.unsealingFresh(value, false))
     if (!result.ok) return result.reason
     if (result.value.purpose !== this.#o.purpose) return 'wrong-purpose'
     // Shared with the cache once kept: the request copies what it changes.

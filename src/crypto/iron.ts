@@ -8,6 +8,7 @@ import {
   parseSeal,
   SALT_REUSE_MS,
   SALT_REUSE_SEALS,
+  type SealParts,
 } from './iron-format.ts'
 import { webSeal, webUnseal } from './iron-web.ts'
 import { AesCbc, decryptNode, HmacSha256, nodeCrypto } from './node-crypto.ts'
@@ -43,6 +44,10 @@ export type UnsealResult<T = unknown> =
 
 type InvalidResult = { readonly ok: false; readonly reason: UnsealFailure }
 const fail = (reason: UnsealFailure): InvalidResult => ({ ok: false, reason })
+
+/** iron's key for `salt` on node:crypto: PBKDF2-SHA1, one iteration, 32 bytes. */
+const derive = (secret: string, salt: string): Buffer =>
+  nodeCrypto!.pbkdf2Sync(secret, salt, 1, KEY_BYTES, 'sha1')
 
 interface CodecKey extends RingKey {
   /** Derived encryption keys by salt (node:crypto path). */
@@ -226,51 +231,66 @@ export class IronCodec<T = unknown> {
    * ours the cache remembers (`sealing(value, true)`), parses and revives the JSON sealed into it.
    */
   *unsealingFresh(sealed: string, keep = true): Steps<UnsealResult<T>> {
+    const result = this.unsealFresh(sealed, keep)
+    if (result) return result
+    // WebCrypto, for a seal unsealFresh found well-formed and unexpired (so parsed again against
+    // 0, which refuses no expiration: no cost beside crypto.subtle's).
+    const parsed = parseSeal(sealed, 0) as SealParts
+    const { id, macSalt, mac } = parsed
+    const candidates = this.#keys.filter((k) => id === '' || k.id === id)
+    if (candidates.length === 0) return fail('unknown-key')
+    const base = sealed.slice(0, sealed.length - macSalt.length - mac.length - 2)
+    const opened = yield* webUnseal(candidates, parsed, base)
+    if (typeof opened === 'string') return fail(opened)
+    const { json, key } = opened
+    return typeof json === 'string'
+      ? this.#open(sealed, mac, parsed.expiration, json, key, keep)
+      : json
+  }
+
+  /**
+   * `unsealingFresh` without steps, as a cold read on node:crypto takes it (no generator, and
+   * nothing allocated but what it answers); undefined when only WebCrypto can open the seal.
+   */
+  unsealFresh(sealed: string, keep = true): UnsealResult<T> | undefined {
     // A seal of ours that `lookup()` just found (handed over here, so the cache is not asked twice).
     const ownSeal = this.#ownSeal
     this.#ownSeal = undefined
-    if (ownSeal !== undefined && ownSeal.sealed === sealed) {
+    if (ownSeal?.sealed === sealed) {
       return this.#open(sealed, sealed.slice(-MAC_CHARS), 0, ownSeal.json!, this.#keys[0]!, keep)
     }
     const parsed = parseSeal(sealed, this.#now() - SKEW_MS)
     if (typeof parsed === 'string') return fail(parsed)
-    const { id, encSalt, ivB64, encB64, macSalt, mac, expiration: exp } = parsed
-    // A plain-string secret seals with id ''; such cookies are tried against every key.
-    const candidates = id === '' ? this.#keys : this.#keys.filter((k) => k.id === id)
-    if (candidates.length === 0) return fail('unknown-key')
+    const { id, encSalt, macSalt, mac } = parsed
+    if (!this.#node) return undefined
     const base = sealed.slice(0, sealed.length - macSalt.length - mac.length - 2)
-    const done = (json: string | UnsealResult<T>, key: CodecKey): UnsealResult<T> =>
-      typeof json === 'string' ? this.#open(sealed, mac, exp, json, key, keep) : json
-    if (!this.#node) {
-      const opened = yield* webUnseal(candidates, parsed, base)
-      return typeof opened === 'string' ? fail(opened) : done(opened.json, opened.key)
-    }
-    const c = nodeCrypto!
     // Our own current seal: its keys are at hand, no cache lookup (nor salt hashing) needed.
     const own = this.#sealKeys
-    for (const key of candidates) {
-      const cached =
-        own !== undefined && key === this.#keys[0] && macSalt === own.macSalt
-          ? own.macKey
-          : key.macKeys.get(macSalt)
-      const macKey =
-        cached ?? new HmacSha256(c.pbkdf2Sync(key.secret, macSalt, 1, KEY_BYTES, 'sha1'))
+    let known = false
+    for (const key of this.#keys) {
+      // A plain-string secret seals with id ''; such cookies are tried against every key.
+      if (id !== '' && key.id !== id) continue
+      known = true
+      const ours = own !== undefined && key === this.#keys[0]
+      const cached = ours && macSalt === own.macSalt ? own.macKey : key.macKeys.get(macSalt)
+      const macKey = cached ?? new HmacSha256(derive(key.secret, macSalt))
       if (!timingSafeEqual(macKey.digest(base), mac)) continue
       if (!cached) key.macKeys.set(macSalt, macKey)
-      const encKey =
-        own !== undefined && key === this.#keys[0] && encSalt === own.encSalt
-          ? own.encKey
-          : this.#encKey(key, encSalt)
-      return done(decryptNode(encKey, ivB64, encB64) ?? fail('invalid-data'), key)
+      const encKey = ours && encSalt === own.encSalt ? own.encKey : this.#encKey(key, encSalt)
+      const json = decryptNode(encKey, parsed.ivB64, parsed.encB64)
+      // Undefined when authentic but undecryptable: sealed by a key holder with other parameters.
+      return json === undefined
+        ? fail('invalid-data')
+        : this.#open(sealed, mac, parsed.expiration, json, key, keep)
     }
-    return fail('tampered')
+    return fail(known ? 'tampered' : 'unknown-key')
   }
 
   /** The derived encryption key for `salt`; derived (and kept) when the MAC already verified. */
   #encKey(key: CodecKey, salt: string): AesCbc {
     let encKey = key.encKeys.get(salt)
     if (!encKey) {
-      encKey = new AesCbc(nodeCrypto!.pbkdf2Sync(key.secret, salt, 1, KEY_BYTES, 'sha1'))
+      encKey = new AesCbc(derive(key.secret, salt))
       key.encKeys.set(salt, encKey)
     }
     return encKey

@@ -32,6 +32,12 @@ const oneShotHash =
 
 // One scratch buffer serves every key: the work below is synchronous, so no two calls overlap.
 let scratch: Buffer | undefined
+/** The key whose ipad bytes 0-63 of `scratch` hold: consecutive digests under it skip the copy. */
+let scratchKey: HmacSha256 | undefined
+// Views of the scratch buffers by length, kept: a new view costs more than a short hash, and
+// cookies of one app come in a few lengths.
+let hashView: Buffer | undefined
+let decodedView: Buffer | undefined
 
 /** HMAC-SHA256 under one key, answered as unpadded base64url. Needs `node:crypto`. */
 export class HmacSha256 {
@@ -60,11 +66,15 @@ export class HmacSha256 {
       return nodeCrypto!.createHmac('sha256', this.#key).update(message).digest('base64url')
     }
     scratch ??= Buffer.allocUnsafeSlow(HMAC_BLOCK + 3 * MAX_FAST_CHARS)
-    this.#ipad!.copy(scratch, 0)
-    const n = scratch.write(message, HMAC_BLOCK, 'utf8')
+    if (scratchKey !== this) {
+      this.#ipad!.copy(scratch, 0)
+      scratchKey = this
+    }
+    const n = HMAC_BLOCK + scratch.write(message, HMAC_BLOCK, 'utf8')
+    if (hashView?.length !== n) hashView = scratch.subarray(0, n)
     // Out as a 'binary' (latin1) string, one character per byte, and copied back in: the one-shot
     // hash answers strings without allocating a Buffer, and latin1 costs less than hex both ways.
-    const inner = oneShotHash('sha256', scratch.subarray(0, HMAC_BLOCK + n), 'binary') as string
+    const inner = oneShotHash('sha256', hashView, 'binary') as string
     this.#outer!.write(inner, HMAC_BLOCK, 'binary')
     return oneShotHash('sha256', this.#outer!, 'base64url') as string
   }
@@ -153,8 +163,9 @@ export function decryptNode(encKey: AesCbc, ivB64: string, encB64: string): stri
     // one cookie at a time, and the decipher takes them in one call.
     decoded ??= Buffer.allocUnsafeSlow(BLOCK + MAX_SEALED_CHARS)
     if (decoded.write(ivB64, 0, 'base64url') !== BLOCK) return undefined
-    const length = decoded.write(encB64, BLOCK, 'base64url')
-    result = encKey.decrypt(decoded.subarray(0, BLOCK + length), undefined)
+    const length = BLOCK + decoded.write(encB64, BLOCK, 'base64url')
+    if (decodedView?.length !== length) decodedView = decoded.subarray(0, length)
+    result = encKey.decrypt(decodedView, undefined)
   } else {
     result = encKey.decrypt(Buffer.from(encB64, 'base64url'), Buffer.from(ivB64, 'base64url'))
   }

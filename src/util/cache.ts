@@ -26,11 +26,10 @@ export class BoundedCache<K, V> {
   }
 
   set(key: K, value: V): void {
-    if (this.#young.has(key)) this.#young.set(key, value)
-    else {
-      this.#old.delete(key)
-      this.#put(key, value)
-    }
+    // A new key (the usual case) costs a delete and a set; `has` only when the young map is full.
+    this.#old.delete(key)
+    if (this.#young.size < this.#half || this.#young.has(key)) this.#young.set(key, value)
+    else this.#put(key, value)
   }
 
   #put(key: K, value: V): void {

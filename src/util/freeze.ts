@@ -2,7 +2,8 @@
 export function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
     Object.freeze(value)
-    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key])
+    // for-in with an own check: the keys Object.keys gives, without an array per object.
+    for (const key in value) if (Object.hasOwn(value, key)) deepFreeze(value[key])
   }
   return value
 }
