@@ -1,12 +1,23 @@
 // Elysia on Bun, in-process (`app.handle(new Request(…))`): no-session baseline vs
-// sealed-session read and write, interleaved rounds after warm-up. Prints one JSON line
-// (every round's requests/s per scenario) for run.ts; run alone it is readable too.
+// sealed-session read and write, in paired samples as run.ts takes them for Hono (lib.ts,
+// pairedSample), the samples of all scenarios interleaved. Prints one JSON line (every timed
+// round's requests/s, and every sample's ratio to no session, per scenario) for run.ts.
 //
-// Run: bun bench/elysia.ts   (env: BENCH_ROUND_MS, BENCH_ROUNDS, BENCH_WARMUP, BENCH_CONCURRENCY;
-// BENCH_BASE: another build's dist/, relative to bench/ or a file URL, whose sealed read and
-// write run as extra scenarios in the same rounds, for A/B comparisons)
+// Run: bun bench/elysia.ts   (env: BENCH_ROUND_MS [100], BENCH_ROUND_WARMUP_MS [50],
+// BENCH_SAMPLES [10], BENCH_VISIT_WARMUP_MS [500], BENCH_CONCURRENCY [16]; BENCH_BASE: another
+// build's dist/, relative to bench/ or a file URL, whose sealed read and write run as extra
+// scenarios in the same passes, for A/B comparisons)
 import { Elysia } from 'elysia'
-import { built, envNumber, Jar, measure, SECRET, SMALL_DATA, type Step } from './lib.ts'
+import {
+  built,
+  envNumber,
+  Jar,
+  measure,
+  pairedSample,
+  SECRET,
+  SMALL_DATA,
+  type Step,
+} from './lib.ts'
 
 type Plugin = typeof import('../src/adapters/elysia.ts').session
 const { session } = (await import(built('adapters/elysia.js'))) as { session: Plugin }
@@ -18,9 +29,12 @@ const base =
         session: Plugin
       })
 
-const ROUND_MS = envNumber('BENCH_ROUND_MS', 500)
-const ROUNDS = envNumber('BENCH_ROUNDS', 11)
-const WARMUP = envNumber('BENCH_WARMUP', 1)
+const ROUND_MS = envNumber('BENCH_ROUND_MS', 100)
+const ROUND_WARMUP_MS = envNumber('BENCH_ROUND_WARMUP_MS', 50)
+const SAMPLES = envNumber('BENCH_SAMPLES', 10)
+const VISIT_WARMUP_MS = envNumber('BENCH_VISIT_WARMUP_MS', 500)
+/** Samples per visit of a scenario, one in each order (as run.ts). */
+const PER_VISIT = 2
 const URL_BASE = 'http://localhost'
 
 const plain = new Elysia().get('/read', () => String(SMALL_DATA.userId))
@@ -108,16 +122,38 @@ if (profiled !== undefined) {
 
 const modes = [1, envNumber('BENCH_CONCURRENCY', 16)]
 const rounds: Record<string, number[]> = {}
-for (let r = 0; r < WARMUP + ROUNDS; r++) {
-  for (const concurrency of modes) {
-    // With a base build, every other round runs the scenarios in reverse, so neither build
-    // always runs right after the other's (or the baseline's) round.
-    const order = Object.entries(scenarios)
-    for (const [name, step] of baseApp && r % 2 ? order.reverse() : order) {
-      const rps = await measure(step, ROUND_MS, concurrency)
-      const key = `${name} c${concurrency}`
-      if (r >= WARMUP) rounds[key] = [...(rounds[key] ?? []), rps]
+const samples: Record<string, number[]> = {}
+const push = (into: Record<string, number[]>, key: string, v: number) => {
+  into[key] = [...(into[key] ?? []), v]
+}
+const round = async (name: string, concurrency: number) => {
+  const step = scenarios[name]!
+  await measure(step, ROUND_WARMUP_MS, concurrency)
+  const rps = await measure(step, ROUND_MS, concurrency)
+  push(rounds, `${name} c${concurrency}`, rps)
+  return rps
+}
+const cells = modes.flatMap((concurrency) =>
+  Object.keys(scenarios)
+    .filter((name) => name !== 'no session')
+    .map((name) => ({ name, concurrency })),
+)
+for (const concurrency of modes)
+  await measure(scenarios['no session']!, VISIT_WARMUP_MS, concurrency)
+for (let visit = 0; visit * PER_VISIT < SAMPLES; visit++) {
+  // The visits of all cells interleaved, each pass starting at another cell; a cell runs
+  // untimed first, as in run.ts (one process here, but the same schedule for both parts).
+  for (let i = 0; i < cells.length; i++) {
+    const { name, concurrency } = cells[(i + visit) % cells.length]!
+    await measure(scenarios[name]!, VISIT_WARMUP_MS, concurrency)
+    for (let j = 0; j < PER_VISIT && visit * PER_VISIT + j < SAMPLES; j++) {
+      const { ratio } = await pairedSample(
+        visit * PER_VISIT + j,
+        () => round('no session', concurrency),
+        () => round(name, concurrency),
+      )
+      push(samples, `${name} c${concurrency}`, ratio)
     }
   }
 }
-console.log(JSON.stringify({ bun: process.versions.bun, rounds }))
+console.log(JSON.stringify({ bun: process.versions.bun, rounds, samples }))
