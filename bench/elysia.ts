@@ -4,9 +4,9 @@
 // round's requests/s, and every sample's ratio to no session, per scenario) for run.ts.
 //
 // Run: bun bench/elysia.ts   (env: BENCH_ROUND_MS [100], BENCH_ROUND_WARMUP_MS [50],
-// BENCH_SAMPLES [10], BENCH_VISIT_WARMUP_MS [500], BENCH_CONCURRENCY [16]; BENCH_BASE: another
+// BENCH_SAMPLES [10], BENCH_WARMUP_CPU_MS [1000], BENCH_CONCURRENCY [16]; BENCH_BASE: another
 // build's dist/, relative to bench/ or a file URL, whose sealed read and write run as extra
-// scenarios in the same passes, for A/B comparisons)
+// scenarios beside the others, for A/B comparisons)
 import { Elysia } from 'elysia'
 import {
   built,
@@ -17,6 +17,7 @@ import {
   SECRET,
   SMALL_DATA,
   type Step,
+  warmUp,
 } from './lib.ts'
 
 type Plugin = typeof import('../src/adapters/elysia.ts').session
@@ -32,9 +33,7 @@ const base =
 const ROUND_MS = envNumber('BENCH_ROUND_MS', 100)
 const ROUND_WARMUP_MS = envNumber('BENCH_ROUND_WARMUP_MS', 50)
 const SAMPLES = envNumber('BENCH_SAMPLES', 10)
-const VISIT_WARMUP_MS = envNumber('BENCH_VISIT_WARMUP_MS', 500)
-/** Samples per visit of a scenario, one in each order (as run.ts). */
-const PER_VISIT = 2
+const WARMUP_CPU_MS = envNumber('BENCH_WARMUP_CPU_MS', 1000)
 const URL_BASE = 'http://localhost'
 
 const plain = new Elysia().get('/read', () => String(SMALL_DATA.userId))
@@ -138,22 +137,18 @@ const cells = modes.flatMap((concurrency) =>
     .filter((name) => name !== 'no session')
     .map((name) => ({ name, concurrency })),
 )
-for (const concurrency of modes)
-  await measure(scenarios['no session']!, VISIT_WARMUP_MS, concurrency)
-for (let visit = 0; visit * PER_VISIT < SAMPLES; visit++) {
-  // The visits of all cells interleaved, each pass starting at another cell; a cell runs
-  // untimed first, as in run.ts (one process here, but the same schedule for both parts).
-  for (let i = 0; i < cells.length; i++) {
-    const { name, concurrency } = cells[(i + visit) % cells.length]!
-    await measure(scenarios[name]!, VISIT_WARMUP_MS, concurrency)
-    for (let j = 0; j < PER_VISIT && visit * PER_VISIT + j < SAMPLES; j++) {
-      const { ratio } = await pairedSample(
-        visit * PER_VISIT + j,
-        () => round('no session', concurrency),
-        () => round(name, concurrency),
-      )
-      push(samples, `${name} c${concurrency}`, ratio)
-    }
+for (const concurrency of modes) await warmUp(scenarios['no session']!, WARMUP_CPU_MS, concurrency)
+// As run.ts: a scenario's samples back to back, after it ran untimed until the process had
+// spent WARMUP_CPU_MS of CPU on it.
+for (const { name, concurrency } of cells) {
+  await warmUp(scenarios[name]!, WARMUP_CPU_MS, concurrency)
+  for (let sample = 0; sample < SAMPLES; sample++) {
+    const { ratio } = await pairedSample(
+      sample,
+      () => round('no session', concurrency),
+      () => round(name, concurrency),
+    )
+    push(samples, `${name} c${concurrency}`, ratio)
   }
 }
 console.log(JSON.stringify({ bun: process.versions.bun, rounds, samples }))

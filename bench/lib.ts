@@ -178,7 +178,7 @@ const ROUND_WARMUP_MS = 150
  * in wall time): on a loaded machine a fixed wall-clock warm-up leaves a starved process, and
  * its JIT's background compiles, far from its steady state.
  */
-async function warmUp(step: Step, cpuMs: number, concurrency: number): Promise<void> {
+export async function warmUp(step: Step, cpuMs: number, concurrency: number): Promise<void> {
   const cpu0 = process.cpuUsage()
   const end = performance.now() + cpuMs * 10
   const spent = () => {

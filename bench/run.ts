@@ -7,9 +7,8 @@
 // Env (defaults in brackets; BENCH_QUICK=1 picks the quick column):
 //   BENCH_ROUND_MS     one timed round of a pair (Hono, Elysia), ms  [100]
 //   BENCH_ROUND_WARMUP_MS  untimed run before each of those rounds, ms [50]
-//   BENCH_SAMPLES      paired samples per scenario (Hono, Elysia)    [10   | quick 3]
-//   BENCH_WARMUP_CPU_MS  first, each scenario untimed until its process spent this CPU, ms [1000]
-//   BENCH_VISIT_WARMUP_MS  untimed run of a scenario before its samples, ms [200]
+//   BENCH_SAMPLES      paired samples per scenario (Hono, Elysia)    [10   | quick 2]
+//   BENCH_WARMUP_CPU_MS  a scenario runs untimed until its process spent this CPU, ms [1000 | quick 300]
 //   BENCH_ROUNDS       rounds of 500 ms (quick 250) for Redis        [11   | quick 3]
 //   BENCH_DUMP         a file to write every timed Hono round to (JSON), for analysis [off]
 //   BENCH_CONCURRENCY  concurrent clients of the parallel mode  [16]
@@ -40,11 +39,8 @@ const QUICK = process.env.BENCH_QUICK === '1'
 // 50 ms warm-ups) mostly sit inside one spell or outside it, so their ratio keeps little of it.
 const ROUND_MS = envNumber('BENCH_ROUND_MS', 100)
 const ROUND_WARMUP_MS = envNumber('BENCH_ROUND_WARMUP_MS', 50)
-const SAMPLES = envNumber('BENCH_SAMPLES', QUICK ? 3 : 10)
-const VISIT_WARMUP_MS = envNumber('BENCH_VISIT_WARMUP_MS', 200)
-const WARMUP_CPU_MS = envNumber('BENCH_WARMUP_CPU_MS', 1000)
-/** Paired samples per visit of a cell: two, one in each order. */
-const PER_VISIT = 2
+const SAMPLES = envNumber('BENCH_SAMPLES', QUICK ? 2 : 10)
+const WARMUP_CPU_MS = envNumber('BENCH_WARMUP_CPU_MS', QUICK ? 300 : 1000)
 // Redis (and the memory part's before/after throughput) time one app alone, no pairs: their
 // rounds stay as long as they were.
 const SERIAL_ROUND_MS = QUICK ? 250 : 500
@@ -68,7 +64,7 @@ const childEnv = {
   BENCH_ROUND_MS: String(ROUND_MS),
   BENCH_ROUND_WARMUP_MS: String(ROUND_WARMUP_MS),
   BENCH_SAMPLES: String(SAMPLES),
-  BENCH_VISIT_WARMUP_MS: String(VISIT_WARMUP_MS),
+  BENCH_WARMUP_CPU_MS: String(WARMUP_CPU_MS),
   BENCH_CONCURRENCY: String(CONCURRENCY),
   BENCH_MEMORY_N: String(MEMORY_N),
   BENCH_COLD_RUNS: process.env.BENCH_COLD_RUNS ?? (QUICK ? '5' : '15'),
@@ -239,23 +235,21 @@ async function hono(): Promise<HonoResults> {
         if (lib !== 'baseline' || scenario !== 'read')
           cells.push({ child, lib, scenario, concurrency })
   }
-  const visits = Math.ceil(SAMPLES / PER_VISIT)
   const roundMs = ROUND_WARMUP_MS + ROUND_MS
   log(
-    `hono: ${cells.length} scenarios, each ${WARMUP_CPU_MS} ms of CPU untimed, × ${visits} visits (${VISIT_WARMUP_MS} ms untimed, then ${PER_VISIT} paired samples) × 4 rounds × (${ROUND_WARMUP_MS} + ${ROUND_MS}) ms ≈ ${Math.round((cells.length * (WARMUP_CPU_MS + visits * VISIT_WARMUP_MS + SAMPLES * 4 * roundMs)) / 1000)} s or more`,
+    `hono: ${cells.length} scenarios × (${WARMUP_CPU_MS} ms of CPU untimed, then ${SAMPLES} paired samples × 4 rounds × (${ROUND_WARMUP_MS} + ${ROUND_MS}) ms) ≈ ${Math.round((cells.length * (WARMUP_CPU_MS + SAMPLES * 4 * roundMs)) / 1000)} s or more`,
   )
   const rounds = new Map<string, number[]>()
   const dump: Array<{ sample: number; key: string; rps: number; cpuUs: number; t: number }> = []
   const round = async (
     cell: Cell,
     sample: number,
-    ms = ROUND_MS,
     warmup: { warmupMs?: number; warmupCpuMs?: number } = { warmupMs: ROUND_WARMUP_MS },
   ) => {
     const reply = await children.get(cell.child)!.ask({
       op: 'round',
       scenario: cell.scenario,
-      ms,
+      ms: ROUND_MS,
       concurrency: cell.concurrency,
       ...warmup,
     })
@@ -268,36 +262,31 @@ async function hono(): Promise<HonoResults> {
     }
     return reply.rps
   }
-  const untimed = (cell: Cell) => round(cell, -1, VISIT_WARMUP_MS, { warmupMs: 0 })
-  // First every scenario untimed until its process has spent WARMUP_CPU_MS of CPU on it: on
-  // this loaded VM, a process given a few hundred ms of wall clock was still spending 5-10×
-  // its steady CPU per request (its JIT's background compiles starved), rounds later.
-  for (const cell of [...cells.filter((c) => c.lib === 'baseline').map(baselineOf), ...cells])
-    await round(cell, -1, ROUND_MS, { warmupCpuMs: WARMUP_CPU_MS })
-  log('  warm-up done')
+  const warmUp = (cell: Cell) => round(cell, -1, { warmupCpuMs: WARMUP_CPU_MS })
+  for (const cell of cells) if (cell.lib === 'baseline') await warmUp(baselineOf(cell))
   const samples = new Map<LibName, Map<string, number[]>>()
-  for (let visit = 0; visit < visits; visit++) {
-    // Every pass visits each cell once, starting at another cell each time. Nothing is
+  for (const [i, cell] of cells.entries()) {
+    // A scenario's samples are taken back to back, after it ran untimed until its process had
+    // spent WARMUP_CPU_MS of CPU on it. Measured here (BENCH_DUMP: CPU µs per request), a
+    // process that waited its turn for tens of seconds came back spending 3-10× its steady CPU
+    // per request, sometimes for seconds (this VM pages cold memory out: DAMON, `pageout`),
+    // and one warmed for a few hundred ms of wall clock on a loaded machine was still far
+    // from steady; the baseline, in every pair, never waits. Back to back, a scenario's
+    // process runs every other round and stays as warm as the baseline. Nothing is
     // discarded: every sample counts, for every library alike.
-    for (let i = 0; i < cells.length; i++) {
-      const cell = cells[(i + visit * 5) % cells.length]!
-      // A process that waited its turn for seconds comes back slower for a while, and the
-      // baseline, in every pair, never waits that long: the cell runs untimed first.
-      await untimed(cell)
-      for (let j = 0; j < PER_VISIT && visit * PER_VISIT + j < SAMPLES; j++) {
-        const sample = visit * PER_VISIT + j
-        const { ratio } = await pairedSample(
-          sample,
-          () => round(baselineOf(cell), sample),
-          () => round(cell, sample),
-        )
-        const scenario = `${cell.scenario} c${cell.concurrency}`
-        if (!samples.has(cell.lib)) samples.set(cell.lib, new Map())
-        const row = samples.get(cell.lib)!
-        row.set(scenario, [...(row.get(scenario) ?? []), ratio])
-      }
+    await warmUp(cell)
+    const scenario = `${cell.scenario} c${cell.concurrency}`
+    if (!samples.has(cell.lib)) samples.set(cell.lib, new Map())
+    const row = samples.get(cell.lib)!
+    for (let sample = 0; sample < SAMPLES; sample++) {
+      const { ratio } = await pairedSample(
+        sample,
+        () => round(baselineOf(cell), sample),
+        () => round(cell, sample),
+      )
+      row.set(scenario, [...(row.get(scenario) ?? []), ratio])
     }
-    log(`  pass ${visit + 1}/${visits}`)
+    log(`  ${i + 1}/${cells.length} ${cellKey(cell)}`)
   }
   if (process.env.BENCH_DUMP) writeFileSync(process.env.BENCH_DUMP, JSON.stringify(dump))
   const bytes = new Map<LibName, { small: number | null; large: number | null }>()
@@ -570,7 +559,7 @@ const targets: Array<[string, string, string, boolean | null]> = []
 md.push(
   '# sealed-session benchmark results',
   '',
-  `Written by \`npm run bench\` (bench/run.ts)${QUICK ? ', **quick mode** (few samples: indicative only)' : ''}. Every library in its own process; all traffic in-process or on 127.0.0.1. Hono and Elysia: a % of baseline is the median of ${SAMPLES} paired samples per scenario, each two timed rounds of ${ROUND_MS} ms of the scenario and two of the baseline back to back (B S S B, or S B B S every other sample; each round after ${ROUND_WARMUP_MS} ms untimed); ${PER_VISIT} samples per visit of a scenario, after ${VISIT_WARMUP_MS} ms of it untimed, the visits of all scenarios interleaved in ${Math.ceil(SAMPLES / PER_VISIT)} passes, after each scenario ran untimed until its process had spent ${WARMUP_CPU_MS} ms of CPU on it; in brackets the interquartile range of the samples (half of them fall inside it). Nothing is discarded. req/s: medians of the timed rounds.`,
+  `Written by \`npm run bench\` (bench/run.ts)${QUICK ? ', **quick mode** (few samples: indicative only)' : ''}. Every library in its own process; all traffic in-process or on 127.0.0.1. Hono and Elysia: a % of baseline is the median of ${SAMPLES} paired samples per scenario, each two timed rounds of ${ROUND_MS} ms of the scenario and two of the baseline back to back (B S S B, or S B B S every other sample; each round after ${ROUND_WARMUP_MS} ms untimed); a scenario's samples back to back, after it ran untimed until its process had spent ${WARMUP_CPU_MS} ms of CPU on it; in brackets the interquartile range of the samples (half of them fall inside it). Nothing is discarded. req/s: medians of the timed rounds.`,
   '',
   '| machine | |',
   '|---|---|',
@@ -601,7 +590,7 @@ const honoRatio = (lib: LibName, scenario: string): Spread | undefined => {
   const xs = honoSamples(lib, scenario)
   return xs && spread(xs)
 }
-/** Sample by sample, `f` of two series (sample i of each scenario is taken in the same pass). */
+/** Sample by sample, `f` of two series of the same length. */
 const bySweep = (a: number[], b: number[], f: (x: number, y: number) => number): number[] =>
   a.slice(0, b.length).map((x, i) => f(x, b[i]!))
 
