@@ -272,8 +272,8 @@ async function hono(): Promise<HonoResults> {
     // per request, sometimes for seconds (this VM pages cold memory out: DAMON, `pageout`),
     // and one warmed for a few hundred ms of wall clock on a loaded machine was still far
     // from steady; the baseline, in every pair, never waits. Back to back, a scenario's
-    // process runs every other round and stays as warm as the baseline. Nothing is
-    // discarded: every sample counts, for every library alike.
+    // process runs every other round, as close to the baseline's duty as a pair allows.
+    // Nothing is discarded: every sample counts, for every library alike.
     await warmUp(cell)
     const scenario = `${cell.scenario} c${cell.concurrency}`
     if (!samples.has(cell.lib)) samples.set(cell.lib, new Map())
