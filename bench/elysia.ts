@@ -1,24 +1,12 @@
 // Elysia on Bun, in-process (`app.handle(new Request(…))`): no-session baseline vs
-// sealed-session read and write, in paired samples as run.ts takes them for Hono (lib.ts,
-// pairedSample), the samples of all scenarios interleaved. Prints one JSON line (every timed
-// round's requests/s, and every sample's ratio to no session, per scenario) for run.ts.
+// sealed-session read and write, interleaved rounds after warm-up. Prints one JSON line
+// (every round's requests/s per scenario) for run.ts; run alone it is readable too.
 //
-// Run: bun bench/elysia.ts   (env: BENCH_ROUND_MS [100], BENCH_ROUND_WARMUP_MS [50],
-// BENCH_SAMPLES [10], BENCH_WARMUP_CPU_MS [1000], BENCH_CONCURRENCY [16]; BENCH_BASE: another
-// build's dist/, relative to bench/ or a file URL, whose sealed read and write run as extra
-// scenarios beside the others, for A/B comparisons)
+// Run: bun bench/elysia.ts   (env: BENCH_ROUND_MS, BENCH_ROUNDS, BENCH_WARMUP, BENCH_CONCURRENCY;
+// BENCH_BASE: another build's dist/, relative to bench/ or a file URL, whose sealed read and
+// write run as extra scenarios in the same rounds, for A/B comparisons)
 import { Elysia } from 'elysia'
-import {
-  built,
-  envNumber,
-  Jar,
-  measure,
-  pairedSample,
-  SECRET,
-  SMALL_DATA,
-  type Step,
-  warmUp,
-} from './lib.ts'
+import { built, envNumber, Jar, measure, SECRET, SMALL_DATA, type Step } from './lib.ts'
 
 type Plugin = typeof import('../src/adapters/elysia.ts').session
 const { session } = (await import(built('adapters/elysia.js'))) as { session: Plugin }
@@ -30,10 +18,9 @@ const base =
         session: Plugin
       })
 
-const ROUND_MS = envNumber('BENCH_ROUND_MS', 100)
-const ROUND_WARMUP_MS = envNumber('BENCH_ROUND_WARMUP_MS', 50)
-const SAMPLES = envNumber('BENCH_SAMPLES', 10)
-const WARMUP_CPU_MS = envNumber('BENCH_WARMUP_CPU_MS', 1000)
+const ROUND_MS = envNumber('BENCH_ROUND_MS', 500)
+const ROUNDS = envNumber('BENCH_ROUNDS', 11)
+const WARMUP = envNumber('BENCH_WARMUP', 1)
 const URL_BASE = 'http://localhost'
 
 const plain = new Elysia().get('/read', () => String(SMALL_DATA.userId))
@@ -121,34 +108,16 @@ if (profiled !== undefined) {
 
 const modes = [1, envNumber('BENCH_CONCURRENCY', 16)]
 const rounds: Record<string, number[]> = {}
-const samples: Record<string, number[]> = {}
-const push = (into: Record<string, number[]>, key: string, v: number) => {
-  into[key] = [...(into[key] ?? []), v]
-}
-const round = async (name: string, concurrency: number) => {
-  const step = scenarios[name]!
-  await measure(step, ROUND_WARMUP_MS, concurrency)
-  const rps = await measure(step, ROUND_MS, concurrency)
-  push(rounds, `${name} c${concurrency}`, rps)
-  return rps
-}
-const cells = modes.flatMap((concurrency) =>
-  Object.keys(scenarios)
-    .filter((name) => name !== 'no session')
-    .map((name) => ({ name, concurrency })),
-)
-for (const concurrency of modes) await warmUp(scenarios['no session']!, WARMUP_CPU_MS, concurrency)
-// As run.ts: a scenario's samples back to back, after it ran untimed until the process had
-// spent WARMUP_CPU_MS of CPU on it.
-for (const { name, concurrency } of cells) {
-  await warmUp(scenarios[name]!, WARMUP_CPU_MS, concurrency)
-  for (let sample = 0; sample < SAMPLES; sample++) {
-    const { ratio } = await pairedSample(
-      sample,
-      () => round('no session', concurrency),
-      () => round(name, concurrency),
-    )
-    push(samples, `${name} c${concurrency}`, ratio)
+for (let r = 0; r < WARMUP + ROUNDS; r++) {
+  for (const concurrency of modes) {
+    // With a base build, every other round runs the scenarios in reverse, so neither build
+    // always runs right after the other's (or the baseline's) round.
+    const order = Object.entries(scenarios)
+    for (const [name, step] of baseApp && r % 2 ? order.reverse() : order) {
+      const rps = await measure(step, ROUND_MS, concurrency)
+      const key = `${name} c${concurrency}`
+      if (r >= WARMUP) rounds[key] = [...(rounds[key] ?? []), rps]
+    }
   }
 }
-console.log(JSON.stringify({ bun: process.versions.bun, rounds, samples }))
+console.log(JSON.stringify({ bun: process.versions.bun, rounds }))

@@ -1,16 +1,11 @@
-// `npm run bench`: every scenario of issue 5 side by side, each library in its own process.
-// A ratio to the baseline is the median of paired samples (lib.ts, pairedSample: two rounds of
-// the scenario beside two of the baseline, back to back), the samples of all scenarios
-// interleaved; its spread is their interquartile range. Writes bench/RESULTS.md,
+// `npm run bench`: every scenario of issue 5 side by side, each library in its own process,
+// interleaved rounds after warm-up. Prints medians and ratios, writes bench/RESULTS.md,
 // bench/results.svg and bench/PROFILE.md.
 //
 // Env (defaults in brackets; BENCH_QUICK=1 picks the quick column):
-//   BENCH_ROUND_MS     one timed round of a pair (Hono, Elysia), ms  [100]
-//   BENCH_ROUND_WARMUP_MS  untimed run before each of those rounds, ms [50]
-//   BENCH_SAMPLES      paired samples per scenario (Hono, Elysia)    [10   | quick 2]
-//   BENCH_WARMUP_CPU_MS  a scenario runs untimed until its process spent this CPU, ms [1000 | quick 300]
-//   BENCH_ROUNDS       rounds of 500 ms (quick 250) for Redis        [11   | quick 3]
-//   BENCH_DUMP         a file to write every timed Hono round to (JSON), for analysis [off]
+//   BENCH_ROUND_MS     length of one timed round in ms          [500 | quick 250]
+//   BENCH_ROUNDS       timed rounds per scenario                [11   | quick 3]
+//   BENCH_WARMUP       warm-up rounds per scenario (untimed)    [1]
 //   BENCH_CONCURRENCY  concurrent clients of the parallel mode  [16]
 //   BENCH_MEMORY_N     distinct sessions / forged cookies       [100000 | quick 10000]
 //   BENCH_PROFILE_MS   CPU-profile length per scenario, 0 = off [4000 | quick 1000]
@@ -21,30 +16,16 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import os from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import {
-  type ChildReply,
-  type ChildRequest,
-  envNumber,
-  median,
-  pairedSample,
-  type Spread,
-  spread,
-} from './lib.ts'
+import { type ChildReply, type ChildRequest, envNumber, median } from './lib.ts'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
 const ROOT = dirname(HERE)
 const QUICK = process.env.BENCH_QUICK === '1'
-// Short rounds, in pairs: this shared VM has slow spells lasting seconds that swung a ratio of
-// medians of 500 ms rounds by up to 30 points between runs. Four rounds of 100 ms (and their
-// 50 ms warm-ups) mostly sit inside one spell or outside it, so their ratio keeps little of it.
-const ROUND_MS = envNumber('BENCH_ROUND_MS', 100)
-const ROUND_WARMUP_MS = envNumber('BENCH_ROUND_WARMUP_MS', 50)
-const SAMPLES = envNumber('BENCH_SAMPLES', QUICK ? 2 : 10)
-const WARMUP_CPU_MS = envNumber('BENCH_WARMUP_CPU_MS', QUICK ? 300 : 1000)
-// Redis (and the memory part's before/after throughput) time one app alone, no pairs: their
-// rounds stay as long as they were.
-const SERIAL_ROUND_MS = QUICK ? 250 : 500
-const SERIAL_ROUNDS = envNumber('BENCH_ROUNDS', QUICK ? 3 : 11)
+// Many short rounds rather than a few long ones: this shared VM has slow spells lasting seconds,
+// and a median over more, interleaved samples is steadier.
+const ROUND_MS = envNumber('BENCH_ROUND_MS', QUICK ? 250 : 500)
+const ROUNDS = envNumber('BENCH_ROUNDS', QUICK ? 3 : 11)
+const WARMUP = envNumber('BENCH_WARMUP', 1)
 const CONCURRENCY = envNumber('BENCH_CONCURRENCY', 16)
 const MEMORY_N = envNumber('BENCH_MEMORY_N', QUICK ? 10_000 : 100_000)
 const PROFILE_MS = envNumber('BENCH_PROFILE_MS', QUICK ? 1000 : 4000)
@@ -53,18 +34,11 @@ const ONLY = new Set(
 )
 const BUN = join(ROOT, 'node_modules/.bin/bun')
 const TSX = ['--import', 'tsx']
-/** Redis and memory: rounds as long as before (see SERIAL_ROUND_MS). */
-const serialEnv = {
-  BENCH_ROUND_MS: String(SERIAL_ROUND_MS),
-  BENCH_ROUNDS: String(SERIAL_ROUNDS),
-  BENCH_WARMUP: '1',
-}
 const childEnv = {
   ...process.env,
   BENCH_ROUND_MS: String(ROUND_MS),
-  BENCH_ROUND_WARMUP_MS: String(ROUND_WARMUP_MS),
-  BENCH_SAMPLES: String(SAMPLES),
-  BENCH_WARMUP_CPU_MS: String(WARMUP_CPU_MS),
+  BENCH_ROUNDS: String(ROUNDS),
+  BENCH_WARMUP: String(WARMUP),
   BENCH_CONCURRENCY: String(CONCURRENCY),
   BENCH_MEMORY_N: String(MEMORY_N),
   BENCH_COLD_RUNS: process.env.BENCH_COLD_RUNS ?? (QUICK ? '5' : '15'),
@@ -183,43 +157,25 @@ function runJson(cmd: string, args: string[], env: Record<string, string> = {}):
 // --- 1. Hono in-process ---------------------------------------------------------------------
 
 interface HonoResults {
-  /** lib → scenario (`read c1`, `write c16`, …) → median req/s of its timed rounds */
+  /** lib → scenario (`read c1`, `write c16`, …) → median req/s */
   medians: Map<LibName, Map<string, number>>
   /**
-   * lib → scenario → the paired samples' ratios to the baseline at that concurrency: its read
-   * for reads (warm and cold), its write (a plain cookie set) for writes; in the order taken
+   * lib → scenario → median req/s over the baseline's at that concurrency: its read for reads
+   * (warm and cold), its write (a plain cookie set) for writes
    */
-  samples: Map<LibName, Map<string, number[]>>
+  ratios: Map<LibName, Map<string, number>>
+  /** lib → write scenario → median req/s over the baseline's read (a baseline that never writes) */
+  writeVsRead: Map<LibName, Map<string, number>>
   notes: Map<LibName, Record<string, string>>
   bytes: Map<LibName, { small: number | null; large: number | null }>
 }
-
-interface Cell {
-  child: string
-  lib: LibName
-  scenario: string
-  concurrency: number
-}
-
-const cellKey = (c: Cell) => `${c.lib}|${c.scenario} c${c.concurrency}`
-
-/**
- * The baseline round a cell is paired with: the baseline's write for writes, its read for
- * everything else (the baseline's own write included: the read-only baseline's view of it).
- */
-const baselineOf = (c: Cell): Cell => ({
-  child: 'baseline',
-  lib: 'baseline',
-  scenario: c.scenario === 'write' && c.lib !== 'baseline' ? 'write' : 'read',
-  concurrency: c.concurrency,
-})
 
 async function hono(): Promise<HonoResults> {
   // Processes by child name: a library's, and `<library>:cold` for its cold reads (apart, so the
   // pool of minted cookies does not weigh on its warm scenarios; hono-child.ts says why).
   const children = new Map<string, Child>()
   const notes = new Map<LibName, Record<string, string>>()
-  const cells: Cell[] = []
+  const cells: Array<{ child: string; lib: LibName; scenario: string; concurrency: number }> = []
   const names: Array<[string, LibName]> = [
     ...LIBS.map((lib): [string, LibName] => [lib, lib]),
     ...COLD_LIBS.map((lib): [string, LibName] => [`${lib}:cold`, lib]),
@@ -229,66 +185,32 @@ async function hono(): Promise<HonoResults> {
     const ready = await children.get(child)!.next()
     if (ready.op !== 'ready') throw new Error(`${child}: ${JSON.stringify(ready)}`)
     if (child === lib) notes.set(lib, ready.notes)
-    // The baseline's read is the denominator: 100% by definition, it is not a cell.
     for (const concurrency of [1, CONCURRENCY])
-      for (const scenario of ready.scenarios)
-        if (lib !== 'baseline' || scenario !== 'read')
-          cells.push({ child, lib, scenario, concurrency })
+      for (const scenario of ready.scenarios) cells.push({ child, lib, scenario, concurrency })
   }
-  const roundMs = ROUND_WARMUP_MS + ROUND_MS
   log(
-    `hono: ${cells.length} scenarios × (${WARMUP_CPU_MS} ms of CPU untimed, then ${SAMPLES} paired samples × 4 rounds × (${ROUND_WARMUP_MS} + ${ROUND_MS}) ms) ≈ ${Math.round((cells.length * (WARMUP_CPU_MS + SAMPLES * 4 * roundMs)) / 1000)} s or more`,
+    `hono: ${cells.length} scenarios × (${WARMUP} warm-up + ${ROUNDS} rounds) × ${ROUND_MS} ms ≈ ${Math.round((cells.length * (WARMUP + ROUNDS) * ROUND_MS) / 1000)} s`,
   )
-  const rounds = new Map<string, number[]>()
-  const dump: Array<{ sample: number; key: string; rps: number; cpuUs: number; t: number }> = []
-  const round = async (
-    cell: Cell,
-    sample: number,
-    warmup: { warmupMs?: number; warmupCpuMs?: number } = { warmupMs: ROUND_WARMUP_MS },
-  ) => {
-    const reply = await children.get(cell.child)!.ask({
-      op: 'round',
-      scenario: cell.scenario,
-      ms: ROUND_MS,
-      concurrency: cell.concurrency,
-      ...warmup,
-    })
-    if (reply.op !== 'round') throw new Error(JSON.stringify(reply))
-    if (sample >= 0) {
-      const key = cellKey(cell)
-      rounds.set(key, [...(rounds.get(key) ?? []), reply.rps])
-      const t = Math.round(performance.now())
-      dump.push({ sample, key, rps: reply.rps, cpuUs: reply.cpuUs, t })
+  const samples = new Map<string, number[]>()
+  for (let r = 0; r < WARMUP + ROUNDS; r++) {
+    // Interleaved, and each round starts at another cell, so no scenario always runs first.
+    // (Pairing every library round with a baseline round right before it was tried: on this
+    // VM it biased the ratios by up to 20 points, the paired baseline always being the one
+    // that had just run.)
+    for (let i = 0; i < cells.length; i++) {
+      const cell = cells[(i + r * 5) % cells.length]!
+      const reply = await children.get(cell.child)!.ask({
+        op: 'round',
+        scenario: cell.scenario,
+        ms: ROUND_MS,
+        concurrency: cell.concurrency,
+      })
+      if (reply.op !== 'round') throw new Error(JSON.stringify(reply))
+      const key = `${cell.lib}|${cell.scenario} c${cell.concurrency}`
+      if (r >= WARMUP) samples.set(key, [...(samples.get(key) ?? []), reply.rps])
     }
-    return reply.rps
+    log(`  round ${r + 1}/${WARMUP + ROUNDS}${r < WARMUP ? ' (warm-up)' : ''}`)
   }
-  const warmUp = (cell: Cell) => round(cell, -1, { warmupCpuMs: WARMUP_CPU_MS })
-  for (const cell of cells) if (cell.lib === 'baseline') await warmUp(baselineOf(cell))
-  const samples = new Map<LibName, Map<string, number[]>>()
-  for (const [i, cell] of cells.entries()) {
-    // A scenario's samples are taken back to back, after it ran untimed until its process had
-    // spent WARMUP_CPU_MS of CPU on it. Measured here (BENCH_DUMP: CPU µs per request), a
-    // process that waited its turn for tens of seconds came back spending 3-10× its steady CPU
-    // per request, sometimes for seconds (this VM pages cold memory out: DAMON, `pageout`),
-    // and one warmed for a few hundred ms of wall clock on a loaded machine was still far
-    // from steady; the baseline, in every pair, never waits. Back to back, a scenario's
-    // process runs every other round, as close to the baseline's duty as a pair allows.
-    // Nothing is discarded: every sample counts, for every library alike.
-    await warmUp(cell)
-    const scenario = `${cell.scenario} c${cell.concurrency}`
-    if (!samples.has(cell.lib)) samples.set(cell.lib, new Map())
-    const row = samples.get(cell.lib)!
-    for (let sample = 0; sample < SAMPLES; sample++) {
-      const { ratio } = await pairedSample(
-        sample,
-        () => round(baselineOf(cell), sample),
-        () => round(cell, sample),
-      )
-      row.set(scenario, [...(row.get(scenario) ?? []), ratio])
-    }
-    log(`  ${i + 1}/${cells.length} ${cellKey(cell)}`)
-  }
-  if (process.env.BENCH_DUMP) writeFileSync(process.env.BENCH_DUMP, JSON.stringify(dump))
   const bytes = new Map<LibName, { small: number | null; large: number | null }>()
   for (const lib of LIBS) {
     const b = await children.get(lib)!.ask({ op: 'bytes' })
@@ -296,12 +218,31 @@ async function hono(): Promise<HonoResults> {
   }
   await Promise.all([...children.values()].map((c) => c.exit()))
   const medians = new Map<LibName, Map<string, number>>()
-  for (const [key, xs] of rounds) {
+  for (const [key, xs] of samples) {
     const [lib, scenario] = key.split('|') as [LibName, string]
     if (!medians.has(lib)) medians.set(lib, new Map())
     medians.get(lib)!.set(scenario, median(xs))
   }
-  return { medians, samples, notes, bytes }
+  // Reads (warm and cold) are divided by the baseline's read; writes by the baseline's write,
+  // which reads and sets a plain cookie of the same size (and, as before, by its read: a
+  // baseline that never writes).
+  const base = medians.get('baseline')
+  const ratios = new Map<LibName, Map<string, number>>()
+  const writeVsRead = new Map<LibName, Map<string, number>>()
+  for (const [lib, row] of medians) {
+    const out = new Map<string, number>()
+    const vsRead = new Map<string, number>()
+    for (const [scenario, v] of row) {
+      const [kind, c] = scenario.split(' c') as [string, string]
+      const read = base?.get(`read c${c}`) ?? Number.NaN
+      const write = base?.get(`write c${c}`) ?? Number.NaN
+      out.set(scenario, v / (kind === 'write' ? write : read))
+      if (kind === 'write') vsRead.set(scenario, v / read)
+    }
+    ratios.set(lib, out)
+    writeVsRead.set(lib, vsRead)
+  }
+  return { medians, ratios, writeVsRead, notes, bytes }
 }
 
 // --- 6. CPU profile -------------------------------------------------------------------------
@@ -508,9 +449,7 @@ log(
 )
 
 const honoResults = ONLY.has('hono') ? await hono() : undefined
-let elysia:
-  | { bun: string; rounds: Record<string, number[]>; samples: Record<string, number[]> }
-  | undefined
+let elysia: { bun: string; rounds: Record<string, number[]> } | undefined
 if (ONLY.has('elysia')) {
   log('elysia on bun …')
   elysia = await runJson(BUN, [join(HERE, 'elysia.ts')])
@@ -518,16 +457,12 @@ if (ONLY.has('elysia')) {
 let redis: any
 if (ONLY.has('redis')) {
   log('redis …')
-  redis = await runJson(process.execPath, [...TSX, join(HERE, 'redis.ts')], serialEnv)
+  redis = await runJson(process.execPath, [...TSX, join(HERE, 'redis.ts')])
 }
 let memory: any
 if (ONLY.has('memory')) {
   log(`memory (${MEMORY_N} sessions, ${MEMORY_N} forged) …`)
-  memory = await runJson(
-    process.execPath,
-    ['--expose-gc', ...TSX, join(HERE, 'memory.ts')],
-    serialEnv,
-  )
+  memory = await runJson(process.execPath, ['--expose-gc', ...TSX, join(HERE, 'memory.ts')])
 }
 let coldStart:
   | {
@@ -554,12 +489,11 @@ if (ONLY.has('profile') && PROFILE_MS > 0) {
 // --- report ---------------------------------------------------------------------------------
 
 const md: string[] = []
-/** target, measured (the median), spread (the samples' interquartile range, or —), met */
-const targets: Array<[string, string, string, boolean | null]> = []
+const targets: Array<[string, string, boolean | null]> = []
 md.push(
   '# sealed-session benchmark results',
   '',
-  `Written by \`npm run bench\` (bench/run.ts)${QUICK ? ', **quick mode** (few samples: indicative only)' : ''}. Every library in its own process; all traffic in-process or on 127.0.0.1. Hono and Elysia: a % of baseline is the median of ${SAMPLES} paired samples per scenario, each two timed rounds of ${ROUND_MS} ms of the scenario and two of the baseline back to back (B S S B, or S B B S every other sample; each round after ${ROUND_WARMUP_MS} ms untimed); a scenario's samples back to back, after it ran untimed until its process had spent ${WARMUP_CPU_MS} ms of CPU on it; in brackets the interquartile range of the samples (half of them fall inside it). Nothing is discarded. req/s: medians of the timed rounds.`,
+  `Written by \`npm run bench\` (bench/run.ts)${QUICK ? ', **quick mode** (short rounds: indicative only)' : ''}. Medians of ${ROUNDS} interleaved rounds of ${ROUND_MS} ms after ${WARMUP} warm-up round(s); every library in its own process; all traffic in-process or on 127.0.0.1.`,
   '',
   '| machine | |',
   '|---|---|',
@@ -573,55 +507,23 @@ md.push(
   '',
 )
 
-/** `89.6% (87.1–91.0)`: the median ratio and its interquartile range. */
-const pctSpread = (r: Spread) =>
-  `${pct(r.median)} (${(r.q1 * 100).toFixed(1)}–${(r.q3 * 100).toFixed(1)})`
-const iqr = (r: Spread, unit = '%') =>
-  unit === '%'
-    ? `${(r.q1 * 100).toFixed(1)}–${(r.q3 * 100).toFixed(1)}%`
-    : `${r.q1.toFixed(1)}–${r.q3.toFixed(1)}${unit}`
-
-/** A library's samples of one scenario (`read c1`); the baseline's read is 1 by definition. */
-const honoSamples = (lib: LibName, scenario: string): number[] | undefined =>
-  lib === 'baseline' && scenario.startsWith('read ')
-    ? [1]
-    : honoResults?.samples.get(lib)?.get(scenario)
-const honoRatio = (lib: LibName, scenario: string): Spread | undefined => {
-  const xs = honoSamples(lib, scenario)
-  return xs && spread(xs)
-}
-/** Sample by sample, `f` of two series of the same length. */
-const bySweep = (a: number[], b: number[], f: (x: number, y: number) => number): number[] =>
-  a.slice(0, b.length).map((x, i) => f(x, b[i]!))
-
 const fastestPeer = (scenario: string) => {
-  let best: { lib: LibName; rps: number; ratio: Spread } | undefined
+  let best: { lib: LibName; rps: number; ratio: number } | undefined
   for (const lib of PEERS) {
     const v = honoResults?.medians.get(lib)?.get(scenario)
-    const ratio = honoRatio(lib, scenario)
-    if (v !== undefined && ratio !== undefined && (!best || ratio.median > best.ratio.median))
+    const ratio = honoResults?.ratios.get(lib)?.get(scenario)
+    if (v !== undefined && ratio !== undefined && (!best || ratio > best.ratio))
       best = { lib, rps: v, ratio }
   }
   return best
 }
 
-/**
- * sealed-session's ratio over the fastest peer's, sample by sample (both already divided by the
- * baseline beside them), then the median and quartiles of that.
- */
-const overPeer = (scenario: string): Spread => {
-  const peer = fastestPeer(scenario)
-  const ours = honoSamples('sealed', scenario)
-  const theirs = peer && honoSamples(peer.lib, scenario)
-  return spread(ours && theirs ? bySweep(ours, theirs, (x, y) => x / y) : [])
-}
-
 if (honoResults) {
-  const { medians, notes, bytes } = honoResults
+  const { medians, ratios, writeVsRead, notes, bytes } = honoResults
   md.push(
     '## 1. Hono in-process (`app.fetch(new Request(…))`)',
     '',
-    `Every request carries a Cookie header (the baseline sends sealed-session's cookie). Read: the same valid cookie every request, handler reads \`userId\`, nothing written. Cold read: a valid cookie of a new session every request, minted before the round and never seen by the process (sealed-session's minted by another engine), in a process of each library's own that serves only cold reads (the minted pool would weigh on the warm scenarios), as an instance behind a load balancer or after a restart sees most traffic. Write: the handler changes a key every request and the client sends the new cookie next time. The baseline's write reads the cookie and sets a plain one of the same size; a write's sample pairs it with the baseline's write, and the % of the read-only baseline (as in earlier reports: a baseline that never writes) multiplies, sample by sample, that sample by the baseline write's sample against its read. %: the median of the paired samples (interquartile range in brackets).`,
+    `Every request carries a Cookie header (the baseline sends sealed-session's cookie). Read: the same valid cookie every request, handler reads \`userId\`, nothing written. Cold read: a valid cookie of a new session every request, minted before the round and never seen by the process (sealed-session's minted by another engine), in a process of each library's own that serves only cold reads (the minted pool would weigh on the warm scenarios), as an instance behind a load balancer or after a restart sees most traffic. Write: the handler changes a key every request and the client sends the new cookie next time. The baseline's write reads the cookie and sets a plain one of the same size; writes are given as % of it and, as in earlier reports, of the baseline's read (a baseline that never writes). req/s: medians of the rounds; %: of the baseline's median at the same concurrency.`,
     '',
   )
   for (const c of [1, CONCURRENCY]) {
@@ -631,19 +533,16 @@ if (honoResults) {
       '| library | read req/s | % | cold read req/s | % | write req/s | % of writing baseline | % of read-only baseline |',
       '|---|--:|--:|--:|--:|--:|--:|--:|',
     )
-    const baseWrite = honoSamples('baseline', `write c${c}`) ?? []
     for (const lib of LIBS) {
       const row = medians.get(lib)
       const cell = (s: string) => {
         const v = row?.get(`${s} c${c}`)
-        const ratio = honoRatio(lib, `${s} c${c}`)
-        return v === undefined || ratio === undefined ? ['n/a', 'n/a'] : [fmt(v), pctSpread(ratio)]
+        const ratio = ratios.get(lib)?.get(`${s} c${c}`)
+        return v === undefined || ratio === undefined ? ['n/a', 'n/a'] : [fmt(v), pct(ratio)]
       }
-      const write = honoSamples(lib, `write c${c}`)
-      const vsRead =
-        write && spread(lib === 'baseline' ? write : bySweep(write, baseWrite, (x, y) => x * y))
+      const vsRead = writeVsRead.get(lib)?.get(`write c${c}`)
       md.push(
-        `| ${LABEL[lib]} | ${[...cell('read'), ...cell('cold'), ...cell('write'), vsRead === undefined ? 'n/a' : pctSpread(vsRead)].join(' | ')} |`,
+        `| ${LABEL[lib]} | ${[...cell('read'), ...cell('cold'), ...cell('write'), vsRead === undefined ? 'n/a' : pct(vsRead)].join(' | ')} |`,
       )
     }
     md.push('')
@@ -653,13 +552,7 @@ if (honoResults) {
   )
   for (const [lib, n] of notes)
     for (const [k, v] of Object.entries(n)) md.push(`- ${lib} (${k}): ${v}`)
-  md.push(
-    '',
-    '**sealed-session vs the fastest peer (same run)**',
-    '',
-    "The fastest peer: the highest median % of baseline. Ratio: sealed-session's sample over the peer's, sample by sample, median (interquartile range).",
-    '',
-  )
+  md.push('', '**sealed-session vs the fastest peer (same run)**', '')
   md.push(
     '| scenario | sealed-session (% of baseline) | fastest peer (% of baseline) | ratio |',
     '|---|--:|---|--:|',
@@ -667,38 +560,45 @@ if (honoResults) {
   for (const s of ['read', 'cold', 'write'])
     for (const c of [1, CONCURRENCY]) {
       const ours = medians.get('sealed')?.get(`${s} c${c}`)
-      const oursRatio = honoRatio('sealed', `${s} c${c}`)
+      const oursRatio = ratios.get('sealed')?.get(`${s} c${c}`)
       const peer = fastestPeer(`${s} c${c}`)
       if (ours === undefined || oursRatio === undefined || !peer) continue
-      const x = overPeer(`${s} c${c}`)
       md.push(
-        `| ${s === 'cold' ? 'cold read' : s} c${c} | ${fmt(ours)} (${pct(oursRatio.median)}) | ${peer.lib} ${fmt(peer.rps)} (${pct(peer.ratio.median)}) | ${x.median.toFixed(1)}× (${x.q1.toFixed(1)}–${x.q3.toFixed(1)}) |`,
+        `| ${s === 'cold' ? 'cold read' : s} c${c} | ${fmt(ours)} (${pct(oursRatio)}) | ${peer.lib} ${fmt(peer.rps)} (${pct(peer.ratio)}) | ${(oursRatio / peer.ratio).toFixed(1)}× |`,
       )
     }
   md.push('')
-  const none: Spread = { median: Number.NaN, q1: Number.NaN, q3: Number.NaN, n: 0 }
-  const r = (lib: LibName, s: string, c = 1) => honoRatio(lib, `${s} c${c}`) ?? none
+  const r = (lib: LibName, s: string, c = 1) => ratios.get(lib)?.get(`${s} c${c}`) ?? 0
+  const ratioPeer = (s: string) => r('sealed', s) / (fastestPeer(`${s} c1`)?.ratio ?? Number.NaN)
   const C = CONCURRENCY
-  const ratioTarget = (
-    label: string,
-    x: Spread,
-    min: number,
-  ): [string, string, string, boolean] => [label, pct(x.median), iqr(x), x.median >= min]
-  const [w1, wC] = [r('sealed', 'write'), r('sealed', 'write', C)]
-  const [p1, pW] = [overPeer('read c1'), overPeer('write c1')]
   targets.push(
-    ratioTarget('sealed read >= 90% of baseline', r('sealed', 'read'), 0.9),
+    ['sealed read >= 90% of baseline', pct(r('sealed', 'read')), r('sealed', 'read') >= 0.9],
     [
       `sealed write >= 60% of the writing baseline, c1 and c${C}`,
-      `${pct(w1.median)} / ${pct(wC.median)}`,
-      `${iqr(w1)} / ${iqr(wC)}`,
-      w1.median >= 0.6 && wC.median >= 0.6,
+      `${pct(r('sealed', 'write'))} / ${pct(r('sealed', 'write', C))}`,
+      r('sealed', 'write') >= 0.6 && r('sealed', 'write', C) >= 0.6,
     ],
-    ratioTarget('sealed cold read >= 60% of baseline', r('sealed', 'cold'), 0.6),
-    ratioTarget('Map-store read >= 90% of baseline', r('sealed-map', 'read'), 0.9),
-    ratioTarget('Map-store write >= 80% of the writing baseline', r('sealed-map', 'write'), 0.8),
-    ['read >= 8x the fastest peer (c1)', `${p1.median.toFixed(1)}×`, iqr(p1, '×'), p1.median >= 8],
-    ['write >= 8x the fastest peer (c1)', `${pW.median.toFixed(1)}×`, iqr(pW, '×'), pW.median >= 8],
+    ['sealed cold read >= 60% of baseline', pct(r('sealed', 'cold')), r('sealed', 'cold') >= 0.6],
+    [
+      'Map-store read >= 90% of baseline',
+      pct(r('sealed-map', 'read')),
+      r('sealed-map', 'read') >= 0.9,
+    ],
+    [
+      'Map-store write >= 80% of the writing baseline',
+      pct(r('sealed-map', 'write')),
+      r('sealed-map', 'write') >= 0.8,
+    ],
+    [
+      'read >= 8x the fastest peer (c1)',
+      `${ratioPeer('read').toFixed(1)}×`,
+      ratioPeer('read') >= 8,
+    ],
+    [
+      'write >= 8x the fastest peer (c1)',
+      `${ratioPeer('write').toFixed(1)}×`,
+      ratioPeer('write') >= 8,
+    ],
   )
 
   md.push(
@@ -726,7 +626,6 @@ if (honoResults) {
   targets.push([
     'small-session cookie below every peer',
     `${ours} B (smallest peer ${smallest} B)`,
-    '—',
     ours < smallest,
   ])
 }
@@ -755,11 +654,15 @@ if (coldStart) {
 }
 
 /**
- * Scenario `k` over no session: elysia.ts takes the same paired samples as the Hono part (all
- * its apps share one Bun process), and this is their median and quartiles.
+ * Median over rounds of scenario `k` / `no session` in the same round: elysia.ts runs every
+ * scenario once per round, one after the other, so each round gives a ratio of neighbours.
  */
-const elysiaRatio = (k: string, c: number): Spread =>
-  spread(k === 'no session' ? [1] : (elysia?.samples[`${k} c${c}`] ?? []))
+const elysiaRatio = (k: string, c: number): number => {
+  const xs = elysia?.rounds[`${k} c${c}`] ?? []
+  const base = elysia?.rounds[`no session c${c}`] ?? []
+  const pairs = xs.map((x, i) => x / (base[i] ?? Number.NaN)).filter(Number.isFinite)
+  return pairs.length > 0 ? median(pairs) : Number.NaN
+}
 
 if (elysia) {
   const med = (k: string) => median(elysia!.rounds[k] ?? [Number.NaN])
@@ -773,21 +676,13 @@ if (elysia) {
   )
   for (const s of ['no session', 'hooks only', 'sealed read', 'sealed write']) {
     md.push(
-      `| ${s} | ${fmt(med(`${s} c1`))} | ${pctSpread(elysiaRatio(s, 1))} | ${fmt(med(`${s} c${CONCURRENCY}`))} | ${pctSpread(elysiaRatio(s, CONCURRENCY))} |`,
+      `| ${s} | ${fmt(med(`${s} c1`))} | ${pct(elysiaRatio(s, 1))} | ${fmt(med(`${s} c${CONCURRENCY}`))} | ${pct(elysiaRatio(s, CONCURRENCY))} |`,
     )
   }
-  md.push(
-    '',
-    'req/s: medians of the timed rounds; %: the median of paired samples against no session, as for Hono (interquartile range in brackets).',
-    '',
-  )
+  md.push('', 'req/s: medians of the rounds; %: the median of per-round ratios to no session.', '')
   const er = elysiaRatio('sealed read', 1)
-  const ew = elysiaRatio('sealed write', 1)
-  // Issue 15's targets: read 78% (hooks alone reach ~85-88% here), write 30%.
-  targets.push(
-    ['Elysia/Bun read >= 78% of baseline', pct(er.median), iqr(er), er.median >= 0.78],
-    ['Elysia/Bun write >= 30% of baseline', pct(ew.median), iqr(ew), ew.median >= 0.3],
-  )
+  // Issue 15's target: 78% (hooks alone reach ~85-88% here).
+  targets.push(['Elysia/Bun read >= 78% of baseline', pct(er), er >= 0.78])
 }
 
 if (redis) {
@@ -829,14 +724,13 @@ if (redis) {
   // A changed request reads first (its GET, a round trip of its own), then saves.
   const saveTrips = n3(redis.changed.roundTrips - (redis.changed.sentBy.GET ?? 0))
   targets.push(
-    ['Redis: 1 command to load', `${n3(redis.load.sent)} sent`, '—', redis.load.sent === 1],
+    ['Redis: 1 command to load', `${n3(redis.load.sent)} sent`, redis.load.sent === 1],
     [
       'Redis: 0 writes when unchanged',
       `${writes(redis.unchanged.sentBy)} writes`,
-      '—',
       writes(redis.unchanged.sentBy) === 0,
     ],
-    ['Redis: 1 round trip to save', `${saveTrips} (after the read's 1)`, '—', saveTrips === '1'],
+    ['Redis: 1 round trip to save', `${saveTrips} (after the read's 1)`, saveTrips === '1'],
   )
 }
 
@@ -861,7 +755,6 @@ if (memory) {
   targets.push([
     'after forged flood: caches bounded, throughput within 20%',
     `${pct(ratio)}; caches ${memory.afterForged.keyCache.enc}/${memory.afterForged.keyCache.mac} keys, ${memory.afterForged.resultCache} results, ${memory.afterForged.frontCache} headers`,
-    '—',
     ratio >= 0.8 &&
       memory.afterForged.resultCache <= 10_000 &&
       memory.afterForged.frontCache <= 2048,
@@ -896,21 +789,12 @@ if (schema) {
   targets.push([
     'schema: a cached load costs < 0.1 µs more (fastest rounds)',
     `+${worst('minExtra').toFixed(3)} µs worst of the three (median of differences ${signed(worst('extra'))}; A/A control ${signed(schema.result.cached['none again'].extra)})`,
-    '—',
     worst('minExtra') < 0.1,
   ])
 }
 
-md.push(
-  '## Targets (issues 5 and 15)',
-  '',
-  'Ratios: met or not by the median of the paired samples; spread: their interquartile range.',
-  '',
-  '| target | measured | spread | met |',
-  '|---|---|---|---|',
-)
-for (const [t, v, iqrText, ok] of targets)
-  md.push(`| ${t} | ${v} | ${iqrText} | ${ok ? 'yes' : '**no**'} |`)
+md.push('## Targets (issues 5 and 15)', '', '| target | measured | met |', '|---|---|---|')
+for (const [t, v, ok] of targets) md.push(`| ${t} | ${v} | ${ok ? 'yes' : '**no**'} |`)
 md.push('', 'Chart: [results.svg](results.svg). CPU profile: [PROFILE.md](PROFILE.md).', '')
 md.push(`Total run time: ${((performance.now() - started) / 1000).toFixed(0)} s.`, '')
 
@@ -923,7 +807,7 @@ if (!PARTIAL) {
 }
 
 if (honoResults && !PARTIAL) {
-  const ratio = (lib: LibName, s: string) => honoRatio(lib, s)?.median ?? Number.NaN
+  const ratio = (lib: LibName, s: string) => honoResults.ratios.get(lib)?.get(s) ?? Number.NaN
   const bars = LIBS.filter((l) => l !== 'baseline' && l !== 'floor').map((lib) => ({
     label: LABEL[lib],
     read: ratio(lib, 'read c1'),
@@ -932,8 +816,8 @@ if (honoResults && !PARTIAL) {
   if (elysia) {
     bars.push({
       label: 'sealed-session (Elysia on Bun)',
-      read: elysiaRatio('sealed read', 1).median,
-      write: elysiaRatio('sealed write', 1).median,
+      read: elysiaRatio('sealed read', 1),
+      write: elysiaRatio('sealed write', 1),
     })
   }
   writeFileSync(join(HERE, 'results.svg'), svgChart(bars))
