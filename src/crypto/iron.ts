@@ -202,9 +202,9 @@ export class IronCodec<T = unknown> {
       const macSalt = c.randomBytes(SALT_BYTES).toString('base64url')
       k = {
         encSalt,
-        encKey: new AesCbc(c.pbkdf2Sync(key.secret, encSalt, 1, KEY_BYTES, 'sha1')),
+        encKey: new AesCbc(derive(key.secret, encSalt)),
         macSalt,
-        macKey: new HmacSha256(c.pbkdf2Sync(key.secret, macSalt, 1, KEY_BYTES, 'sha1')),
+        macKey: new HmacSha256(derive(key.secret, macSalt)),
         until: now + SALT_REUSE_MS,
         left: SALT_REUSE_SEALS,
       }
