@@ -342,11 +342,10 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
     // The header alone decides this session: the next request with the same header skips
     // the parse (a header carrying chunks, or more than one value, is parsed every time).
     const span = found.spans[0]!
-    if (this.#front && span === 0 && found.values.length === 1 && !found.broken) {
-      if (header!.length <= FRONT_MAX_CHARS) {
-        const entry = { header: header!, opened, until: this.codec!.sealUntil(value) }
-        this.#front.set(frontKey(header!, this.#frontName), entry)
-      }
+    const whole = span === 0 && found.values.length === 1 && !found.broken
+    if (this.#front && whole && header!.length <= FRONT_MAX_CHARS) {
+      const entry = { header: header!, opened, until: this.codec!.sealUntil(value) }
+      this.#front.set(frontKey(header!, this.#frontName), entry)
     }
     return this.#opened(request, ctx, found, opened, now, span)
   }
