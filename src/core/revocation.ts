@@ -3,7 +3,7 @@ import { DeviceRegistry, indexStore, OWNER_MARK } from './device-registry.ts'
 import { SessionConfigError, type SessionConfigIssue } from './errors.ts'
 import { isSynchronousStore, mapStore } from './map-store.ts'
 import { ownerKey } from './record.ts'
-import { storeCall } from './store-call.ts'
+import { storeCall, warnNotARecord } from './store-call.ts'
 import type {
   MaybePromise,
   SealedSessionInfo,
@@ -77,13 +77,26 @@ interface Entry {
   except?: string
 }
 
+/**
+ * What a store answers for a key that is neither an entry nor empty (the JSON text it stored, a
+ * row): a revocation of everything the key names, since what it revokes cannot be read. Failing
+ * open would let every revoked session back in without a word.
+ */
+const UNREADABLE: Entry = Object.freeze({ revokedAt: Number.POSITIVE_INFINITY })
+const UNREADABLE_OUTCOME =
+  'this revocation list counts such an entry as revoking every session its key names (sid:<id>, user:<id>)'
+
 /** The revocation a stored value holds, unless it has none or outlived its purpose. */
-const entryOf = (stored: unknown, now: number): Entry | undefined => {
-  const record = stored as Partial<SessionRecord<Partial<Entry>>> | null | undefined
-  const data = record?.data
-  if (typeof data?.revokedAt !== 'number') return undefined
+function entryOf(stored: unknown, now: number, store: object): Entry | undefined {
+  if (stored === undefined || stored === null) return undefined
+  const record = stored as Partial<SessionRecord<Partial<Entry>>>
+  const data = record.data
+  if (typeof data?.revokedAt !== 'number') {
+    warnNotARecord(store, stored, UNREADABLE_OUTCOME)
+    return UNREADABLE
+  }
   // A store without TTLs (a plain Map) may still hold an expired entry.
-  if (typeof record?.expiresAt === 'number' && now >= record.expiresAt) return undefined
+  if (typeof record.expiresAt === 'number' && now >= record.expiresAt) return undefined
   return data as Entry
 }
 
@@ -244,16 +257,17 @@ class RevocationList implements SessionRevocation {
     // No revokeUser() takes it (see #user), and on Redis its key is a registry index.
     if (this.#devices && userId?.startsWith(OWNER_MARK)) userId = undefined
     const now = this.#now()
+    const store = this.#store
     if (userId === undefined) {
       return isPromise(byId)
-        ? Promise.resolve(byId).then((s) => entryOf(s, now) !== undefined)
-        : entryOf(byId, now) !== undefined
+        ? Promise.resolve(byId).then((s) => entryOf(s, now, store) !== undefined)
+        : entryOf(byId, now, store) !== undefined
     }
     // Both lookups at once: with a network store, one round trip of time instead of two.
     const byUser = storeCall<unknown>('get', () => this.#store.get(`user:${userId}`, undefined))
     const decide = (sid: unknown, user: unknown): boolean => {
-      if (entryOf(sid, now)) return true
-      const u = entryOf(user, now)
+      if (entryOf(sid, now, store)) return true
+      const u = entryOf(user, now, store)
       return u !== undefined && session.createdAt <= u.revokedAt && u.except !== session.id
     }
     if (isPromise(byId) || isPromise(byUser)) {
@@ -277,11 +291,12 @@ class RevocationList implements SessionRevocation {
       ...listed.map((s) => get(`sid:${s.id}`)),
     ])
     const now = this.#now()
-    const u = entryOf(byUser, now)
+    const u = entryOf(byUser, now, this.#store)
     const live: SealedSessionInfo[] = []
     const revoked: string[] = []
     for (const [i, s] of listed.entries()) {
-      const gone = entryOf(byId[i], now) || (u && s.createdAt <= u.revokedAt && u.except !== s.id)
+      const gone =
+        entryOf(byId[i], now, this.#store) || (u && s.createdAt <= u.revokedAt && u.except !== s.id)
       if (gone) revoked.push(s.id)
       else live.push(s)
     }

@@ -16,6 +16,7 @@ import {
   userIdOf,
 } from './record.ts'
 import type { Opened, SessionState } from './state/session-state.ts'
+import { warnNotARecord } from './store-call.ts'
 import type {
   InvalidReason,
   SessionRecord,
@@ -25,6 +26,8 @@ import type {
 } from './types.ts'
 
 type Data = Record<string, unknown>
+
+const NOT_A_SESSION = "its sessions are refused as 'invalid-data'"
 
 /** What opening one value gave: the record and its facts, or why it was refused. */
 export type Loaded = (Opened & { unsealed?: UnsealResult<SealedRecord> }) | InvalidReason
@@ -247,34 +250,6 @@ class Meta implements WriteMeta {
   }
 }
 
-// One warning per store, however many requests it answers wrongly (a WeakSet: shared by every
-// engine over the store, and gone with it).
-const warnedStores = new WeakSet<object>()
-
-/** The type of `value`: `typeof`, or `array`, `object` or the class name (`Date`). */
-function typeName(value: unknown): string {
-  if (typeof value !== 'object' || value === null) return value === null ? 'null' : typeof value
-  const proto = Object.getPrototypeOf(value)
-  if (Array.isArray(value)) return 'array'
-  return proto === Object.prototype || proto === null ? 'object' : (proto.constructor?.name ?? '?')
-}
-
-/** Tells the developer, once per store, that its `get()` answers something that is no record. */
-function warnNotARecord(store: object, value: unknown): void {
-  if (warnedStores.has(store)) return
-  warnedStores.add(store)
-  // The type and shape only, never the content: it may hold secrets.
-  let shape = typeName(value)
-  if (shape === 'object') {
-    const keys = Object.keys(value as Data)
-    const fields = keys.slice(0, 8).map((k) => `${k.slice(0, 40)}: ${typeName((value as Data)[k])}`)
-    shape = `{ ${fields.join(', ')}${keys.length > 8 ? ', …' : ''} }`
-  }
-  console.warn(
-    `[sealed-session] store.get() returned ${shape}, not the record set() was given ({ data, createdAt, expiresAt, … }; parse JSON text back) or null/undefined: its sessions are refused as 'invalid-data'. Warned once per store.`,
-  )
-}
-
 /** Store mode: the record in `store`, a signed random id in the cookie. */
 export class StoreSource implements Source {
   readonly #o: ResolvedOptions
@@ -305,7 +280,7 @@ export class StoreSource implements Source {
     const shared = !this.#o.schema && stored instanceof KeptRecord
     const record = shared ? (stored as SessionRecord<Data>) : ownCopy(stored)
     if (!record) {
-      warnNotARecord(this.#store, stored)
+      warnNotARecord(this.#store, stored, NOT_A_SESSION)
       return 'invalid-data'
     }
     if (isExpired(record, this.#o.now())) {
