@@ -187,10 +187,12 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
   /** The session a cache answers for the request, or the steps that open it. */
   #begin(request: SessionRequest, ctx: unknown): SessionState | Steps<SessionState> {
     const header = request.header(this.#carrier)
-    const seen = this.#seenHeader(header, request, ctx)
+    // The header's front-cache slot, computed once: a miss here may be an insert in #cached.
+    const slot = header && this.#front ? frontKey(header, this.#frontName) : -1
+    const seen = slot === -1 ? undefined : this.#seenHeader(header!, slot, request, ctx)
     if (seen) return seen
     const found = readSession(header, this.options, this.#responder.chunkChars)
-    const first = this.#cached(request, ctx, found, header)
+    const first = this.#cached(request, ctx, found, header, slot)
     return first instanceof SessionState ? first : this.#load(request, ctx, found, first)
   }
 
@@ -294,11 +296,12 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
    * front cache holds, or its session has expired since (the usual path then decides).
    */
   #seenHeader(
-    header: string | null | undefined,
+    header: string,
+    slot: number,
     request: SessionRequest,
     ctx: unknown,
   ): SessionState | undefined {
-    const seen = header && this.#front?.get(frontKey(header, this.#frontName))
+    const seen = this.#front!.get(slot)
     if (!seen || seen.header !== header) return
     const now = this.options.now()
     if (now >= seen.until || isExpired(seen.opened.record, now)) return
@@ -330,6 +333,7 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
     ctx: unknown,
     found: Found,
     header: string | null | undefined,
+    slot: number,
   ): SessionState | Opened | typeof MISSED | undefined {
     const o = this.options
     const value = found.values[0]
@@ -343,9 +347,9 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
     // the parse (a header carrying chunks, or more than one value, is parsed every time).
     const span = found.spans[0]!
     const whole = span === 0 && found.values.length === 1 && !found.broken
-    if (this.#front && whole && header!.length <= FRONT_MAX_CHARS) {
+    if (slot !== -1 && whole && header!.length <= FRONT_MAX_CHARS) {
       const entry = { header: header!, opened, until: this.codec!.sealUntil(value) }
-      this.#front.set(frontKey(header!, this.#frontName), entry)
+      this.#front!.set(slot, entry)
     }
     return this.#opened(request, ctx, found, opened, now, span)
   }
