@@ -5,7 +5,7 @@ import { IdSigner } from '../crypto/id-signer.ts'
 import { IronCodec, type UnsealResult } from '../crypto/iron.ts'
 import { type Steps, wait } from '../util/steps.ts'
 import { type SessionStoreError, storeError } from './errors.ts'
-import { KeptRecord } from './map-store.ts'
+import { isSynchronousStore, KeptRecord } from './map-store.ts'
 import type { ResolvedOptions } from './options.ts'
 import {
   fromCompact,
@@ -266,6 +266,35 @@ export class StoreSource implements Source {
     this.#userKey = userKey === false ? undefined : typeof userKey === 'string' ? userKey : 'userId'
     // Only for a store that records reads: the engine runs steps for each read that has `touch`.
     if (!store.touch) this.touch = undefined
+    // A Map store answers at once, and what it holds of ours is frozen: no steps needed.
+    if (!isSynchronousStore(store) || o.schema) this.cached = undefined
+  }
+
+  /**
+   * Map store: the record of a cookie whose signature this ring verified before, without steps;
+   * undefined for anything else (`open` then decides, and drops an expired entry).
+   */
+  cached?(value: string): Opened | undefined {
+    const verified = this.#signer.known(value)
+    if (!verified) return undefined
+    let record: unknown
+    try {
+      record = this.#store.get(verified.id, undefined)
+    } catch {
+      // A Map subclass that throws: `open` asks again and reports it as a store error.
+      return undefined
+    }
+    if (!(record instanceof KeptRecord) || isExpired(record as SessionRecord, this.#o.now()))
+      return undefined
+    const { id, stale } = verified
+    return {
+      record: record as SessionRecord<Data>,
+      storeId: id,
+      stale,
+      shared: true,
+      sealed: value,
+      cached: false,
+    }
   }
 
   *open(value: string, ctx: unknown): Steps<Loaded> {

@@ -72,12 +72,17 @@ export class IdSigner {
     return value
   }
 
+  /** What `verifying` answered for `value` before, if it is still remembered: no MAC, no steps. */
+  known(value: string): VerifiedId | undefined {
+    return this.#verified.get(value)
+  }
+
   /**
    * The id inside a signed value (as steps) and whether it was signed with an older key;
    * undefined when the value is not an id this ring signed.
    */
   *verifying(value: string): Steps<VerifiedId | undefined> {
-    const known = this.#verified.get(value)
+    const known = this.known(value)
     if (known !== undefined) return known
     const dot = value.indexOf('.')
     if (dot !== 32 || value.length !== 76) return undefined
