@@ -1,7 +1,7 @@
 // The framework-free core: a request view in, a SessionState out; the state in, store writes
 // and response headers out. Written once as steps (see util/steps.ts): synchronous where
 // nothing waits, a promise where a store or WebCrypto does.
-import type { IronCodec } from '../crypto/iron.ts'
+import type { IronCodec, UnsealResult } from '../crypto/iron.ts'
 import { nodeCrypto } from '../crypto/node-crypto.ts'
 import { randomId } from '../crypto/random.ts'
 import { BoundedCache } from '../util/cache.ts'
@@ -316,10 +316,11 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
     opened: Opened,
     now: number,
     span: number,
+    unsealed?: UnsealResult<SealedRecord>,
   ): SessionState {
     const state = this.#state(request, ctx, found)
     state.carry(span)
-    state.open(opened, now)
+    state.open(opened, now, unsealed)
     return state
   }
 
@@ -334,31 +335,39 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
     found: Found,
     header: string | null | undefined,
     slot: number,
-  ): SessionState | Opened | typeof MISSED | undefined {
+  ): SessionState | Loaded | typeof MISSED | undefined {
     const o = this.options
+    const source = this.#source
     const value = found.values[0]
     // Only values this engine accepted are cached: under maxAccepted, past the schema.
-    if (o.revocation || value === undefined || !this.#source.cached) return
-    const opened = this.#source.cached(value)
-    if (!opened) return MISSED
+    if (o.revocation || value === undefined || !source.cached) return
+    let opened: Loaded | undefined = source.cached(value)
+    if (!opened) {
+      // Not cached: opened here where nothing waits and nothing but the deadline is checked
+      // after (a cold read on node:crypto). A refusal, or an expired session, #load decides.
+      if (!source.fresh || this.#checked || value.length > this.#responder.maxAccepted)
+        return MISSED
+      opened = source.fresh(value)
+      if (typeof opened === 'string') return opened
+    }
     const now = o.now()
     if (isExpired(opened.record, now)) return opened
     // The header alone decides this session: the next request with the same header skips
     // the parse (a header carrying chunks, or more than one value, is parsed every time).
     const span = found.spans[0]!
     const whole = span === 0 && found.values.length === 1 && !found.broken
-    if (slot !== -1 && whole && header!.length <= FRONT_MAX_CHARS) {
+    if (opened.cached && slot !== -1 && whole && header!.length <= FRONT_MAX_CHARS) {
       const entry = { header: header!, opened, until: this.codec!.sealUntil(value) }
       this.#front!.set(slot, entry)
     }
-    return this.#opened(request, ctx, found, opened, now, span)
+    return this.#opened(request, ctx, found, opened, now, span, opened.unsealed)
   }
 
   *#load(
     request: SessionRequest,
     ctx: unknown,
     found: Found,
-    first: Opened | typeof MISSED | undefined,
+    first: Loaded | typeof MISSED | undefined,
   ): Steps<SessionState> {
     const o = this.options
     const { schema } = o

@@ -3,6 +3,7 @@
 // construction and never asks again which mode it is in.
 import { IdSigner } from '../crypto/id-signer.ts'
 import { IronCodec, type UnsealResult } from '../crypto/iron.ts'
+import { nodeCrypto } from '../crypto/node-crypto.ts'
 import { type Steps, wait } from '../util/steps.ts'
 import { type SessionStoreError, storeError } from './errors.ts'
 import { isSynchronousStore, KeptRecord } from './map-store.ts'
@@ -51,6 +52,8 @@ export interface Source {
   open(value: string, ctx: unknown, missed?: boolean): Steps<Loaded>
   /** What a cache answers for `value` without any steps, when it holds a valid record; else undefined (then `open`). */
   cached?(value: string): Opened | undefined
+  /** `open` of a value `cached` did not answer, without steps, where nothing needs to wait. */
+  fresh?(value: string): Loaded
   /**
    * Whether a value `open` refused for `reason` had passed its MAC or signature check: it was
    * one of ours (stale, or unreadable), so the response may clear it.
@@ -97,17 +100,29 @@ export class IronSource implements Source {
     this.#o = o
     this.#checkSize = checkSize
     this.codec = new IronCodec(o.keys, { now: o.now, revive: fromCompact })
+    // Only node:crypto opens a seal without waiting.
+    if (!nodeCrypto) this.fresh = undefined
   }
 
   *open(value: string, _ctx?: unknown, missed = false): Steps<Loaded> {
     // A cookie seen before is answered from the cache without any steps.
     const hit = missed ? undefined : this.cached(value)
     if (hit) return hit
-    // Kept by the codec only if this request does not reseal it (see stillCurrent): a cookie
-    // superseded at once would fill the cache with strings that do not come back.
-    // On node:crypto without steps (no generator per cold read), else on WebCrypto.
-    const codec = this.codec
-    const result = codec.unsealFresh(value, false) ?? (yield* codec.unsealingFresh(value, false))
+    // On node:crypto without steps (the engine calls `fresh` itself first), else on WebCrypto.
+    const result = this.codec.unsealFresh(value, false)
+    return this.#loaded(value, result ?? (yield* this.codec.unsealingFresh(value, false)))
+  }
+
+  fresh?(value: string): Loaded {
+    return this.#loaded(value, this.codec.unsealFresh(value, false)!)
+  }
+
+  /**
+   * What an unseal the cache did not answer gives the request. Kept by the codec only if the
+   * request does not reseal it (see stillCurrent): a cookie superseded at once would fill the
+   * cache with strings that do not come back.
+   */
+  #loaded(value: string, result: UnsealResult<SealedRecord>): Loaded {
     if (!result.ok) return result.reason
     if (result.value.purpose !== this.#o.purpose) return 'wrong-purpose'
     // Shared with the cache once kept: the request copies what it changes.
