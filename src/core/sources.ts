@@ -109,8 +109,7 @@ export class IronSource implements Source {
     const hit = missed ? undefined : this.cached(value)
     if (hit) return hit
     // On node:crypto without steps (the engine calls `fresh` itself first), else on WebCrypto.
-    const result = this.codec.unsealFresh(value, false)
-    return this.#loaded(value, result ?? (yield* this.codec.unsealingFresh(value, false)))
+    return this.#loaded(value, yield* this.codec.unsealingFresh(value, false))
   }
 
   fresh?(value: string): Loaded {

@@ -107,15 +107,11 @@ export class SessionState {
   value: string | undefined = undefined
   /** What the codec answered for `value`, not cached yet: kept at commit unless superseded. */
   unsealed: UnsealResult<SealedRecord> | undefined = undefined
-  /** The codec's cache holds `value`. */
-  cached = false
   isNew = true
   /** A cookie of ours came with the request and was refused: clear it on the response. */
   refused = false
   /** Opened with an older key: write it again with the newest. */
   stale = false
-  /** The opened record is shared with the result cache. */
-  shared = false
   regenerated = false
   destroyed = false
   /** The request this session came with (its user agent is read on store writes). */
@@ -177,9 +173,7 @@ export class SessionState {
     this.#holds(record.data, record.expiresAt)
     this.value = opened.sealed
     this.unsealed = unsealed
-    this.cached = opened.cached
     this.stale = opened.stale
-    this.shared = opened.shared
     this.isNew = false
   }
 
@@ -216,14 +210,12 @@ export class SessionState {
     this.carried = written.cookies
     this.value = written.value
     this.unsealed = undefined
-    this.cached = false
     this.loadedId = written.id
     // What was just written is what the client holds: these data, this deadline.
     if (written.id === undefined) this.#holds(undefined, undefined)
     else this.#holds(this.data.values, this.lifetime.expiresAt)
     this.refused = false
     this.stale = false
-    this.shared = false
     if (!start || start.epoch === this.data.epoch) {
       this.data.rebase(written.flash)
       this.lifetime.rebase()
