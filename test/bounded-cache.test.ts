@@ -1,7 +1,8 @@
 // The bounded cache behind the key and result caches: generational LRU eviction, and deletes
 // that empty it (one client's write loop) without losing what the older generation holds.
+import { randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { BoundedCache } from '../src/util/cache.ts'
+import { BoundedCache, smallKey } from '../src/util/cache.ts'
 
 describe('BoundedCache', () => {
   it('never holds more than its bound, and keeps what was used recently', () => {
@@ -50,5 +51,39 @@ describe('BoundedCache', () => {
     cache.set('d', 3)
     expect(cache.size).toBe(before)
     expect(cache.get('d')).toBe(3)
+  })
+})
+
+describe('smallKey', () => {
+  // A MAC's 43 base64url characters, as the result cache keys them.
+  const mac = 'q1w2e3r4t5y6u7i8o9p0AaSsDdFfGgHhJjKkLlZzXx0'
+  const sealed = `Fe26.2**salt*iv*data**salt2*${mac}`
+  const key = (s: string) => smallKey(s, s.length, s.length - 43)
+
+  it('is a small non-negative integer, the same for the same characters', () => {
+    const k = key(sealed)
+    expect(Number.isInteger(k)).toBe(true)
+    expect(k).toBeGreaterThanOrEqual(0)
+    expect(k).toBeLessThan(2 ** 30)
+    expect(key(`${sealed}`)).toBe(k)
+  })
+
+  it('changes with each sampled character, and reads nothing before `stop`', () => {
+    const k = key(sealed)
+    // Sampled: the last character, then every sixth one before it, within the MAC.
+    for (const back of [1, 7, 13, 19, 25, 31, 37]) {
+      const i = sealed.length - back
+      const changed = sealed.slice(0, i) + (sealed[i] === 'A' ? 'B' : 'A') + sealed.slice(i + 1)
+      expect(key(changed)).not.toBe(k)
+    }
+    // Everything before the MAC (and the characters between samples) is the caller's to compare.
+    expect(key(`Fe26.2*other*${mac}`)).toBe(k)
+  })
+
+  it('spreads random MACs over distinct keys', () => {
+    const keys = new Set<number>()
+    for (let n = 0; n < 10_000; n++) keys.add(key(randomBytes(32).toString('base64url')))
+    // 10,000 random MACs over 2^30 keys: a few collisions at the most.
+    expect(keys.size).toBeGreaterThan(9_990)
   })
 })

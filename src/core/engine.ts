@@ -4,7 +4,7 @@
 import type { IronCodec, UnsealResult } from '../crypto/iron.ts'
 import { nodeCrypto } from '../crypto/node-crypto.ts'
 import { randomId } from '../crypto/random.ts'
-import { BoundedCache } from '../util/cache.ts'
+import { BoundedCache, smallKey } from '../util/cache.ts'
 import { isPromise, run, runAsync, runSync, type Steps, wait } from '../util/steps.ts'
 import { SessionError } from './errors.ts'
 import { assertJson } from './json.ts'
@@ -70,11 +70,7 @@ function frontKey(header: string, name: string): number {
   const at = header.indexOf(name)
   let end = at === -1 ? header.length : header.indexOf(';', at)
   if (end === -1) end = header.length
-  let key = 0x811c9dc5
-  for (let i = end - 1, stop = Math.max(at, end - 48); i > stop; i -= 6)
-    key = Math.imul(key ^ header.charCodeAt(i), 0x01000193)
-  // A small integer: V8's fastest Map key.
-  return key & 0x3fffffff
+  return smallKey(header, end, Math.max(at, end - 48))
 }
 
 /** A Cookie header the front cache holds: what it opened, valid until `until` (epoch ms). */

@@ -1,4 +1,4 @@
-import { BoundedCache } from '../util/cache.ts'
+import { BoundedCache, smallKey } from '../util/cache.ts'
 import { deepFreeze } from '../util/freeze.ts'
 import { runAsync, type Steps } from '../util/steps.ts'
 import {
@@ -57,7 +57,7 @@ interface CodecKey extends RingKey {
 }
 
 interface CachedResult<T> {
-  /** The whole sealed string: the cache is indexed by its MAC, a hit needs the exact string. */
+  /** The whole sealed string: the cache is indexed by a slot of its MAC, a hit needs the exact string. */
   sealed: string
   /** The checked result; undefined for a seal of ours not opened yet (see `json`). */
   result: UnsealResult<T> | undefined
@@ -75,6 +75,14 @@ interface SealKeys {
   until: number
   left: number
 }
+
+/**
+ * The result cache's key for a sealed string: seven characters of its MAC (about 40 random
+ * bits) as a small integer. Hashing a 43-character slice cost a string per lookup and most of a
+ * cache miss. Strings that share a slot share an entry (the later one keeps it).
+ */
+const slotOf = (sealed: string): number =>
+  smallKey(sealed, sealed.length, sealed.length - MAC_CHARS)
 
 /** The iron expiration of a string that opened (0: none): the field before the MAC salt. */
 function expirationOf(sealed: string): number {
@@ -101,7 +109,7 @@ export class IronCodec<T = unknown> {
   readonly #node: boolean
   readonly #now: () => number
   readonly #revive: (parsed: unknown) => T | undefined
-  readonly #results = new BoundedCache<string, CachedResult<T>>(RESULT_CACHE_SIZE)
+  readonly #results = new BoundedCache<number, CachedResult<T>>(RESULT_CACHE_SIZE)
   /** The entry of a seal of ours that `lookup()` found last, for `unsealingFresh`. */
   #ownSeal: CachedResult<T> | undefined
   #sealKeys: SealKeys | undefined
@@ -151,10 +159,8 @@ export class IronCodec<T = unknown> {
     const json = JSON.stringify(value)
     const key = this.#keys[0]!
     let sealed: string
-    let mac: string
     if (!this.#node) {
       sealed = yield* webSeal(json, key, SALT_BYTES)
-      mac = sealed.slice(-MAC_CHARS)
     } else {
       const k = this.#currentSealKeys(key)
       const at = this.#nextIv()
@@ -166,13 +172,13 @@ export class IronCodec<T = unknown> {
         ivs.toString('base64url', at, at + IV_BYTES),
         encrypted.toString('base64url'),
       )
-      mac = k.macKey.digest(base)
-      sealed = joinSeal(base, k.macSalt, mac)
+      sealed = joinSeal(base, k.macSalt, k.macKey.digest(base))
     }
     if (remember) {
       const opened = copy === undefined ? undefined : this.#revive(copy)
       const result = opened && deepFreeze({ ok: true as const, value: opened, stale: false })
-      this.#results.set(mac, { sealed, result, json: result ? undefined : json, expiration: 0 })
+      const entry = { sealed, result, json: result ? undefined : json, expiration: 0 }
+      this.#results.set(slotOf(sealed), entry)
     }
     return sealed
   }
@@ -243,9 +249,7 @@ export class IronCodec<T = unknown> {
     const opened = yield* webUnseal(candidates, parsed, base)
     if (typeof opened === 'string') return fail(opened)
     const { json, key } = opened
-    return typeof json === 'string'
-      ? this.#open(sealed, mac, parsed.expiration, json, key, keep)
-      : json
+    return typeof json === 'string' ? this.#open(sealed, parsed.expiration, json, key, keep) : json
   }
 
   /**
@@ -257,7 +261,7 @@ export class IronCodec<T = unknown> {
     const ownSeal = this.#ownSeal
     this.#ownSeal = undefined
     if (ownSeal?.sealed === sealed) {
-      return this.#open(sealed, sealed.slice(-MAC_CHARS), 0, ownSeal.json!, this.#keys[0]!, keep)
+      return this.#open(sealed, 0, ownSeal.json!, this.#keys[0]!, keep)
     }
     const parsed = parseSeal(sealed, this.#now() - SKEW_MS)
     if (typeof parsed === 'string') return fail(parsed)
@@ -281,7 +285,7 @@ export class IronCodec<T = unknown> {
       // Undefined when authentic but undecryptable: sealed by a key holder with other parameters.
       return json === undefined
         ? fail('invalid-data')
-        : this.#open(sealed, mac, parsed.expiration, json, key, keep)
+        : this.#open(sealed, parsed.expiration, json, key, keep)
     }
     return fail(known ? 'tampered' : 'unknown-key')
   }
@@ -299,7 +303,6 @@ export class IronCodec<T = unknown> {
   /** Parses and revives an authentic payload; keeps the result for `sealed` when `keep`. */
   #open(
     sealed: string,
-    mac: string,
     expiration: number,
     json: string,
     key: CodecKey,
@@ -313,13 +316,13 @@ export class IronCodec<T = unknown> {
     }
     if (value === undefined) return fail('invalid-data')
     const result = { ok: true as const, value, stale: key !== this.#keys[0] }
-    if (keep) this.#keep(sealed, mac, expiration, result)
+    if (keep) this.#keep(sealed, expiration, result)
     return result
   }
 
-  #keep(sealed: string, mac: string, expiration: number, result: UnsealResult<T>): void {
+  #keep(sealed: string, expiration: number, result: UnsealResult<T>): void {
     deepFreeze(result)
-    this.#results.set(mac, { sealed, result, json: undefined, expiration })
+    this.#results.set(slotOf(sealed), { sealed, result, json: undefined, expiration })
   }
 
   /**
@@ -327,8 +330,7 @@ export class IronCodec<T = unknown> {
    * request that brings a cookie seen before costs, without starting any steps.
    */
   lookup(sealed: string): UnsealResult<T> | undefined {
-    // Indexed by the MAC: hashing 43 characters instead of the whole cookie is most of a hit.
-    const hit = this.#results.get(sealed.slice(-MAC_CHARS))
+    const hit = this.#results.get(slotOf(sealed))
     if (!hit || hit.sealed !== sealed) return undefined
     if (!hit.result) {
       // A seal of ours not opened yet: `unsealingFresh`, called next, opens it without crypto
@@ -352,7 +354,7 @@ export class IronCodec<T = unknown> {
    */
   keep(sealed: string, result: UnsealResult<T>): void {
     if (!result.ok) return
-    this.#keep(sealed, sealed.slice(-MAC_CHARS), expirationOf(sealed), result)
+    this.#keep(sealed, expirationOf(sealed), result)
   }
 
   /**
@@ -360,8 +362,8 @@ export class IronCodec<T = unknown> {
    * `sealed` must be a string that opened.
    */
   forget(sealed: string): void {
-    // By its MAC alone: callers pass a string that opened, and no other string has its MAC.
-    this.#results.delete(sealed.slice(-MAC_CHARS))
+    // By its slot alone: a string sharing it loses its entry too, which costs it one full unseal.
+    this.#results.delete(slotOf(sealed))
   }
 
   /** Entries in the derived-key caches, for benchmarks and tests of the forged-cookie bound. */

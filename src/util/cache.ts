@@ -56,3 +56,14 @@ export class BoundedCache<K, V> {
     return this.#young.size + this.#old.size
   }
 }
+
+/**
+ * Characters `end - 1`, `end - 7`, … down to (not including) `stop`, FNV-1a-mixed into a small
+ * integer: V8's fastest Map key, for caches whose keys are long strings with a random part.
+ * Strings that mix alike share a key; their users compare the whole string on a hit.
+ */
+export function smallKey(s: string, end: number, stop: number): number {
+  let key = 0x811c9dc5
+  for (let i = end - 1; i > stop; i -= 6) key = Math.imul(key ^ s.charCodeAt(i), 0x01000193)
+  return key & 0x3fffffff
+}
