@@ -1,6 +1,5 @@
 import { type Context, Elysia } from 'elysia'
 import { SessionEngine } from '../core/engine.ts'
-import { requestView } from '../core/request.ts'
 import type { SessionState } from '../core/state/session-state.ts'
 import type {
   DefaultSessionData,
@@ -9,6 +8,7 @@ import type {
   SessionCommit,
   SessionDataFor,
   SessionOptions,
+  SessionRequest,
   SessionSchema,
   UnsetFlash,
 } from '../core/types.ts'
@@ -41,6 +41,24 @@ export interface ElysiaSessionContext {
 }
 
 /** One request's session between `derive` and commit. */
+/**
+ * The context `onInvalid` and the stores see, which is also the request view the engine reads:
+ * one object per request instead of two.
+ */
+class RequestContext implements ElysiaSessionContext, SessionRequest {
+  constructor(
+    readonly request: Request,
+    readonly set: Context['set'],
+    readonly path: string,
+  ) {}
+  header(name: string): string | null {
+    return this.request.headers.get(name)
+  }
+  url(): string {
+    return this.request.url
+  }
+}
+
 interface Open extends Committed {
   state: SessionState
   ctx: ElysiaSessionContext
@@ -93,9 +111,8 @@ export function session<
     plugin
       // derive runs before validation and guards, so beforeHandle can read the session.
       .derive({ as: 'global' }, (context) => {
-        const { request } = context
-        const ctx: ElysiaSessionContext = { request, set: context.set, path: context.path }
-        const state = engine.loadSync(requestView(request), ctx)
+        const ctx = new RequestContext(context.request, context.set, context.path)
+        const state = engine.loadSync(ctx, ctx)
         return {
           session: state.session,
           [OPEN]: { state, ctx, committed: false },
@@ -113,9 +130,8 @@ export function session<
   const asynchronous = () =>
     plugin
       .derive({ as: 'global' }, async (context) => {
-        const { request } = context
-        const ctx: ElysiaSessionContext = { request, set: context.set, path: context.path }
-        return open(await engine.load(requestView(request), ctx), ctx)
+        const ctx = new RequestContext(context.request, context.set, context.path)
+        return open(await engine.load(ctx, ctx), ctx)
       })
       .onAfterHandle({ as: 'global' }, async (context) => {
         const o = (context as { [OPEN]?: Open })[OPEN]
