@@ -1,5 +1,6 @@
 import { type Context, Elysia } from 'elysia'
 import { SessionEngine } from '../core/engine.ts'
+import { WebRequestView } from '../core/request.ts'
 import type { SessionState } from '../core/state/session-state.ts'
 import type {
   DefaultSessionData,
@@ -8,7 +9,6 @@ import type {
   SessionCommit,
   SessionDataFor,
   SessionOptions,
-  SessionRequest,
   SessionSchema,
   UnsetFlash,
 } from '../core/types.ts'
@@ -40,25 +40,21 @@ export interface ElysiaSessionContext {
   path: string
 }
 
-/** One request's session between `derive` and commit. */
 /**
  * The context `onInvalid` and the stores see, which is also the request view the engine reads:
  * one object per request instead of two.
  */
-class RequestContext implements ElysiaSessionContext, SessionRequest {
+class RequestContext extends WebRequestView implements ElysiaSessionContext {
   constructor(
-    readonly request: Request,
+    request: Request,
     readonly set: Context['set'],
     readonly path: string,
-  ) {}
-  header(name: string): string | null {
-    return this.request.headers.get(name)
-  }
-  url(): string {
-    return this.request.url
+  ) {
+    super(request)
   }
 }
 
+/** One request's session between `derive` and commit. */
 interface Open extends Committed {
   state: SessionState
   ctx: ElysiaSessionContext

@@ -198,19 +198,15 @@ export function readSession(
 }
 
 /** The engine's view of a Web-standard `Request`: one small object, no closures. */
-class WebRequestView implements SessionRequest {
-  readonly #request: Request
-
-  constructor(request: Request) {
-    this.#request = request
-  }
+export class WebRequestView implements SessionRequest {
+  constructor(readonly request: Request) {}
 
   header(name: string): string | null {
-    return this.#request.headers.get(name)
+    return this.request.headers.get(name)
   }
 
   url(): string {
-    return this.#request.url
+    return this.request.url
   }
 }
 
