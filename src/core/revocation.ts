@@ -31,8 +31,9 @@ export interface SessionRevocationOptions {
    * Where revocations are kept, shared by every instance of the app: a `Map` (one process) or
    * any `SessionStore` (`redisStore({ client, prefix: 'revoked:' })`, a database table, …).
    * Entries expire on their own once no cookie they stop can still be valid (a Map is swept as
-   * new entries arrive). Not a store that evicts entries early (an LRU with a `max`): an
-   * evicted revocation is a revoked session valid again.
+   * new entries arrive). Entries are written with `WriteMeta.keep`: a store that evicts for room
+   * must not evict them (`memoryStore` keeps them outside its `max`), since an evicted
+   * revocation is a revoked session valid again.
    */
   store: SessionStore | Map<string, unknown>
   /**
@@ -196,7 +197,7 @@ class RevocationList implements SessionRevocation {
   #write(key: string, record: SessionRecord<Entry>): MaybePromise<unknown> {
     this.#sweep()
     return storeCall('set', () =>
-      this.#store.set(key, record, undefined, { now: record.createdAt }),
+      this.#store.set(key, record, undefined, { now: record.createdAt, keep: true }),
     )
   }
 

@@ -33,7 +33,9 @@ import {
 /** Options of `memoryStore()`. */
 export interface MemoryStoreOptions<L = Record<string, unknown>> {
   /**
-   * Most sessions kept; beyond it the least recently used one is evicted.
+   * Most sessions kept; beyond it the least recently used one is evicted. Entries written with
+   * `WriteMeta.keep` (a revocation list's) are not counted and never evicted: they leave when
+   * they expire.
    * @default 10000
    */
   max?: number
@@ -95,7 +97,7 @@ export interface MemoryStore<L = Record<string, unknown>>
   touch(id: string, ctx?: unknown, meta?: WriteMeta): void
   /** The data key that holds the owner. */
   readonly userKey: string
-  /** Sessions held right now, expired ones not yet swept included. */
+  /** Entries held right now (kept ones included), expired ones not yet swept included. */
   readonly size: number
   /** Drops every expired session now; returns how many were dropped. */
   prune(): number
@@ -151,6 +153,9 @@ export function memoryStore<L = Record<string, unknown>>(
 
   // A Map iterates in insertion order; re-inserting on use keeps the least recent first.
   const entries = new Map<string, Entry>()
+  // Written with `keep` (revocations): outside `max`, never evicted, dropped once expired.
+  const kept = new Map<string, Entry>()
+  const find = (id: string) => entries.get(id) ?? kept.get(id)
   const byUser = new Map<string, Set<string>>()
   let timer: ReturnType<typeof setInterval> | undefined
 
@@ -170,16 +175,17 @@ export function memoryStore<L = Record<string, unknown>>(
   }
 
   function remove(id: string): boolean {
-    const entry = entries.get(id)
+    const entry = find(id)
     if (!entry) return false
     entries.delete(id)
+    kept.delete(id)
     unindex(id, entry.userId)
     return true
   }
 
   /** The live entry under `id`; an expired one is dropped on the way. */
   function live(id: string, at = now()): Entry | undefined {
-    const entry = entries.get(id)
+    const entry = find(id)
     if (!entry) return undefined
     if (at >= entry.deadline) {
       remove(id)
@@ -188,7 +194,13 @@ export function memoryStore<L = Record<string, unknown>>(
     return entry
   }
 
-  function put(id: string, record: SessionRecord<any>, write: WriteStamp, old?: Entry): void {
+  function put(
+    id: string,
+    record: SessionRecord<any>,
+    write: WriteStamp,
+    old: Entry | undefined,
+    keep: boolean,
+  ): void {
     const userId = userIdOf(record.data, userKey)
     const entry: Entry = {
       record,
@@ -200,9 +212,10 @@ export function memoryStore<L = Record<string, unknown>>(
     }
     if (old) {
       entries.delete(id)
+      kept.delete(id)
       if (old.userId !== userId) unindex(id, old.userId)
     }
-    entries.set(id, entry)
+    ;(keep ? kept : entries).set(id, entry)
     index(id, userId)
     // Evict from the least recently used end until the bound holds again.
     while (entries.size > max) {
@@ -227,10 +240,12 @@ export function memoryStore<L = Record<string, unknown>>(
   function prune(): number {
     const at = now()
     let dropped = 0
-    for (const [id, entry] of entries) {
-      if (at >= entry.deadline && remove(id)) dropped++
+    for (const map of [entries, kept]) {
+      for (const [id, entry] of map) {
+        if (at >= entry.deadline && remove(id)) dropped++
+      }
     }
-    if (entries.size === 0) stopSweep()
+    if (entries.size + kept.size === 0) stopSweep()
     return dropped
   }
 
@@ -252,12 +267,12 @@ export function memoryStore<L = Record<string, unknown>>(
     userKey,
 
     get size() {
-      return entries.size
+      return entries.size + kept.size
     },
 
     get(id) {
       const entry = entries.get(id)
-      if (!entry) return undefined
+      if (!entry) return kept.get(id)?.record
       // Past its deadline it is still handed back, so the engine can tell `expired` from
       // `not-found` (it refuses the record and deletes it); a live one becomes most recent.
       if (now() < entry.deadline) {
@@ -268,14 +283,14 @@ export function memoryStore<L = Record<string, unknown>>(
     },
 
     set(id, record, _ctx, meta) {
-      put(id, record, writeMeta(meta, now), entries.get(id))
+      put(id, record, writeMeta(meta, now), find(id), meta?.keep === true)
     },
 
     // Read, merge and write happen in one synchronous step, so no other request interleaves.
     patch(id, record, changes: SessionPatch, _ctx, meta) {
       const old = live(id)
       const next = applySessionPatch(old?.record, record, changes)
-      if (next) put(id, next, writeMeta(meta, now), old)
+      if (next) put(id, next, writeMeta(meta, now), old, meta?.keep === true)
     },
 
     delete(id) {
@@ -330,10 +345,10 @@ export function memoryStore<L = Record<string, unknown>>(
     },
 
     // The ids are taken once (a read moves its entry to the end of the Map, which iterating the
-    // Map itself would visit twice); the store is bounded by `max`, and so is that list.
+    // Map itself would visit twice).
     async *allSessions(options) {
       pageSizeArg(options, 1)
-      for (const id of [...entries.keys()]) {
+      for (const id of [...entries.keys(), ...kept.keys()]) {
         const entry = live(id)
         if (entry) yield infoOf(id, entry)
       }

@@ -87,6 +87,12 @@ export interface WriteMeta {
   userId?: string
   /** The request's User-Agent, when it has one. */
   userAgent?: string
+  /**
+   * Set on a revocation list's entries: the entry must live until its `expiresAt`. A store that
+   * evicts entries to stay within a bound (an LRU) must not evict this one, since an evicted
+   * revocation is a revoked session valid again; `memoryStore` keeps such entries outside `max`.
+   */
+  keep?: true
 }
 
 /** What one request changed in a stored session, by top-level key. */
