@@ -87,7 +87,7 @@ export interface CommitStart {
  * The engine's view of one request's session. The engine creates it, hands it what it opened
  * (`open`) or refused (`refuse`), reads it at commit and rebases it after (`rebase`).
  */
-export class SessionState {
+export class SessionState implements ProxyHandler<Data> {
   readonly data = new DataState()
   readonly lifetime: Lifetime
   /** Session id now (store key, or the sealed session's internal id); made on demand. */
@@ -149,7 +149,7 @@ export class SessionState {
     this.#ownerKey = ownerKey
     this.#secure = secure
     this.carried = carried
-    this.session = new Proxy(this.data.target, new SessionState.#Traps(this)) as Session<any>
+    this.session = new Proxy(this.data.target, this) as Session<any>
   }
 
   /** Whether to set the Secure attribute on this response. */
@@ -328,62 +328,55 @@ export class SessionState {
     }
   }
 
-  // The proxy's traps as one small object per request (prototype methods, one field) rather than
-  // a handler literal of six fresh closures. Inside the class body, so it reaches private state.
-  static readonly #Traps = class Traps implements ProxyHandler<Data> {
-    readonly #state: SessionState
+  // The state is the proxy's handler: its traps below are prototype methods, so a request
+  // makes no handler object of its own. They answer the app's `session.x`, not the engine.
 
-    constructor(state: SessionState) {
-      this.#state = state
-    }
+  get(target: Data, key: string | symbol): unknown {
+    if (typeof key === 'symbol') return Reflect.get(target, key)
+    if (!RESERVED_KEYS.has(key)) return this.data.read(key)
+    this.data.touch()
+    return this.#api(key)
+  }
 
-    get(target: Data, key: string | symbol): unknown {
-      if (typeof key === 'symbol') return Reflect.get(target, key)
-      if (!RESERVED_KEYS.has(key)) return this.#state.data.read(key)
-      this.#state.data.touch()
-      return this.#state.#api(key)
-    }
+  // The target is the data's own object (`data.target`), complete once `data.values` is read.
+  getOwnPropertyDescriptor(_target: Data, key: string | symbol): PropertyDescriptor | undefined {
+    if (typeof key === 'string') this.data.touch()
+    const descriptor = Reflect.getOwnPropertyDescriptor(this.data.values, key)
+    // The value as a read sees it (copied and wrapped), so it cannot bypass tracking.
+    if (descriptor && typeof key === 'string') descriptor.value = this.data.read(key)
+    return descriptor
+  }
 
-    // The target is the data's own object (`data.target`), complete once `data.values` is read.
-    getOwnPropertyDescriptor(_target: Data, key: string | symbol): PropertyDescriptor | undefined {
-      if (typeof key === 'string') this.#state.data.touch()
-      const descriptor = Reflect.getOwnPropertyDescriptor(this.#state.data.values, key)
-      // The value as a read sees it (copied and wrapped), so it cannot bypass tracking.
-      if (descriptor && typeof key === 'string') descriptor.value = this.#state.data.read(key)
-      return descriptor
-    }
+  set(_target: Data, key: string | symbol, value: unknown): boolean {
+    if (typeof key === 'symbol') return false
+    if (RESERVED_KEYS.has(key)) throw reservedKeyError(key)
+    this.data.set(key, value)
+    return true
+  }
 
-    set(_target: Data, key: string | symbol, value: unknown): boolean {
-      if (typeof key === 'symbol') return false
-      if (RESERVED_KEYS.has(key)) throw reservedKeyError(key)
-      this.#state.data.set(key, value)
-      return true
-    }
+  deleteProperty(_target: Data, key: string | symbol): boolean {
+    if (typeof key === 'symbol') return false
+    if (RESERVED_KEYS.has(key)) throw reservedKeyError(key)
+    this.data.delete(key)
+    return true
+  }
 
-    deleteProperty(_target: Data, key: string | symbol): boolean {
-      if (typeof key === 'symbol') return false
-      if (RESERVED_KEYS.has(key)) throw reservedKeyError(key)
-      this.#state.data.delete(key)
-      return true
-    }
+  defineProperty(_target: Data, key: string | symbol, descriptor: PropertyDescriptor): boolean {
+    if (typeof key === 'symbol' || !('value' in descriptor)) return false
+    if (RESERVED_KEYS.has(key)) throw reservedKeyError(key)
+    this.data.set(key, descriptor.value)
+    return true
+  }
 
-    defineProperty(_target: Data, key: string | symbol, descriptor: PropertyDescriptor): boolean {
-      if (typeof key === 'symbol' || !('value' in descriptor)) return false
-      if (RESERVED_KEYS.has(key)) throw reservedKeyError(key)
-      this.#state.data.set(key, descriptor.value)
-      return true
-    }
+  has(_target: Data, key: string | symbol): boolean {
+    const values = this.data.values
+    if (typeof key === 'symbol') return key in values
+    this.data.touch()
+    return RESERVED_KEYS.has(key) || key in values
+  }
 
-    has(_target: Data, key: string | symbol): boolean {
-      const values = this.#state.data.values
-      if (typeof key === 'symbol') return key in values
-      this.#state.data.touch()
-      return RESERVED_KEYS.has(key) || key in values
-    }
-
-    ownKeys(_target: Data): (string | symbol)[] {
-      this.#state.data.touch()
-      return Reflect.ownKeys(this.#state.data.values)
-    }
+  ownKeys(_target: Data): (string | symbol)[] {
+    this.data.touch()
+    return Reflect.ownKeys(this.data.values)
   }
 }
