@@ -11,6 +11,9 @@ const config: NextConfig = {
   outputFileTracingRoot: root,
   // Types are checked by `tsc -p examples/next/tsconfig.json`; skip next build's own pass.
   typescript: { ignoreBuildErrors: true },
+  // Lets proxy.ts see the App Router's prefetch headers (Next strips them from what the proxy
+  // reads otherwise): a <Link> prefetch must not consume a flash value the page has not shown.
+  skipProxyUrlNormalize: true,
 }
 
 export default config

@@ -65,7 +65,9 @@ export interface NextSessionFunction<
   /** This request's session, through `cookies()` and `headers()` from `next/headers`. */
   (): NextSessionPromise<Data, Flash>
   /**
-   * For `proxy.ts` (`middleware.ts` before Next 16): on a GET that is not a prefetch, writes what
+   * For `proxy.ts` (`middleware.ts` before Next 16): on a GET that is not a prefetch (set
+   * `skipProxyUrlNormalize: true` in next.config, else Next hides the App Router's prefetch
+   * headers from the proxy, and a `<Link>` prefetch consumes a flash value), writes what
    * merely reading the session would write (consumed flash values, rolling refresh, re-seal
    * with a newer key, clearing a refused cookie) as a Set-Cookie on the response, while the
    * page still reads the session the request brought. This is how a flash value shown by a
@@ -234,9 +236,13 @@ export function nextSession<
 
   session.proxy = async (request, response) => {
     const res = response ?? NextResponse.next()
+    // The App Router's headers reach the proxy only with `skipProxyUrlNormalize: true` in
+    // next.config (Next strips them otherwise); the others come from the browser itself.
+    const headers = request.headers
     const prefetch =
-      request.headers.get('next-router-prefetch') !== null ||
-      /prefetch/i.test(request.headers.get('purpose') ?? request.headers.get('sec-purpose') ?? '')
+      headers.has('next-router-prefetch') ||
+      headers.has('next-router-segment-prefetch') ||
+      /prefetch/i.test(headers.get('purpose') ?? headers.get('sec-purpose') ?? '')
     if (request.method !== 'GET' || prefetch) return res
     const ctx: NextSessionContext = { cookies: request.cookies, headers: request.headers }
     const state = await engine.load(requestView(ctx, cookieName, request.url), ctx)
