@@ -6,6 +6,7 @@ import { session } from '../src/adapters/hono.ts'
 import { SessionConfigError, SessionStoreError } from '../src/core/errors.ts'
 import { type SessionRevocation, sessionRevocation } from '../src/core/revocation.ts'
 import type { InvalidReason, SessionOptions, SessionStore } from '../src/core/types.ts'
+import { memoryStore } from '../src/stores/memory.ts'
 import { Jar, type Requestable, SECRET, setCookies, testClock } from './support.ts'
 
 type Body = { id: string; isNew: boolean; data: Record<string, unknown> }
@@ -414,5 +415,70 @@ describe('seals without a session id', () => {
     expect(
       await (await plain.request('/', { headers: { cookie: `sid=${forged}` } })).json(),
     ).toEqual({ isNew: false })
+  })
+})
+
+// A memoryStore under the list: its entries (written with WriteMeta.keep) are never evicted by
+// the store's `max`, so a revoked session stays revoked however many logins (device entries) or
+// other writes come after. Before, the LRU bound counted revocations like sessions and dropped
+// the oldest first: after `max` more writes, a logged-out cookie opened again.
+describe('memoryStore({ max }) as the list keeps its revocations', () => {
+  function overMemoryStore(max: number) {
+    const clock = testClock()
+    const store = memoryStore({ max, now: clock.now, sweepInterval: 0 })
+    const revocation = sessionRevocation({ store, now: clock.now, maxAge: 3600 })
+    return { store, revocation, ...instance(revocation, { maxAge: 3600, now: clock.now }) }
+  }
+
+  it('a logged-out cookie stays refused after many more logins than max', async () => {
+    const { app, store, onInvalid } = overMemoryStore(4)
+    const alice = await login(app, 'alice')
+    const stolen = steal(alice.jar)
+    await alice.jar.request(app, '/logout', { method: 'POST' })
+    // Each login registers a device entry, which the LRU bound does evict.
+    for (let i = 0; i < 12; i++) await login(app, `user${i}`)
+    expect(store.size).toBeLessThanOrEqual(4 + 1)
+    expect((await state(app, stolen)).data).toEqual({})
+    expect(onInvalid.mock.calls).toEqual([['revoked', expect.anything()]])
+  })
+
+  it('revokeUser() holds past max too', async () => {
+    const { app, revocation, onInvalid } = overMemoryStore(3)
+    const bob = await login(app, 'bob')
+    const stolen = steal(bob.jar)
+    await revocation.revokeUser('bob')
+    for (let i = 0; i < 10; i++) await login(app, `user${i}`)
+    expect((await state(app, stolen)).data).toEqual({})
+    expect(onInvalid.mock.calls).toEqual([['revoked', expect.anything()]])
+  })
+
+  it('sessions are still bounded: kept entries are not counted and do not push them out', () => {
+    const clock = testClock()
+    const store = memoryStore({ max: 2, now: clock.now, sweepInterval: 0 })
+    const record = () => ({
+      data: { n: 1 },
+      createdAt: clock.now(),
+      expiresAt: clock.now() + 60_000,
+    })
+    const keep = () => ({ now: clock.now(), keep: true as const })
+    for (let i = 0; i < 5; i++) store.set(`kept${i}`, record(), undefined, keep())
+    for (const id of ['a', 'b', 'c']) store.set(id, record())
+    expect(store.get('a')).toBeUndefined()
+    expect(store.get('b')).toBeDefined()
+    expect(store.get('c')).toBeDefined()
+    for (let i = 0; i < 5; i++) expect(store.get(`kept${i}`)).toBeDefined()
+    expect(store.size).toBe(7)
+    store.delete('kept0')
+    expect(store.get('kept0')).toBeUndefined()
+    // They leave once expired, like any other entry.
+    clock.advance(61)
+    expect(store.prune()).toBe(6)
+    expect(store.size).toBe(0)
+    // A later write without keep makes an entry an ordinary one again.
+    store.set('x', record(), undefined, keep())
+    store.set('x', record())
+    for (const id of ['y', 'z']) store.set(id, record())
+    expect(store.get('x')).toBeUndefined()
+    expect(store.size).toBe(2)
   })
 })
