@@ -244,7 +244,7 @@ export function nextSession<
       headers.has('next-router-segment-prefetch') ||
       /prefetch/i.test(headers.get('purpose') ?? headers.get('sec-purpose') ?? '')
     if (request.method !== 'GET' || prefetch) return res
-    const ctx: NextSessionContext = { cookies: request.cookies, headers: request.headers }
+    const ctx: NextSessionContext = { cookies: request.cookies, headers }
     const state = await engine.load(requestView(ctx, cookieName, request.url), ctx)
     // The page reads the session after the proxy: for the flash values it shows, this is the
     // request that consumes them (or, in store mode, keeps them for the next write).

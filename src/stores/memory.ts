@@ -26,7 +26,6 @@ import {
   userIdOf,
   userKeyCheck,
   type WriteMeta,
-  type WriteStamp,
   writeMeta,
 } from './_shared.ts'
 
@@ -194,13 +193,14 @@ export function memoryStore<L = Record<string, unknown>>(
     return entry
   }
 
+  /** Stores `record` under `id`, replacing `old`; `meta.keep` puts it outside `max`. */
   function put(
     id: string,
     record: SessionRecord<any>,
-    write: WriteStamp,
+    meta: WriteMeta | undefined,
     old: Entry | undefined,
-    keep: boolean,
   ): void {
+    const write = writeMeta(meta, now)
     const userId = userIdOf(record.data, userKey)
     const entry: Entry = {
       record,
@@ -215,7 +215,7 @@ export function memoryStore<L = Record<string, unknown>>(
       kept.delete(id)
       if (old.userId !== userId) unindex(id, old.userId)
     }
-    ;(keep ? kept : entries).set(id, entry)
+    ;(meta?.keep ? kept : entries).set(id, entry)
     index(id, userId)
     // Evict from the least recently used end until the bound holds again.
     while (entries.size > max) {
@@ -283,14 +283,14 @@ export function memoryStore<L = Record<string, unknown>>(
     },
 
     set(id, record, _ctx, meta) {
-      put(id, record, writeMeta(meta, now), find(id), meta?.keep === true)
+      put(id, record, meta, find(id))
     },
 
     // Read, merge and write happen in one synchronous step, so no other request interleaves.
     patch(id, record, changes: SessionPatch, _ctx, meta) {
       const old = live(id)
       const next = applySessionPatch(old?.record, record, changes)
-      if (next) put(id, next, writeMeta(meta, now), old, meta?.keep === true)
+      if (next) put(id, next, meta, old)
     },
 
     delete(id) {
