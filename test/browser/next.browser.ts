@@ -37,12 +37,15 @@ async function open(javaScriptEnabled: boolean): Promise<{ context: BrowserConte
   return { context, page }
 }
 
-/** Waits until React has hydrated the page's form, so a click runs the action through fetch. */
-function hydrated(page: Page) {
-  return page.waitForFunction(() => {
-    const form = document.querySelector('form')
-    return form !== null && Object.keys(form).some((k) => k.startsWith('__reactFiber$'))
-  })
+/**
+ * Waits until React has hydrated the page's first `selector` (its form, by default), so a click
+ * runs its handler (the form's action through fetch).
+ */
+function hydrated(page: Page, selector = 'form') {
+  return page.waitForFunction((selector) => {
+    const element = document.querySelector(selector)
+    return element !== null && Object.keys(element).some((k) => k.startsWith('__reactFiber$'))
+  }, selector)
 }
 
 /** Clicks `button` and resolves with the POST it sent, once the page shows `text`. */
@@ -121,10 +124,7 @@ describe('examples/next in Chromium', () => {
     contexts.push(context)
     const page = await context.newPage()
     await page.goto(`${base}/later`)
-    await page.waitForFunction(() => {
-      const button = document.querySelector('button')
-      return button !== null && Object.keys(button).some((k) => k.startsWith('__reactFiber$'))
-    })
+    await hydrated(page, 'button')
     // Every request for the home page after the notice is set, and whether the router sent it
     // as a prefetch.
     const home: Request[] = []
