@@ -6,7 +6,17 @@
 // BENCH_BASE: another build's dist/, relative to bench/ or a file URL, whose sealed read and
 // write run as extra scenarios in the same rounds, for A/B comparisons)
 import { Elysia } from 'elysia'
-import { built, envNumber, Jar, measure, SECRET, SMALL_DATA, type Step } from './lib.ts'
+import {
+  built,
+  cookieTail,
+  envNumber,
+  Jar,
+  measure,
+  plainSetCookie,
+  SECRET,
+  SMALL_DATA,
+  type Step,
+} from './lib.ts'
 
 type Plugin = typeof import('../src/adapters/elysia.ts').session
 const { session } = (await import(built('adapters/elysia.js'))) as { session: Plugin }
@@ -23,22 +33,70 @@ const ROUNDS = envNumber('BENCH_ROUNDS', 11)
 const WARMUP = envNumber('BENCH_WARMUP', 1)
 const URL_BASE = 'http://localhost'
 
-const plain = new Elysia().get('/read', () => String(SMALL_DATA.userId))
+// The writing baseline's /write sets a plain cookie as long as ours, new every request, and
+// does no session work: what any app that sets a cookie per request pays (as on Hono).
+const plain = new Elysia()
+  .get('/read', () => String(SMALL_DATA.userId))
+  .get('/write', ({ request, set }) => {
+    set.headers['set-cookie'] = plainSetCookie(request.headers.get('cookie'))
+    return 'ok'
+  })
 // The least a session plugin can hook in: a global synchronous derive that adds `session` (an
-// object made from the Cookie header) and a global synchronous onAfterHandle that does nothing.
+// object made from the Cookie header) and a global synchronous onAfterHandle that does nothing
+// on a read, and sets a plain cookie (as the writing baseline's) when the handler wrote.
 // What separates it from `plain` is Elysia's cost of the two hooks, before any session work.
+interface HooksSession {
+  cookie: string | null
+  userId: string
+  count: number
+}
 const hooksOnly = new Elysia()
   .use(
     new Elysia({ name: 'hooks-only' })
       .derive({ as: 'global' }, ({ request }) => {
-        const cookie = request.headers.get('cookie')
-        return { session: { cookie, userId: SMALL_DATA.userId } }
+        const session: HooksSession = {
+          cookie: request.headers.get('cookie'),
+          userId: SMALL_DATA.userId,
+          count: 0,
+        }
+        return { session }
       })
-      .onAfterHandle({ as: 'global' }, ({ set }) => {
-        set.status ??= 200
+      .onAfterHandle({ as: 'global' }, ({ set, session }) => {
+        if (session.count !== 0) set.headers['set-cookie'] = plainSetCookie(session.cookie)
       }),
   )
   .get('/read', ({ session }) => String(session.userId))
+  .get('/write', ({ session }) => {
+    session.count++
+    return 'ok'
+  })
+// The same plugin sealing the session into its cookie with our iron codec alone (JSON, AES,
+// HMAC, base64url; no session state, no write-through cache): the ceiling of an iron write.
+const { IronCodec } = (await import(
+  built('crypto/iron.js')
+)) as typeof import('../src/crypto/iron.ts')
+const codec = new IronCodec([{ id: '', secret: SECRET }])
+const hooksSeal = new Elysia()
+  .use(
+    new Elysia({ name: 'hooks-seal' })
+      .derive({ as: 'global' }, ({ request }) => {
+        const session: HooksSession = {
+          cookie: request.headers.get('cookie'),
+          userId: SMALL_DATA.userId,
+          count: 0,
+        }
+        return { session }
+      })
+      .onAfterHandle({ as: 'global' }, ({ set, session }) => {
+        if (session.count === 0) return
+        const sealed = codec.sealing({ ...SMALL_DATA, count: session.count }).next().value
+        set.headers['set-cookie'] = `sid=${sealed}${cookieTail()}`
+      }),
+  )
+  .get('/write', ({ session }) => {
+    session.count++
+    return 'ok'
+  })
 const sealedApp = (plugin: Plugin) =>
   new Elysia()
     .use(plugin({ secret: SECRET }))
@@ -64,7 +122,7 @@ const cookie = loginJar.header()
 const seen = await (await request(sealed, '/read', cookie)).text()
 if (seen !== SMALL_DATA.userId) throw new Error(`elysia read ${seen}, not the session`)
 
-const writer = (app: typeof sealed): Step => {
+const writer = (app: { handle: (r: Request) => Promise<Response> }): Step => {
   const jars = new Map<number, Jar>()
   return async (client) => {
     let jar = jars.get(client)
@@ -88,6 +146,9 @@ if (baseApp) {
   scenarios['base sealed read'] = async () =>
     void (await (await request(baseApp, '/read', cookie)).text())
 }
+scenarios['plain cookie write'] = writer(plain)
+scenarios['hooks only write'] = writer(hooksOnly)
+scenarios['hooks + seal write'] = writer(hooksSeal)
 scenarios['sealed write'] = writer(sealed)
 if (baseApp) scenarios['base sealed write'] = writer(baseApp)
 

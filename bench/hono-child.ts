@@ -12,7 +12,16 @@
 // and JIT, which no app serving only warm traffic pays.
 import { Hono } from 'hono'
 import { z } from 'zod'
-import { built, Jar, LARGE_DATA, SECRET, SMALL_DATA, type Step, serveChild } from './lib.ts'
+import {
+  built,
+  Jar,
+  LARGE_DATA,
+  plainSetCookie,
+  SECRET,
+  SMALL_DATA,
+  type Step,
+  serveChild,
+} from './lib.ts'
 
 type Data = Record<string, unknown>
 type Fetch = (req: Request) => Response | Promise<Response>
@@ -79,23 +88,8 @@ async function sealedMinter(options: { store?: Map<string, unknown> } = {}) {
 }
 
 /** The baseline's write: a plain cookie of the same length, new every request, no session. */
-let plainWrites = 0
-let expiresSecond = 0
-let expires = ''
 function plainWrite(c: any): void {
-  const header: string = c.req.header('cookie') ?? ''
-  const value = header.slice(header.indexOf('=') + 1)
-  const count = String(++plainWrites)
-  const second = Math.floor(Date.now() / 1000) + 86_400
-  if (second !== expiresSecond) {
-    expiresSecond = second
-    expires = new Date(second * 1000).toUTCString()
-  }
-  c.header(
-    'set-cookie',
-    `sid=${count}${value.slice(count.length)}; Max-Age=86400; Expires=${expires}; Path=/; HttpOnly; SameSite=Lax`,
-    { append: true },
-  )
+  c.header('set-cookie', plainSetCookie(c.req.header('cookie')), { append: true })
 }
 
 async function build(name: string): Promise<Lib> {

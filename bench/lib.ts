@@ -28,6 +28,31 @@ export const LARGE_DATA = (() => {
   return { ...base, notes: 'x'.repeat(pad) }
 })()
 
+let plainWrites = 0
+let expiresSecond = 0
+let expires = ''
+/**
+ * What a no-session app's write sends (the writing baseline): a plain cookie `sid` as long as
+ * the one the request brought (`cookie`, its Cookie header), new every request, with the
+ * attributes a session cookie has. No session work, only the cost of setting a cookie.
+ */
+export function plainSetCookie(cookie: string | null | undefined): string {
+  const header = cookie ?? ''
+  const value = header.slice(header.indexOf('=') + 1)
+  const count = String(++plainWrites)
+  return `sid=${count}${value.slice(count.length)}${cookieTail()}`
+}
+
+/** The attributes of the benchmarks' plain cookies: `; Max-Age=86400; Expires=…` and the rest. */
+export function cookieTail(): string {
+  const second = Math.floor(Date.now() / 1000) + 86_400
+  if (second !== expiresSecond) {
+    expiresSecond = second
+    expires = new Date(second * 1000).toUTCString()
+  }
+  return `; Max-Age=86400; Expires=${expires}; Path=/; HttpOnly; SameSite=Lax`
+}
+
 /** Cookies a client keeps: name → value, updated from each response's Set-Cookie. */
 export class Jar {
   readonly values = new Map<string, string>()
