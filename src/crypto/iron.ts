@@ -159,8 +159,12 @@ export class IronCodec<T = unknown> {
     const json = JSON.stringify(value)
     const key = this.#keys[0]!
     let sealed: string
+    // The result cache's slot, from the MAC: read off the flat digest, not the joined string
+    // (on Bun, reading a character of a joined string first copies it whole).
+    let slot: number
     if (!this.#node) {
       sealed = yield* webSeal(json, key, SALT_BYTES)
+      slot = slotOf(sealed)
     } else {
       const k = this.#currentSealKeys(key)
       const at = this.#nextIv()
@@ -172,13 +176,15 @@ export class IronCodec<T = unknown> {
         ivs.toString('base64url', at, at + IV_BYTES),
         encrypted.toString('base64url'),
       )
-      sealed = joinSeal(base, k.macSalt, k.macKey.digest(base))
+      const mac = k.macKey.digest(base)
+      sealed = joinSeal(base, k.macSalt, mac)
+      slot = smallKey(mac, MAC_CHARS, 0)
     }
     if (remember) {
       const opened = copy === undefined ? undefined : this.#revive(copy)
       const result = opened && deepFreeze({ ok: true as const, value: opened, stale: false })
       const entry = { sealed, result, json: result ? undefined : json, expiration: 0 }
-      this.#results.set(slotOf(sealed), entry)
+      this.#results.set(slot, entry)
     }
     return sealed
   }
