@@ -451,11 +451,40 @@ log(
 )
 
 const honoResults = ONLY.has('hono') ? await hono() : undefined
+let together: { rounds: Record<string, number[]> } | undefined
+if (ONLY.has('hono')) {
+  log('hono, the baseline and ours in one process …')
+  together = await runJson(process.execPath, [
+    '--expose-gc',
+    ...TSX,
+    join(HERE, 'hono-together.ts'),
+  ])
+}
 let elysia: { bun: string; rounds: Record<string, number[]> } | undefined
 if (ONLY.has('elysia')) {
   log('elysia on bun …')
   elysia = await runJson(BUN, [join(HERE, 'elysia.ts')])
 }
+const TOGETHER_ROWS = [
+  'baseline read',
+  'floor read',
+  'sealed read',
+  'sealed cold read',
+  'map read',
+  'baseline write',
+  'sealed write',
+  'map write',
+]
+
+/** hono-together.ts: median over rounds of `k` / the baseline's read (or write) in that round. */
+const togetherRatio = (k: string, c: number): number => {
+  const over = k.endsWith('write') ? 'baseline write' : 'baseline read'
+  const xs = together?.rounds[`${k} c${c}`] ?? []
+  const base = together?.rounds[`${over} c${c}`] ?? []
+  const pairs = xs.map((x, i) => x / (base[i] ?? Number.NaN)).filter(Number.isFinite)
+  return pairs.length > 0 ? median(pairs) : Number.NaN
+}
+
 let redis: any
 if (ONLY.has('redis')) {
   log('redis …')
@@ -571,6 +600,24 @@ if (honoResults) {
       )
     }
   md.push('')
+  if (together) {
+    md.push(
+      '## 1b. Hono, one process: sealed-session beside the baseline',
+      '',
+      `The same apps (bench/hono-apps.ts) in one process (bench/hono-together.ts), as issue 15 measured its targets: every scenario once per round, one after the other (every other round in reverse), each round's ratio taken against the baseline's round in it (its read for reads, its plain-cookie write for writes). It leaves out what differs between processes, which section 1 keeps apart; the cold pool is minted before its round and dropped after it.`,
+      '',
+      `| scenario | req/s | % | req/s c${CONCURRENCY} | % |`,
+      '|---|--:|--:|--:|--:|',
+    )
+    for (const s of TOGETHER_ROWS) {
+      const cells = [1, CONCURRENCY].map(
+        (c) =>
+          `${fmt(median(together!.rounds[`${s} c${c}`] ?? [Number.NaN]))} | ${pct(togetherRatio(s, c))}`,
+      )
+      md.push(`| ${s} | ${cells.join(' | ')} |`)
+    }
+    md.push('', '%: the median of per-round ratios to the baseline.', '')
+  }
   const r = (lib: LibName, s: string, c = 1) => ratios.get(lib)?.get(`${s} c${c}`) ?? 0
   const ratioPeer = (s: string) => r('sealed', s) / (fastestPeer(`${s} c1`)?.ratio ?? Number.NaN)
   const C = CONCURRENCY
@@ -592,6 +639,34 @@ if (honoResults) {
       pct(r('sealed-map', 'write')),
       r('sealed-map', 'write') >= 0.8,
     ],
+  )
+  if (together) {
+    const t = (s: string, c = 1) => togetherRatio(s, c)
+    targets.push(
+      [
+        'one process: sealed read >= 90% of baseline',
+        pct(t('sealed read')),
+        t('sealed read') >= 0.9,
+      ],
+      [
+        `one process: sealed write >= 60% of the writing baseline, c1 and c${C}`,
+        `${pct(t('sealed write'))} / ${pct(t('sealed write', C))}`,
+        t('sealed write') >= 0.6 && t('sealed write', C) >= 0.6,
+      ],
+      [
+        'one process: sealed cold read >= 60% of baseline',
+        pct(t('sealed cold read')),
+        t('sealed cold read') >= 0.6,
+      ],
+      ['one process: Map-store read >= 90% of baseline', pct(t('map read')), t('map read') >= 0.9],
+      [
+        'one process: Map-store write >= 80% of the writing baseline',
+        pct(t('map write')),
+        t('map write') >= 0.8,
+      ],
+    )
+  }
+  targets.push(
     [
       'read >= 8x the fastest peer (c1)',
       `${ratioPeer('read').toFixed(1)}×`,
