@@ -11,6 +11,7 @@ import {
   cookieTail,
   envNumber,
   Jar,
+  jarWriter,
   measure,
   plainSetCookie,
   SECRET,
@@ -50,53 +51,41 @@ interface HooksSession {
   userId: string
   count: number
 }
-const hooksOnly = new Elysia()
-  .use(
-    new Elysia({ name: 'hooks-only' })
-      .derive({ as: 'global' }, ({ request }) => {
-        const session: HooksSession = {
-          cookie: request.headers.get('cookie'),
-          userId: SMALL_DATA.userId,
-          count: 0,
-        }
-        return { session }
-      })
-      .onAfterHandle({ as: 'global' }, ({ set, session }) => {
-        if (session.count !== 0) set.headers['set-cookie'] = plainSetCookie(session.cookie)
-      }),
-  )
-  .get('/read', ({ session }) => String(session.userId))
-  .get('/write', ({ session }) => {
-    session.count++
-    return 'ok'
-  })
+/** The hooks-only plugin, writing its cookie with `cookieOf` when the handler wrote. */
+const hooks = (name: string, cookieOf: (session: HooksSession) => string) =>
+  new Elysia({ name })
+    .derive({ as: 'global' }, ({ request }) => {
+      const session: HooksSession = {
+        cookie: request.headers.get('cookie'),
+        userId: SMALL_DATA.userId,
+        count: 0,
+      }
+      return { session }
+    })
+    .onAfterHandle({ as: 'global' }, ({ set, session }) => {
+      if (session.count !== 0) set.headers['set-cookie'] = cookieOf(session)
+    })
+const hooksApp = (plugin: ReturnType<typeof hooks>) =>
+  new Elysia()
+    .use(plugin)
+    .get('/read', ({ session }) => String(session.userId))
+    .get('/write', ({ session }) => {
+      session.count++
+      return 'ok'
+    })
+const hooksOnly = hooksApp(hooks('hooks-only', (session) => plainSetCookie(session.cookie)))
 // The same plugin sealing the session into its cookie with our iron codec alone (JSON, AES,
 // HMAC, base64url; no session state, no write-through cache): the ceiling of an iron write.
 const { IronCodec } = (await import(
   built('crypto/iron.js')
 )) as typeof import('../src/crypto/iron.ts')
 const codec = new IronCodec([{ id: '', secret: SECRET }])
-const hooksSeal = new Elysia()
-  .use(
-    new Elysia({ name: 'hooks-seal' })
-      .derive({ as: 'global' }, ({ request }) => {
-        const session: HooksSession = {
-          cookie: request.headers.get('cookie'),
-          userId: SMALL_DATA.userId,
-          count: 0,
-        }
-        return { session }
-      })
-      .onAfterHandle({ as: 'global' }, ({ set, session }) => {
-        if (session.count === 0) return
-        const sealed = codec.sealing({ ...SMALL_DATA, count: session.count }).next().value
-        set.headers['set-cookie'] = `sid=${sealed}${cookieTail()}`
-      }),
-  )
-  .get('/write', ({ session }) => {
-    session.count++
-    return 'ok'
-  })
+const hooksSeal = hooksApp(
+  hooks('hooks-seal', (session) => {
+    const sealed = codec.sealing({ ...SMALL_DATA, count: session.count }).next().value
+    return `sid=${sealed}${cookieTail()}`
+  }),
+)
 const sealedApp = (plugin: Plugin) =>
   new Elysia()
     .use(plugin({ secret: SECRET }))
@@ -122,19 +111,8 @@ const cookie = loginJar.header()
 const seen = await (await request(sealed, '/read', cookie)).text()
 if (seen !== SMALL_DATA.userId) throw new Error(`elysia read ${seen}, not the session`)
 
-const writer = (app: { handle: (r: Request) => Promise<Response> }): Step => {
-  const jars = new Map<number, Jar>()
-  return async (client) => {
-    let jar = jars.get(client)
-    if (!jar) {
-      jar = new Jar(cookie)
-      jars.set(client, jar)
-    }
-    const res = await request(app, '/write', jar.header())
-    jar.update(res)
-    await res.text()
-  }
-}
+const writer = (app: { handle: (r: Request) => Promise<Response> }): Step =>
+  jarWriter(cookie, (sent) => request(app, '/write', sent))
 const scenarios: Record<string, Step> = {
   'no session': async () => void (await (await request(plain, '/read', cookie)).text()),
   'hooks only': async () => void (await (await request(hooksOnly, '/read', cookie)).text()),

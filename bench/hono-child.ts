@@ -11,7 +11,7 @@
 // them (and, for sealed-session, the minting engine) would otherwise tax the warm scenarios' heap
 // and JIT, which no app serving only warm traffic pays.
 import { build, type Data, setLogin, URL_BASE } from './hono-apps.ts'
-import { Jar, LARGE_DATA, SMALL_DATA, type Step, serveChild } from './lib.ts'
+import { Jar, jarWriter, LARGE_DATA, SMALL_DATA, type Step, serveChild } from './lib.ts'
 
 const [name = 'sealed', part] = (process.argv[2] ?? 'sealed').split(':')
 const coldOnly = part === 'cold'
@@ -30,20 +30,8 @@ const request = (path: string, cookie: string) =>
 
 const scenarios: Record<string, Step> = {}
 
-/** Writes: one jar per concurrent client, each sending the cookie it was just given. */
-function writes(start: string): Step {
-  const jars = new Map<number, Jar>()
-  return async (client) => {
-    let jar = jars.get(client)
-    if (!jar) {
-      jar = new Jar(start)
-      jars.set(client, jar)
-    }
-    const res = await request('/write', jar.header())
-    jar.update(res)
-    await res.text()
-  }
-}
+/** Writes: each client sends the cookie it was just given. */
+const writes = (start: string): Step => jarWriter(start, (cookie) => request('/write', cookie))
 
 /** Sanity: a write must change the cookie the client holds (store mode keeps its id cookie). */
 async function checkWrite(before: string): Promise<void> {

@@ -8,7 +8,7 @@
 // Run: node --import tsx bench/hono-together.ts   (env: BENCH_ROUND_MS, BENCH_ROUNDS,
 // BENCH_WARMUP, BENCH_CONCURRENCY)
 import { build, type Lib, sealedMinter, URL_BASE } from './hono-apps.ts'
-import { envNumber, Jar, measure, SMALL_DATA, type Step } from './lib.ts'
+import { envNumber, Jar, jarWriter, measure, SMALL_DATA, type Step } from './lib.ts'
 
 const ROUND_MS = envNumber('BENCH_ROUND_MS', 500)
 const ROUNDS = envNumber('BENCH_ROUNDS', 11)
@@ -30,20 +30,8 @@ const reader =
   async () =>
     void (await (await request(lib, '/read', cookie)).text())
 
-/** Writes: one jar per concurrent client, each sending the cookie it was just given. */
-function writer(lib: Lib, start: string): Step {
-  const jars = new Map<number, Jar>()
-  return async (client) => {
-    let jar = jars.get(client)
-    if (!jar) {
-      jar = new Jar(start)
-      jars.set(client, jar)
-    }
-    const res = await request(lib, '/write', jar.header())
-    jar.update(res)
-    await res.text()
-  }
-}
+const writer = (lib: Lib, start: string): Step =>
+  jarWriter(start, (cookie) => request(lib, '/write', cookie))
 
 const baseline = await build('baseline')
 const floor = await build('floor')

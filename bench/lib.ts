@@ -94,6 +94,27 @@ export class Jar {
 /** One request of a scenario; `client` tells concurrent clients apart (each keeps its cookies). */
 export type Step = (client: number) => Promise<void>
 
+/**
+ * Writes: one jar per concurrent client, each sending the cookie it was just given. `send`
+ * makes the request with a Cookie header and answers the response.
+ */
+export function jarWriter(
+  start: string,
+  send: (cookie: string) => Response | Promise<Response>,
+): Step {
+  const jars = new Map<number, Jar>()
+  return async (client) => {
+    let jar = jars.get(client)
+    if (!jar) {
+      jar = new Jar(start)
+      jars.set(client, jar)
+    }
+    const res = await send(jar.header())
+    jar.update(res)
+    await res.text()
+  }
+}
+
 /** Requests per second over `ms` milliseconds: one client in a loop, or `concurrency` at once. */
 export async function measure(step: Step, ms: number, concurrency = 1): Promise<number> {
   let n = 0
