@@ -4,7 +4,7 @@
 // hono-together.ts (the baseline and ours in one process).
 import { Hono } from 'hono'
 import { z } from 'zod'
-import { built, plainSetCookie, SECRET, SMALL_DATA } from './lib.ts'
+import { built, Jar, plainSetCookie, SECRET, SMALL_DATA } from './lib.ts'
 
 export type Data = Record<string, unknown>
 type Fetch = (req: Request) => Response | Promise<Response>
@@ -23,11 +23,19 @@ export interface Lib {
 }
 
 let login: Data = SMALL_DATA
-/** What the next /login stores (SMALL_DATA unless set). */
-export function setLogin(data: Data): void {
-  login = data
-}
 export const URL_BASE = 'http://localhost'
+
+/** The cookies a /login of `lib` storing `data` leaves in a new jar. */
+export async function loginJar(lib: Lib, data: Data = SMALL_DATA): Promise<Jar> {
+  login = data
+  try {
+    const res = await lib.fetch(new Request(`${URL_BASE}/login`))
+    if (res.status !== 200) throw new Error(`/login answered ${res.status}`)
+    return new Jar().update(res)
+  } finally {
+    login = SMALL_DATA
+  }
+}
 
 const routes = (
   app: Hono<any>,

@@ -10,19 +10,27 @@
 // cookie every request). Cold reads run in a process of their own: the pool of cookies minted for
 // them (and, for sealed-session, the minting engine) would otherwise tax the warm scenarios' heap
 // and JIT, which no app serving only warm traffic pays.
-import { build, type Data, setLogin, URL_BASE } from './hono-apps.ts'
-import { Jar, jarWriter, LARGE_DATA, SMALL_DATA, type Step, serveChild } from './lib.ts'
+import { build, type Data, loginJar as sharedLoginJar, URL_BASE } from './hono-apps.ts'
+import {
+  fillColdPool,
+  Jar,
+  jarWriter,
+  LARGE_DATA,
+  SMALL_DATA,
+  type Step,
+  serveChild,
+} from './lib.ts'
 
 const [name = 'sealed', part] = (process.argv[2] ?? 'sealed').split(':')
 const coldOnly = part === 'cold'
 const lib = await build(name)
 
-async function loginJar(data: Data): Promise<Jar> {
-  setLogin(data)
-  const res = await lib.fetch(new Request(`${URL_BASE}/login`))
-  if (res.status !== 200) throw new Error(`${name} /login answered ${res.status}`)
-  setLogin(SMALL_DATA)
-  return new Jar().update(res)
+const loginJar = async (data: Data): Promise<Jar> => {
+  try {
+    return await sharedLoginJar(lib, data)
+  } catch (err) {
+    throw new Error(`${name}: ${(err as Error).message}`)
+  }
 }
 
 const request = (path: string, cookie: string) =>
@@ -49,7 +57,6 @@ async function checkWrite(before: string): Promise<void> {
 const pool: string[] = []
 const COLD = new Set(['sealed', 'hono-session', 'hono-sessions', '@hono/session', 'iron-session'])
 let prepare: ((scenario: string, ms: number) => Promise<void>) | undefined
-const gc = (globalThis as { gc?: () => void }).gc
 
 if (lib.cookie !== undefined) {
   const cookie = lib.cookie
@@ -85,13 +92,7 @@ if (lib.cookie !== undefined) {
     }
     scenarios.cold = cold
     prepare = async (scenario, ms) => {
-      if (scenario !== 'cold') return
-      while (pool.length < 300) pool.push(await mint())
-      const t0 = performance.now()
-      for (let i = 0; i < 100; i++) await cold(0)
-      const want = Math.ceil((100 / (performance.now() - t0)) * (ms + 150) * 4) + 1000
-      while (pool.length < want) pool.push(await mint())
-      gc?.()
+      if (scenario === 'cold') await fillColdPool(pool, mint, cold, ms + 150)
     }
   }
 }

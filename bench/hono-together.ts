@@ -7,8 +7,8 @@
 //
 // Run: node --import tsx bench/hono-together.ts   (env: BENCH_ROUND_MS, BENCH_ROUNDS,
 // BENCH_WARMUP, BENCH_CONCURRENCY)
-import { build, type Lib, sealedMinter, URL_BASE } from './hono-apps.ts'
-import { envNumber, Jar, jarWriter, measure, SMALL_DATA, type Step } from './lib.ts'
+import { build, type Lib, loginJar, sealedMinter, URL_BASE } from './hono-apps.ts'
+import { envNumber, fillColdPool, jarWriter, measure, SMALL_DATA, type Step } from './lib.ts'
 
 const ROUND_MS = envNumber('BENCH_ROUND_MS', 500)
 const ROUNDS = envNumber('BENCH_ROUNDS', 11)
@@ -19,11 +19,7 @@ const ROUND_WARMUP_MS = Math.min(150, ROUND_MS / 4)
 const request = (lib: Lib, path: string, cookie: string) =>
   lib.fetch(new Request(`${URL_BASE}${path}`, { headers: { cookie } }))
 
-async function login(lib: Lib): Promise<string> {
-  const res = await lib.fetch(new Request(`${URL_BASE}/login`))
-  if (res.status !== 200) throw new Error(`/login answered ${res.status}`)
-  return new Jar().update(res).header()
-}
+const login = async (lib: Lib) => (await loginJar(lib)).header()
 
 const reader =
   (lib: Lib, cookie: string): Step =>
@@ -56,17 +52,6 @@ const cold: Step = async () => {
   const res = await request(sealed, '/read', pool.pop() ?? (await mint()))
   await res.text()
 }
-const gc = (globalThis as { gc?: () => void }).gc
-async function fillPool(ms: number): Promise<void> {
-  while (pool.length < 300) pool.push(await mint())
-  const t0 = performance.now()
-  for (let i = 0; i < 100; i++) await cold(0)
-  // Four times what the round and its warm-up need at the rate just seen (it still climbs).
-  const want = Math.ceil((100 / (performance.now() - t0)) * (ms + ROUND_WARMUP_MS) * 4) + 1000
-  while (pool.length < want) pool.push(await mint())
-  gc?.()
-}
-
 const scenarios: Record<string, Step> = {
   'baseline read': reader(baseline, plainCookie),
   'floor read': reader(floor, plainCookie),
@@ -85,7 +70,7 @@ for (let r = 0; r < WARMUP + ROUNDS; r++) {
     // Every other round in reverse: no scenario always runs right after the same one.
     const order = Object.entries(scenarios)
     for (const [name, step] of r % 2 ? order.reverse() : order) {
-      if (step === cold) await fillPool(ROUND_MS)
+      if (step === cold) await fillColdPool(pool, mint, cold, ROUND_MS + ROUND_WARMUP_MS)
       await measure(step, ROUND_WARMUP_MS, concurrency)
       const rps = await measure(step, ROUND_MS, concurrency)
       if (step === cold) pool.length = 0

@@ -115,6 +115,42 @@ export function jarWriter(
   }
 }
 
+/**
+ * Fills `pool` with cookies from `mint` for a cold round of `ms` (its untimed warm-up included):
+ * 100 cold reads time the rate, then four times what the round needs at that rate is minted (the
+ * rate still climbs as the JIT warms up), at least 1,000 more. The heap is then collected, so
+ * the garbage of minting is not collected while this or another process is timed.
+ */
+export async function fillColdPool(
+  pool: string[],
+  mint: () => Promise<string>,
+  cold: Step,
+  ms: number,
+): Promise<void> {
+  while (pool.length < 300) pool.push(await mint())
+  const t0 = performance.now()
+  for (let i = 0; i < 100; i++) await cold(0)
+  const want = Math.ceil((100 / (performance.now() - t0)) * ms * 4) + 1000
+  while (pool.length < want) pool.push(await mint())
+  ;(globalThis as { gc?: () => void }).gc?.()
+}
+
+/**
+ * Median over rounds of `rounds[k]` / `rounds[over]` in the same round (at concurrency `c`):
+ * for programs that run every scenario once per round, so each round gives a ratio of neighbours.
+ */
+export function roundRatio(
+  rounds: Record<string, number[]> | undefined,
+  k: string,
+  over: string,
+  c: number,
+): number {
+  const xs = rounds?.[`${k} c${c}`] ?? []
+  const base = rounds?.[`${over} c${c}`] ?? []
+  const pairs = xs.map((x, i) => x / (base[i] ?? Number.NaN)).filter(Number.isFinite)
+  return pairs.length > 0 ? median(pairs) : Number.NaN
+}
+
 /** Requests per second over `ms` milliseconds: one client in a loop, or `concurrency` at once. */
 export async function measure(step: Step, ms: number, concurrency = 1): Promise<number> {
   let n = 0
@@ -156,7 +192,7 @@ export type ChildReply =
   | { op: 'error'; message: string }
 
 /** Untimed warm-up before every timed round of a child, in ms. */
-const ROUND_WARMUP_MS = 150
+export const ROUND_WARMUP_MS = 150
 
 /**
  * Serves run.ts over the IPC channel: `scenarios` are timed on request, `bytes` reports the

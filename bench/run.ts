@@ -16,7 +16,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import os from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { type ChildReply, type ChildRequest, envNumber, median } from './lib.ts'
+import { type ChildReply, type ChildRequest, envNumber, median, roundRatio } from './lib.ts'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
 const ROOT = dirname(HERE)
@@ -476,14 +476,9 @@ const TOGETHER_ROWS = [
   'map write',
 ]
 
-/** hono-together.ts: median over rounds of `k` / the baseline's read (or write) in that round. */
-const togetherRatio = (k: string, c: number): number => {
-  const over = k.endsWith('write') ? 'baseline write' : 'baseline read'
-  const xs = together?.rounds[`${k} c${c}`] ?? []
-  const base = together?.rounds[`${over} c${c}`] ?? []
-  const pairs = xs.map((x, i) => x / (base[i] ?? Number.NaN)).filter(Number.isFinite)
-  return pairs.length > 0 ? median(pairs) : Number.NaN
-}
+/** hono-together.ts: `k` over the baseline's read (or write) in the same round. */
+const togetherRatio = (k: string, c: number): number =>
+  roundRatio(together?.rounds, k, k.endsWith('write') ? 'baseline write' : 'baseline read', c)
 
 let redis: any
 if (ONLY.has('redis')) {
@@ -732,15 +727,11 @@ if (coldStart) {
 }
 
 /**
- * Median over rounds of scenario `k` / `over` in the same round: elysia.ts runs every
+ * `k` over `over` (no session by default) in the same round: elysia.ts runs every
  * scenario once per round, one after the other, so each round gives a ratio of neighbours.
  */
-const elysiaRatio = (k: string, c: number, over = 'no session'): number => {
-  const xs = elysia?.rounds[`${k} c${c}`] ?? []
-  const base = elysia?.rounds[`${over} c${c}`] ?? []
-  const pairs = xs.map((x, i) => x / (base[i] ?? Number.NaN)).filter(Number.isFinite)
-  return pairs.length > 0 ? median(pairs) : Number.NaN
-}
+const elysiaRatio = (k: string, c: number, over = 'no session'): number =>
+  roundRatio(elysia?.rounds, k, over, c)
 
 if (elysia) {
   const med = (k: string) => median(elysia!.rounds[k] ?? [Number.NaN])
