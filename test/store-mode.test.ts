@@ -286,6 +286,93 @@ describe('store mode with a Map', () => {
   })
 })
 
+describe('store mode: a write sets the cookie only when the client must hold another', () => {
+  // The cookie is the signed id; a write under that id, to the deadline the cookie was set to,
+  // would send the client the cookie it holds.
+  const appWith = (options: SessionOptions) => {
+    const { app } = createApp(options)
+    app.get('/renew', (c) => {
+      c.session.renew()
+      return c.text('ok')
+    })
+    return app
+  }
+  const login = async (options: SessionOptions) => {
+    const app = appWith(options)
+    const jar = new Jar()
+    await jar.request(app, '/login')
+    return { app, jar, cookie: jar.cookies.get('sid')! }
+  }
+
+  it('a change with the same id and deadline: stored, no Set-Cookie, the cookie still opens it', async () => {
+    const { map, store } = spiedMap()
+    const { app, jar, cookie } = await login({ store })
+    const res = await jar.request(app, '/add')
+    expect(res.headers.getSetCookie()).toEqual([])
+    expect(store.set).toHaveBeenCalledTimes(2)
+    expect([...map.values()].map((r) => (r as SessionRecord).data)).toEqual([
+      { userId: 'u1', cart: { items: ['a', 'b'] } },
+    ])
+    expect(await (await jar.request(app, '/me')).json()).toMatchObject({
+      cart: { items: ['a', 'b'] },
+    })
+    expect(jar.cookies.get('sid')).toBe(cookie)
+  })
+
+  it('a due rolling refresh moves the deadline: the cookie is set again with it', async () => {
+    const clock = testClock()
+    const { app, jar, cookie } = await login({
+      store: new Map(),
+      now: clock.now,
+      maxAge: 100,
+      rolling: true,
+    })
+    clock.advance(10)
+    // Not due yet (less than half the window gone): nothing to send.
+    expect((await jar.request(app, '/add')).headers.getSetCookie()).toEqual([])
+    clock.advance(50)
+    const [set] = setCookies(await jar.request(app, '/add'))
+    expect(set?.value).toBe(cookie)
+    expect(set?.attributes['max-age']).toBe('100')
+  })
+
+  it('with an idle timeout every write moves the idle deadline, so every write sets the cookie', async () => {
+    const clock = testClock()
+    const { app, jar } = await login({ store: new Map(), now: clock.now, idleTimeout: 60 })
+    clock.advance(5)
+    const [set] = setCookies(await jar.request(app, '/add'))
+    expect(set?.attributes['max-age']).toBe('60')
+  })
+
+  it('renew() and regenerate() set the cookie', async () => {
+    const clock = testClock()
+    const { app, jar, cookie } = await login({ store: new Map(), now: clock.now, maxAge: 100 })
+    clock.advance(30)
+    const [renewed] = setCookies(await jar.request(app, '/renew'))
+    expect(renewed?.value).toBe(cookie)
+    expect(renewed?.attributes['max-age']).toBe('100')
+    const [regenerated] = setCookies(await jar.request(app, '/regenerate'))
+    expect(regenerated?.value).not.toBe(cookie)
+  })
+
+  it('an id signed with an older key is set again, signed with the newest', async () => {
+    const map = new Map()
+    const old = await login({ store: map, secret: OLD_SECRET })
+    const app = appWith({ store: map, secret: [SECRET, OLD_SECRET] })
+    const [set] = setCookies(await old.jar.request(app, '/add'))
+    expect(set?.value).not.toBe(old.cookie)
+    expect(set?.value.split('.')[0]).toBe(old.cookie.split('.')[0])
+  })
+
+  it('a bearer token is still answered in its header on every write', async () => {
+    const app = appWith({ store: new Map(), transport: 'header' })
+    const token = (await app.request('/login')).headers.get('session-token')
+    expect(token).toBeTruthy()
+    const res = await app.request('/add', { headers: { authorization: `Bearer ${token}` } })
+    expect(res.headers.get('session-token')).toBe(token)
+  })
+})
+
 describe('a db-object store', () => {
   it('gets the Hono context in get, set and delete (async methods)', async () => {
     const rows = new Map<string, { record: SessionRecord; agent: string | undefined }>()

@@ -20,7 +20,11 @@ const asyncStore = (): SessionStore => {
 }
 
 /** Logs in through `engine`, reads back and changes a key: async, and (where the engine is
- * synchronous) once more through loadSync/commitSync; says what each gave. */
+ * synchronous) once more through loadSync/commitSync; says what each gave and what the change
+ * left (`wrote`: the key as the next request opens it, with the cookie the client then holds:
+ * a store write under the same id and deadline sets no cookie). */
+const nextCookie = (commit: { headers: readonly (readonly [string, string])[] }, held: string) =>
+  commit.headers[0]?.[1].split(';', 1)[0] ?? held
 async function roundTrip(options: SessionOptions) {
   const engine = new SessionEngine({ secret: SECRET, ...options })
   const viaAsync = async () => {
@@ -30,7 +34,8 @@ async function roundTrip(options: SessionOptions) {
     const state = await engine.load(requestOf(cookie, URL), undefined)
     const data = state.session.toJSON()
     state.session.n = 1
-    return { data, wrote: (await engine.commit(state, undefined)).headers.length }
+    const next = nextCookie(await engine.commit(state, undefined), cookie)
+    return { data, wrote: (await engine.load(requestOf(next, URL), undefined)).session.n }
   }
   const viaSync = () => {
     try {
@@ -40,7 +45,8 @@ async function roundTrip(options: SessionOptions) {
       const state = engine.loadSync(requestOf(cookie, URL), undefined)
       const data = state.session.toJSON()
       state.session.n = 1
-      return { data, wrote: engine.commitSync(state, undefined).headers.length }
+      const next = nextCookie(engine.commitSync(state, undefined), cookie)
+      return { data, wrote: engine.loadSync(requestOf(next, URL), undefined).session.n }
     } catch (err) {
       return err as SessionError
     }

@@ -48,7 +48,15 @@ type Data = Record<string, unknown>
 /** What a write decided: nothing, a clear, or a value with the flash values it carries. */
 type WriteOutcome =
   | Exclude<Outcome, object>
-  | { value: string; maxAge: number; now: number; flash: FlashRecord | undefined; id: string }
+  | {
+      value: string
+      maxAge: number
+      now: number
+      flash: FlashRecord | undefined
+      id: string
+      /** The client already holds this cookie, alive as long: written, but nothing to send. */
+      held: boolean
+    }
 
 const CLEAR = 'clear'
 /** What `#cached` answers when the codec's cache does not hold the first value. */
@@ -508,7 +516,10 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
       ? undefined
       : { epoch: state.data.epoch, id: state.id, destroyed: state.destroyed, data: undefined }
     const outcome = yield* this.#write(state, ctx, start)
-    const built = this.#responder.build(outcome, state)
+    const built =
+      typeof outcome === 'object' && outcome.held
+        ? this.#responder.kept(state)
+        : this.#responder.build(outcome, state)
     if (outcome !== undefined) {
       const written = outcome === CLEAR ? undefined : outcome
       const rebase = {
@@ -568,7 +579,18 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
     const changes = { set: pending.set, deleted: pending.deleted, rewrite, now }
     const value = yield* this.#source.save(state, record, changes, ctx)
     const maxAge = Math.max(1, Math.ceil((sessionDeadline(record) - now) / 1000))
-    return { value, maxAge, now, flash, id }
+    // Store mode: a write under the id the request brought, signed alike, to the deadline its
+    // cookie was set to, would set that same cookie again (as express-session, we do not).
+    // Against what the request brought, not an earlier commit's: that response may not be sent.
+    const { carried } = state
+    const held =
+      value === state.brought &&
+      sessionDeadline(record) === state.broughtDeadline &&
+      o.transport === 'cookie' &&
+      carried.unchunked &&
+      carried.chunks === 0 &&
+      !carried.others
+    return { value, maxAge, now, flash, id, held }
   }
 }
 

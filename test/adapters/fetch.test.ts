@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { createSessionHandler, type FetchContext, withSession } from '../../src/adapters/fetch.ts'
 import { SessionError } from '../../src/core/errors.ts'
 import type { Session, SessionStore } from '../../src/core/types.ts'
-import { Jar, SECRET, setCookies } from '../support.ts'
+import { Jar, OLD_SECRET, SECRET, setCookies } from '../support.ts'
 
 type Data = { userId?: string; notice?: string }
 
@@ -243,6 +243,27 @@ describe('createSessionHandler', () => {
     expect(writes).toEqual([writes[0], writes[0]])
     expect(again.map((c) => c.value)).toEqual(first.map((c) => c.value))
     expect((map.get(writes[0]!) as { data: unknown }).data).toEqual({ x: 1, y: 2 })
+  })
+
+  it('a store session committed to two responses: each carries the cookie the request did not bring', async () => {
+    const map = new Map<string, unknown>()
+    const old = createSessionHandler({ secret: OLD_SECRET, store: map })
+    const login = await old.getSession(new Request('http://localhost/'))
+    login.userId = 'u1'
+    const [cookie] = setCookies(await old.commitSession(login, new Response('')))
+    const sessions = createSessionHandler({ secret: [SECRET, OLD_SECRET], store: map })
+    const request = new Request('http://localhost/', {
+      headers: { cookie: `${cookie!.name}=${cookie!.value}` },
+    })
+    const session = await sessions.getSession(request)
+    session.x = 1
+    // Re-signed with the newest key: set on the first response…
+    const [first] = setCookies(await sessions.commitSession(session, new Response('')))
+    expect(first?.value).not.toBe(cookie!.value)
+    session.y = 2
+    // …and on the second too, which may be the one sent: the client still holds the old one.
+    const [second] = setCookies(await sessions.commitSession(session, new Response('')))
+    expect(second?.value).toBe(first?.value)
   })
 
   it('hands extra getSession arguments to the store as FetchContext.args', async () => {

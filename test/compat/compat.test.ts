@@ -237,7 +237,9 @@ for (const fixture of fixtures) {
       it('keeps a change made now: written back, it opens with the change', async () => {
         const s = server(c)
         const written = await s.send(initial(c), '/write')
-        expect(written.rewritten).toBe(true)
+        // A store write under the same id, signed with the newest key, to the same deadline,
+        // leaves the client's cookie as it is: nothing to set (the next send checks the change).
+        expect(written.rewritten).toBe(c.name !== 'store-map')
         // A pending flash value is still readable on this request, and gone after it.
         expectOpened(c, written, { ...withoutFlash(c), compat: 'round-trip ✓' }, flashOf(c))
         const next = await s.send(written.carrier)
