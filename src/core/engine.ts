@@ -516,10 +516,11 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
       ? undefined
       : { epoch: state.data.epoch, id: state.id, destroyed: state.destroyed, data: undefined }
     const outcome = yield* this.#write(state, ctx, start)
-    const built =
-      typeof outcome === 'object' && outcome.held
-        ? this.#responder.kept(state)
-        : this.#responder.build(outcome, state)
+    // A write the client's cookie already carries sends nothing (build's answer for undefined).
+    const built = this.#responder.build(
+      typeof outcome === 'object' && outcome.held ? undefined : outcome,
+      state,
+    )
     if (outcome !== undefined) {
       const written = outcome === CLEAR ? undefined : outcome
       const rebase = {
@@ -582,14 +583,11 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
     // Store mode: a write under the id the request brought, signed alike, to the deadline its
     // cookie was set to, would set that same cookie again (as express-session, we do not).
     // Against what the request brought, not an earlier commit's: that response may not be sent.
-    const { carried } = state
+    // (Only a session this engine opened has `brought`: no foreign or chunk cookie to clear.)
     const held =
       value === state.brought &&
       sessionDeadline(record) === state.broughtDeadline &&
-      o.transport === 'cookie' &&
-      carried.unchunked &&
-      carried.chunks === 0 &&
-      !carried.others
+      o.transport === 'cookie'
     return { value, maxAge, now, flash, id, held }
   }
 }

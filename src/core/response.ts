@@ -96,11 +96,6 @@ export class Responder {
     }
   }
 
-  /** No headers: the client keeps the cookie it holds. */
-  kept(state: { carried: CarriedCookies }): Built {
-    return { headers: NO_HEADERS, parts: [], secure: false, carried: state.carried }
-  }
-
   /** The headers (and cookies) for `outcome`, given what the client holds and Secure. */
   build(outcome: Outcome, state: { carried: CarriedCookies; secure: boolean }): Built {
     const { carried } = state

@@ -3,12 +3,7 @@
 import type { UnsealResult } from '../../crypto/iron.ts'
 import { randomId } from '../../crypto/random.ts'
 import { SessionError } from '../errors.ts'
-import {
-  CSRF_SESSION_KEY,
-  type FlashRecord,
-  type SealedRecord,
-  sessionDeadline,
-} from '../record.ts'
+import { CSRF_SESSION_KEY, type FlashRecord, type SealedRecord } from '../record.ts'
 import { type CarriedCookies, isLocalHttp } from '../request.ts'
 import type {
   Session,
@@ -114,8 +109,8 @@ export class SessionState implements ProxyHandler<Data> {
    * The value the request brought, and the deadline its cookie was set to: a write that leaves
    * both as they are has no cookie to send. Unlike `value`, not moved by a commit.
    */
-  brought: string | undefined = undefined
-  broughtDeadline = 0
+  brought: string | undefined
+  broughtDeadline: number | undefined
   /** What the codec answered for `value`, not cached yet: kept at commit unless superseded. */
   unsealed: UnsealResult<SealedRecord> | undefined = undefined
   isNew = true
@@ -182,9 +177,8 @@ export class SessionState implements ProxyHandler<Data> {
     this.id = opened.storeId ?? record.sid
     this.loadedId = this.id
     this.#holds(record.data, record.expiresAt)
-    this.value = opened.sealed
-    this.brought = opened.sealed
-    this.broughtDeadline = sessionDeadline(record)
+    this.value = this.brought = opened.sealed
+    this.broughtDeadline = this.lifetime.deadline()
     this.unsealed = unsealed
     this.stale = opened.stale
     this.isNew = false
