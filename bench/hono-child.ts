@@ -16,6 +16,7 @@ import {
   Jar,
   jarWriter,
   LARGE_DATA,
+  roundWarmup,
   SMALL_DATA,
   type Step,
   serveChild,
@@ -92,7 +93,7 @@ if (lib.cookie !== undefined) {
     }
     scenarios.cold = cold
     prepare = async (scenario, ms) => {
-      if (scenario === 'cold') await fillColdPool(pool, mint, cold, ms + 150)
+      if (scenario === 'cold') await fillColdPool(pool, mint, cold, ms + roundWarmup(ms))
     }
   }
 }

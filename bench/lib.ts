@@ -191,8 +191,17 @@ export type ChildReply =
   | { op: 'bytes'; small: number | null; large: number | null; note?: string }
   | { op: 'error'; message: string }
 
-/** Untimed warm-up before every timed round of a child, in ms. */
-export const ROUND_WARMUP_MS = 150
+/**
+ * Untimed warm-up before every timed round of a child, in ms (at most the round's length). A
+ * child idles for tens of seconds while the others are timed, and comes back slow for hundreds
+ * of milliseconds, not tens: after 45 s idle, sealed-session's cold reads at c1 ran 49-56 µs a
+ * request over a 150 ms warm-up and 28-31 µs over a 600 ms one (the same process at c16 just
+ * after its c1 round: 28 µs). A process with more heap to bring back pays more of it.
+ */
+export const ROUND_WARMUP_MS = 500
+
+/** The warm-up before a timed round of `ms` milliseconds. */
+export const roundWarmup = (ms: number): number => Math.min(ROUND_WARMUP_MS, ms)
 
 /**
  * Serves run.ts over the IPC channel: `scenarios` are timed on request, `bytes` reports the
@@ -213,10 +222,10 @@ export function serveChild(
       if (!step) throw new Error(`unknown scenario ${m.scenario}`)
       // Untimed set-up (cold reads mint the cookies the round will bring).
       await prepare?.(m.scenario, m.ms)
-      // A short untimed run first: a process idle for seconds (while the others are timed)
-      // comes back slow for its first tens of milliseconds (caches, JIT, the VM's scheduler),
-      // and a round must not measure how long this child waited for its turn.
-      await measure(step, Math.min(ROUND_WARMUP_MS, m.ms / 4), m.concurrency)
+      // An untimed run first: a process idle for seconds (while the others are timed) comes
+      // back slow (caches, JIT, the VM's memory and scheduler; see ROUND_WARMUP_MS), and a
+      // round must not measure how long this child waited for its turn.
+      await measure(step, roundWarmup(m.ms), m.concurrency)
       const t0 = Number(process.hrtime.bigint() / 1000n)
       const rps = await measure(step, m.ms, m.concurrency)
       send({ op: 'round', rps, t0, t1: Number(process.hrtime.bigint() / 1000n) })

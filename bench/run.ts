@@ -16,7 +16,14 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import os from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { type ChildReply, type ChildRequest, envNumber, median, roundRatio } from './lib.ts'
+import {
+  type ChildReply,
+  type ChildRequest,
+  envNumber,
+  median,
+  roundRatio,
+  roundWarmup,
+} from './lib.ts'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
 const ROOT = dirname(HERE)
@@ -189,7 +196,7 @@ async function hono(): Promise<HonoResults> {
       for (const scenario of ready.scenarios) cells.push({ child, lib, scenario, concurrency })
   }
   log(
-    `hono: ${cells.length} scenarios × (${WARMUP} warm-up + ${ROUNDS} rounds) × ${ROUND_MS} ms ≈ ${Math.round((cells.length * (WARMUP + ROUNDS) * ROUND_MS) / 1000)} s`,
+    `hono: ${cells.length} scenarios × (${WARMUP} warm-up + ${ROUNDS} rounds) × ${ROUND_MS} ms ≈ ${Math.round((cells.length * (WARMUP + ROUNDS) * (ROUND_MS + roundWarmup(ROUND_MS))) / 1000)} s`,
   )
   const samples = new Map<string, number[]>()
   for (let r = 0; r < WARMUP + ROUNDS; r++) {
@@ -520,7 +527,7 @@ const targets: Array<[string, string, boolean | null]> = []
 md.push(
   '# sealed-session benchmark results',
   '',
-  `Written by \`npm run bench\` (bench/run.ts)${QUICK ? ', **quick mode** (short rounds: indicative only)' : ''}. Medians of ${ROUNDS} interleaved rounds of ${ROUND_MS} ms after ${WARMUP} warm-up round(s); every library in its own process; all traffic in-process or on 127.0.0.1.`,
+  `Written by \`npm run bench\` (bench/run.ts)${QUICK ? ', **quick mode** (short rounds: indicative only)' : ''}. Medians of ${ROUNDS} interleaved rounds of ${ROUND_MS} ms after ${WARMUP} warm-up round(s); every library in its own process, each round there after an untimed ${roundWarmup(ROUND_MS)} ms run (a process idle while the others were timed comes back slow); all traffic in-process or on 127.0.0.1.`,
   '',
   '| machine | |',
   '|---|---|',
