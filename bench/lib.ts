@@ -196,7 +196,7 @@ export type ChildReply =
  * child idles for tens of seconds while the others are timed, and comes back slow for hundreds
  * of milliseconds, not tens: after 45 s idle, sealed-session's cold reads at c1 ran 49-56 µs a
  * request over a 150 ms warm-up and 28-31 µs over a 600 ms one (the same process at c16 just
- * after its c1 round: 28 µs). A process with more heap to bring back pays more of it.
+ * after its c1 round: 28-30 µs).
  */
 export const ROUND_WARMUP_MS = 500
 
