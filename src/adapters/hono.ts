@@ -144,19 +144,23 @@ export function session<
 > {
   const engine = new SessionEngine(options)
   if (honoContext) installOn(honoContext.prototype)
-  // Always the async pair: Hono awaits next() anyway, and an in-process A/B showed the
-  // synchronous pair no faster here (ARCHITECTURE.md, "Synchronous and asynchronous").
+  // A synchronous engine is not awaited: two microtask turns fewer a request (ARCHITECTURE.md,
+  // "Synchronous and asynchronous"). With a schema, `synchronous` is a forecast a check that
+  // waits may prove wrong (as in the Elysia plugin); a save() in flight is waited for by commit().
+  const noWait = engine.synchronous && !options?.schema && !options?.flashSchema
   return async function sessionMiddleware(c, next) {
     installOn(Object.getPrototypeOf(c) as object)
     const request = new HonoRequest(c)
-    const state = await engine.load(request, c)
+    const state = noWait ? engine.loadSync(request, c) : await engine.load(request, c)
     ;(c as WithState)[STATE] = state
     c.set('session', state.session as never)
     await next()
     // A handler that threw writes nothing more; what its save() committed still reaches the client.
     if (c.error) return append(c, engine.unsent(state).headers)
     sync(c as WithState, state)
-    append(c, (await engine.commit(state, c)).headers)
+    const commit =
+      noWait && !state.saving ? engine.commitSync(state, c) : await engine.commit(state, c)
+    append(c, commit.headers)
   }
 }
 
