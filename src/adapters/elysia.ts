@@ -136,12 +136,11 @@ export function session<
         return finish(context.set, context.responseValue, o, commit)
       })
   // Both add the same `session`; only whether Elysia awaits the hooks differs. With a schema,
-  // `synchronous` is a forecast from a probe that may not reach a check that waits (a refinement
-  // behind a failing object check): the hooks must then be able to wait.
-  const withHooks =
-    engine.synchronous && !options?.schema && !options?.flashSchema
-      ? synchronous()
-      : (asynchronous() as unknown as ReturnType<typeof synchronous>)
+  // `synchronous` is a forecast (a refinement behind a failing object check may wait): the
+  // hooks must then be able to wait, so the choice asks `alwaysSynchronous`.
+  const withHooks = engine.alwaysSynchronous
+    ? synchronous()
+    : (asynchronous() as unknown as ReturnType<typeof synchronous>)
   if (nodeErrorMapping) withHooks.mapResponse({ as: 'global' }, nodeErrorMapping)
   return (
     withHooks

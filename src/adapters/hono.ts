@@ -145,9 +145,8 @@ export function session<
   const engine = new SessionEngine(options)
   if (honoContext) installOn(honoContext.prototype)
   // A synchronous engine is not awaited: two microtask turns fewer a request (ARCHITECTURE.md,
-  // "Synchronous and asynchronous"). With a schema, `synchronous` is a forecast a check that
-  // waits may prove wrong (as in the Elysia plugin); a save() in flight is waited for by commit().
-  const noWait = engine.synchronous && !options?.schema && !options?.flashSchema
+  // "Synchronous and asynchronous"). Its save() never leaves a write in flight.
+  const noWait = engine.alwaysSynchronous
   return async function sessionMiddleware(c, next) {
     installOn(Object.getPrototypeOf(c) as object)
     const request = new HonoRequest(c)
@@ -158,8 +157,7 @@ export function session<
     // A handler that threw writes nothing more; what its save() committed still reaches the client.
     if (c.error) return append(c, engine.unsent(state).headers)
     sync(c as WithState, state)
-    const commit =
-      noWait && !state.saving ? engine.commitSync(state, c) : await engine.commit(state, c)
+    const commit = noWait ? engine.commitSync(state, c) : await engine.commit(state, c)
     append(c, commit.headers)
   }
 }

@@ -109,6 +109,11 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
   /** The built-in iron codec (sealed mode without a custom encoder). */
   readonly codec: IronCodec<SealedRecord> | undefined
   readonly synchronous: boolean
+  /**
+   * `synchronous`, and no schema: with one, `synchronous` is a forecast from a probe that may not
+   * reach a check that waits. Adapters that choose `loadSync`/`commitSync` once, at setup, ask this.
+   */
+  readonly alwaysSynchronous: boolean
   readonly cookieName: string
   readonly #source: Source
   readonly #responder: Responder
@@ -158,6 +163,7 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
       (o.store
         ? isSynchronousStore(o.store)
         : !o.encoder && (!o.revocation || o.revocation.synchronous))
+    this.alwaysSynchronous = this.synchronous && !this.#checked
     this.#rules = {
       now: o.now,
       maxAgeMs: o.maxAgeMs,
