@@ -73,6 +73,33 @@ describe('front cache', () => {
     expect(new SessionEngine({ secret: SECRET, store: new Map() }).frontCacheSize()).toBe(0)
   })
 
+  it('keeps the header of a read, not of a request that resealed its cookie', () => {
+    const { engine, open, commit, login } = setup()
+    let cookie = login({ n: 0 })
+    // A write supersedes the cookie it came with: that header does not come back.
+    for (let i = 1; i <= 50; i++) {
+      const state = open(`theme=dark; ${cookie}`)
+      state.session.n = i
+      cookie = commit(state)!
+    }
+    expect(engine.frontCacheSize()).toBe(0)
+    // Opened and not committed (the handler threw): not kept either.
+    open(`theme=dark; ${cookie}`)
+    expect(engine.frontCacheSize()).toBe(0)
+    // A read that wrote nothing keeps it; a save() that wrote, then a commit with nothing more
+    // to write, does not.
+    const read = open(`theme=dark; ${cookie}`)
+    expect(read.session.n).toBe(50)
+    expect(commit(read)).toBeUndefined()
+    expect(engine.frontCacheSize()).toBe(1)
+    const saved = open(`lang=en; ${cookie}`)
+    saved.session.n = 51
+    void saved.session.save()
+    expect(open(commit(saved)).session.n).toBe(51)
+    expect(engine.frontCacheSize()).toBe(1)
+    expect(open(`theme=dark; ${cookie}`).session.n).toBe(50)
+  })
+
   it('hands each request its own data, as the codec cache does', () => {
     const { open, commit, login } = setup()
     const header = login({ cart: { items: ['a'] } })

@@ -86,6 +86,8 @@ interface FrontEntry {
   header: string
   opened: Opened
   until: number
+  /** Its slot (`frontKey`). */
+  slot: number
 }
 const EMPTY: SessionCommit = Object.freeze({
   headers: NO_HEADERS,
@@ -366,11 +368,12 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
     // the parse (a header carrying chunks, or more than one value, is parsed every time).
     const span = found.spans[0]!
     const whole = span === 0 && found.values.length === 1 && !found.broken
+    const state = this.#opened(request, ctx, found, opened, now, span, opened.unsealed)
+    // Kept at commit, when the request did not reseal: a write's header never comes back.
     if (opened.cached && slot !== -1 && whole && header!.length <= FRONT_MAX_CHARS) {
-      const entry = { header: header!, opened, until: this.codec!.sealUntil(value) }
-      this.#front!.set(slot, entry)
+      state.front = { header: header!, opened, until: this.codec!.sealUntil(value), slot }
     }
-    return this.#opened(request, ctx, found, opened, now, span, opened.unsealed)
+    return state
   }
 
   *#load(
@@ -495,6 +498,8 @@ export class SessionEngine implements SessionEngineApi<any, unknown>, Saver {
     if (lifetime.renewed || lifetime.refreshDue || data.anyKeyTracked()) return undefined
     if (data.pending().changed) return undefined
     this.#source.stillCurrent(state)
+    const front = state.front as FrontEntry | undefined
+    if (front) this.#front!.set(front.slot, front)
     return { headers: NO_HEADERS, cookies: NO_COOKIES, token: state.value ?? null }
   }
 

@@ -351,7 +351,7 @@ export class IronCodec<T = unknown> {
   /** Until when (epoch ms) `sealed`, a string that opened, opens by its own iron expiration. */
   sealUntil(sealed: string): number {
     const expiration = expirationOf(sealed)
-    return expiration === 0 ? Number.POSITIVE_INFINITY : expiration + SKEW_MS
+    return expiration === 0 ? Infinity : expiration + SKEW_MS
   }
 
   /**

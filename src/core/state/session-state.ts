@@ -111,6 +111,8 @@ export class SessionState implements ProxyHandler<Data> {
    */
   brought: string | undefined
   broughtDeadline: number | undefined
+  /** The engine's front-cache entry for the request's Cookie header: kept at commit unless superseded. */
+  front: unknown = undefined
   /** What the codec answered for `value`, not cached yet: kept at commit unless superseded. */
   unsealed: UnsealResult<SealedRecord> | undefined = undefined
   isNew = true
@@ -217,6 +219,7 @@ export class SessionState implements ProxyHandler<Data> {
     this.carried = written.cookies
     this.value = written.value
     this.unsealed = undefined
+    this.front = undefined
     this.loadedId = written.id
     // What was just written is what the client holds: these data, this deadline.
     if (written.id === undefined) this.#holds(undefined, undefined)
