@@ -16,6 +16,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import os from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { requireBinary } from '../test/servers/redis.ts'
 import {
   type ChildReply,
   type ChildRequest,
@@ -39,6 +40,9 @@ const PROFILE_MS = envNumber('BENCH_PROFILE_MS', QUICK ? 1000 : 4000)
 const ONLY = new Set(
   (process.env.BENCH_ONLY ?? 'hono,elysia,redis,memory,schema,coldstart,profile').split(','),
 )
+// The Redis part starts a real redis-server: say it is missing now, not after the ~15 minutes of
+// the parts before it (whose results would be lost with the run).
+if (ONLY.has('redis')) requireBinary('redis-server')
 const BUN = join(ROOT, 'node_modules/.bin/bun')
 const TSX = ['--import', 'tsx']
 const childEnv = {
