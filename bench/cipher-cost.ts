@@ -4,6 +4,7 @@
 // bench/cipher-cost.ts, or bun bench/cipher-cost.ts
 import { createCipheriv, hash } from 'node:crypto'
 import { AesCbc } from '../src/crypto/node-crypto.ts'
+import { median } from './lib.ts'
 
 const key = new Uint8Array(32).fill(7)
 const iv = new Uint8Array(16)
@@ -26,7 +27,7 @@ function cost(n: number, f: () => number): number {
     for (let i = 0; i < n; i++) sink += f()
     runs.push(((performance.now() - t0) * 1000) / n)
   }
-  return runs.sort((a, b) => a - b)[2]!
+  return median(runs)
 }
 const round = (x: number) => Math.round(x * 1000) / 1000
 const result = {
